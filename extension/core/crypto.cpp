@@ -1,0 +1,103 @@
+// Hashing, MACs, encodings and randomness (libsodium + OpenSSL HMAC).
+#include "core/crypto.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace pgauth {
+
+void crypto_init() {
+    static std::once_flag once;
+    static bool ok = false;
+    std::call_once(once, [] { ok = sodium_init() >= 0; });
+    if (!ok) throw std::runtime_error("libsodium failed to initialize");
+}
+
+Digest sha256(Bytes data) {
+    Digest out{};
+    crypto_hash_sha256(out.data(), data.data(), data.size());
+    return out;
+}
+
+Digest hmac_sha256(Bytes key, Bytes message) {
+    Digest out{};
+    unsigned int length = 0;
+    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data(), message.size(), out.data(),
+              &length) ||
+        length != out.size())
+        throw std::runtime_error("HMAC-SHA256 failed");
+    return out;
+}
+
+bool equal_ct(Bytes a, Bytes b) {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string hex_encode(Bytes data) {
+    std::string out(data.size() * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), data.data(), data.size());
+    out.pop_back();
+    return out;
+}
+
+std::optional<std::string> hex_decode(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string out(hex.size() / 2, '\0');
+    size_t written = 0;
+    const char* end = nullptr;
+    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(), hex.size(), nullptr,
+                       &written, &end) != 0 ||
+        written != out.size() || end != hex.data() + hex.size())
+        return std::nullopt;
+    return out;
+}
+
+namespace {
+
+std::string encode(Bytes data, int variant) {
+    std::string out(sodium_base64_ENCODED_LEN(data.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), variant);
+    out.resize(out.size() - 1);  // drop the terminating NUL
+    return out;
+}
+
+std::optional<std::string> decode(std::string_view text, int variant) {
+    std::string out(text.size() / 4 * 3 + 3, '\0');
+    size_t written = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                          &written, &end, variant) != 0 ||
+        end != text.data() + text.size())
+        return std::nullopt;
+    out.resize(written);
+    return out;
+}
+
+}  // namespace
+
+std::string base64_encode(Bytes data) { return encode(data, sodium_base64_VARIANT_ORIGINAL); }
+std::optional<std::string> base64_decode(std::string_view text) {
+    return decode(text, sodium_base64_VARIANT_ORIGINAL);
+}
+std::string base64url_encode(Bytes data) { return encode(data, sodium_base64_VARIANT_URLSAFE_NO_PADDING); }
+std::optional<std::string> base64url_decode(std::string_view text) {
+    return decode(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void random_bytes(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+
+std::string random_token(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    randombytes_buf(raw.data(), raw.size());
+    std::string token = base64url_encode(as_bytes(raw));
+    sodium_memzero(raw.data(), raw.size());
+    return token;
+}
+
+}  // namespace pgauth

@@ -1,0 +1,130 @@
+// argon2id hashing; argon2id, Better-Auth scrypt and bcrypt verification.
+#include "core/password.hpp"
+
+#include <crypt.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/crypto.hpp"
+
+namespace pgauth {
+namespace {
+
+constexpr std::uint64_t scrypt_n = 16384;
+constexpr std::uint32_t scrypt_r = 16;
+constexpr std::uint32_t scrypt_p = 1;
+constexpr std::size_t scrypt_key_length = 64;
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+bool is_lower_hex(std::string_view s) {
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+void check_params(const Argon2Params& params) {
+    if (params.opslimit < crypto_pwhash_argon2id_OPSLIMIT_MIN || params.opslimit > crypto_pwhash_argon2id_OPSLIMIT_MAX ||
+        params.memlimit < crypto_pwhash_argon2id_MEMLIMIT_MIN)
+        throw std::invalid_argument("argon2id parameters below the library's minimum");
+}
+
+bool verify_bcrypt(std::string_view stored, std::string_view password) {
+    if (password.find('\0') != std::string_view::npos) return false;
+    auto data = std::make_unique<crypt_data>();
+    std::string phrase(password);
+    std::string setting(stored);
+    const char* result = crypt_rn(phrase.c_str(), setting.c_str(), data.get(), sizeof(crypt_data));
+    bool match = result && result[0] != '*' && std::string_view(result).size() == stored.size() &&
+                 equal_ct(as_bytes(result), as_bytes(stored));
+    sodium_memzero(data.get(), sizeof(crypt_data));
+    sodium_memzero(phrase.data(), phrase.size());
+    return match;
+}
+
+bool verify_scrypt(std::string_view stored, std::string_view password) {
+    auto expected = hex_decode(stored.substr(33));
+    if (!expected || expected->size() != scrypt_key_length) return false;
+    std::string derived = scrypt_raw(password, stored.substr(0, 32), scrypt_n, scrypt_r, scrypt_p, scrypt_key_length);
+    bool match = equal_ct(as_bytes(derived), as_bytes(*expected));
+    sodium_memzero(derived.data(), derived.size());
+    return match;
+}
+
+}  // namespace
+
+HashKind classify_hash(std::string_view stored) {
+    if (starts_with(stored, "$argon2id$")) return HashKind::argon2id;
+    if ((starts_with(stored, "$2a$") || starts_with(stored, "$2b$") || starts_with(stored, "$2y$")) &&
+        stored.size() == 60)
+        return HashKind::bcrypt;
+    if (stored.size() == 32 + 1 + 128 && stored[32] == ':' && is_lower_hex(stored.substr(0, 32)) &&
+        is_lower_hex(stored.substr(33)))
+        return HashKind::scrypt_better_auth;
+    return HashKind::unknown;
+}
+
+std::string hash_password(std::string_view password, const Argon2Params& params) {
+    check_params(params);
+    char out[crypto_pwhash_argon2id_STRBYTES];
+    if (crypto_pwhash_argon2id_str(out, password.data(), password.size(), params.opslimit, params.memlimit) != 0)
+        throw std::runtime_error("argon2id hashing failed (out of memory?)");
+    return std::string(out);
+}
+
+bool verify_password(std::string_view stored, std::string_view password) {
+    switch (classify_hash(stored)) {
+        case HashKind::argon2id: {
+            std::string hash(stored);  // NUL-terminated copy
+            return crypto_pwhash_argon2id_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+        }
+        case HashKind::bcrypt: return verify_bcrypt(stored, password);
+        case HashKind::scrypt_better_auth: return verify_scrypt(stored, password);
+        case HashKind::unknown: break;
+    }
+    return false;
+}
+
+bool needs_rehash(std::string_view stored, const Argon2Params& params) {
+    if (classify_hash(stored) != HashKind::argon2id) return true;
+    std::string hash(stored);
+    return crypto_pwhash_argon2id_str_needs_rehash(hash.c_str(), params.opslimit, params.memlimit) != 0;
+}
+
+void dummy_verify(std::string_view password, const Argon2Params& params) {
+    check_params(params);
+    static std::mutex mutex;
+    static std::map<std::pair<unsigned long long, std::size_t>, std::string> hashes;
+    std::string hash;
+    {
+        std::lock_guard lock(mutex);
+        auto& cached = hashes[{params.opslimit, params.memlimit}];
+        if (cached.empty()) cached = hash_password(random_token(24), params);
+        hash = cached;
+    }
+    (void)crypto_pwhash_argon2id_str_verify(hash.c_str(), password.data(), password.size());
+}
+
+std::string better_auth_scrypt_hash(std::string_view password, std::string_view salt_hex) {
+    std::string key = scrypt_raw(password, salt_hex, scrypt_n, scrypt_r, scrypt_p, scrypt_key_length);
+    std::string out = std::string(salt_hex) + ":" + hex_encode(as_bytes(key));
+    sodium_memzero(key.data(), key.size());
+    return out;
+}
+
+std::string scrypt_raw(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r,
+                       std::uint32_t p, std::size_t dk_len) {
+    std::string out(dk_len, '\0');
+    const std::uint64_t maxmem = 128ull * r * N * (p + 2) + (1u << 20);
+    if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
+                       salt.size(), N, r, p, maxmem, reinterpret_cast<unsigned char*>(out.data()), out.size()) != 1)
+        throw std::runtime_error("scrypt failed");
+    return out;
+}
+
+}  // namespace pgauth

@@ -1,0 +1,109 @@
+// PG -> C++ entry wrapper and the raising of auth.error_codes errors.
+#include "pg/boundary.hpp"
+
+extern "C" {
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+}
+
+#include <cstring>
+#include <new>
+
+namespace pgauth {
+namespace {
+
+// Everything invoke() needs to raise an error after the C++ frames are gone.
+// Fixed-size buffers: filling it never allocates and never throws.
+struct Failure {
+    enum class Kind { none, postgres, auth, internal } kind = Kind::none;
+    ErrorData* postgres = nullptr;
+    char code[64] = {0};
+    char reason[512] = {0};
+};
+
+void copy_into(char* dst, std::size_t size, const char* src) noexcept {
+    std::strncpy(dst, src ? src : "", size - 1);
+    dst[size - 1] = '\0';
+}
+
+Failure run(FunctionCallInfo fcinfo, Implementation impl, Datum* out) noexcept {
+    Failure failure;
+    try {
+        *out = impl(fcinfo);
+    } catch (const PgError& e) {
+        failure.kind = Failure::Kind::postgres;
+        failure.postgres = e.data();
+    } catch (const AuthError& e) {
+        failure.kind = Failure::Kind::auth;
+        copy_into(failure.code, sizeof failure.code, e.code().c_str());
+        copy_into(failure.reason, sizeof failure.reason, e.reason().c_str());
+    } catch (const std::bad_alloc&) {
+        failure.kind = Failure::Kind::internal;
+        copy_into(failure.reason, sizeof failure.reason, "out of memory in pgauth");
+    } catch (const std::exception& e) {
+        failure.kind = Failure::Kind::internal;
+        copy_into(failure.reason, sizeof failure.reason, e.what());
+    } catch (...) {
+        failure.kind = Failure::Kind::internal;
+        copy_into(failure.reason, sizeof failure.reason, "unknown C++ exception in pgauth");
+    }
+    return failure;
+}
+
+// Looks the code up in auth.error_codes and raises it. Plain C-style code: no
+// C++ object is alive when ereport() longjmps out of here.
+pg_attribute_noreturn() void raise_auth_error(const char* code, const char* reason) {
+    char sqlstate[6] = "PA500";
+    char* message = nullptr;
+    MemoryContext caller = CurrentMemoryContext;
+
+    if (SPI_connect() == SPI_OK_CONNECT) {
+        Oid types[1] = {TEXTOID};
+        Datum values[1] = {CStringGetTextDatum(code)};
+        int rc = SPI_execute_with_args("SELECT sqlstate, message FROM auth.error_codes WHERE code = $1", 1,
+                                       types, values, nullptr, true, 1);
+        if (rc == SPI_OK_SELECT && SPI_processed == 1) {
+            char* state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+            char* text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+            if (state && std::strlen(state) == 5) std::memcpy(sqlstate, state, 5);
+            if (text) message = MemoryContextStrdup(caller, text);
+        }
+        SPI_finish();
+    }
+    if (reason && reason[0]) message = MemoryContextStrdup(caller, reason);
+    ereport(ERROR, (errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
+                    errmsg("%s", message ? message : code), errdetail("%s", code)));
+    pg_unreachable();
+}
+
+}  // namespace
+
+Datum invoke(FunctionCallInfo fcinfo, Implementation impl) {
+    Datum result = 0;
+    Failure failure = run(fcinfo, impl, &result);
+    switch (failure.kind) {
+        case Failure::Kind::none:
+            return result;
+        case Failure::Kind::postgres:
+            ReThrowError(failure.postgres);
+        case Failure::Kind::auth:
+            raise_auth_error(failure.code, failure.reason);
+        case Failure::Kind::internal:
+            raise_auth_error("INTERNAL_ERROR", failure.reason);
+    }
+    pg_unreachable();
+}
+
+bool arg_is_null(FunctionCallInfo fcinfo, int n) { return PG_NARGS() <= n || PG_ARGISNULL(n); }
+
+std::string text_arg(FunctionCallInfo fcinfo, int n) {
+    if (arg_is_null(fcinfo, n)) throw AuthError("VALIDATION_ERROR", "a required argument is NULL");
+    text* t = pg_call([&] { return PG_GETARG_TEXT_PP(n); });
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+Datum text_datum(std::string_view s) {
+    return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size()))); });
+}
+
+}  // namespace pgauth

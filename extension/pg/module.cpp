@@ -1,0 +1,71 @@
+// Module entry: PG_MODULE_MAGIC, GUC definitions, libsodium start-up.
+#include "pg/boundary.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+#include "core/crypto.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+PGDLLEXPORT void _PG_init(void);
+}
+
+namespace pgauth::settings {
+
+int session_expires_in = 7 * 24 * 3600;
+int session_short_expires_in = 24 * 3600;
+int session_update_age = 24 * 3600;
+int fresh_age = 24 * 3600;
+int password_min_length = 8;
+int password_max_length = 128;
+int argon2_opslimit = 2;
+int argon2_memlimit_kb = 19456;
+
+namespace {
+void define_seconds(const char* name, const char* description, int* variable, int min, int max) {
+    DefineCustomIntVariable(name, description, nullptr, variable, *variable, min, max, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+}
+}  // namespace
+
+void define() {
+    constexpr int ten_years = 10 * 366 * 24 * 3600;
+    define_seconds("pgauth.session_expires_in", "Lifetime of a session (Better-Auth expiresIn).",
+                   &session_expires_in, 60, ten_years);
+    define_seconds("pgauth.session_short_expires_in", "Lifetime of a session signed in with remember_me = false.",
+                   &session_short_expires_in, 60, ten_years);
+    define_seconds("pgauth.session_update_age",
+                   "Sliding expiry: a session is extended once it is this old since its last extension.",
+                   &session_update_age, 0, ten_years);
+    define_seconds("pgauth.fresh_age", "A session younger than this counts as fresh for sensitive operations.",
+                   &fresh_age, 0, ten_years);
+    DefineCustomIntVariable("pgauth.password_min_length", "Minimum password length in characters.", nullptr,
+                            &password_min_length, password_min_length, 1, 4096, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("pgauth.password_max_length", "Maximum password length in characters.", nullptr,
+                            &password_max_length, password_max_length, 1, 4096, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
+                            &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,
+                            &argon2_memlimit_kb, argon2_memlimit_kb, 7168, 4 * 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
+                            nullptr, nullptr, nullptr);
+}
+
+}  // namespace pgauth::settings
+
+void _PG_init(void) {
+    bool sodium_ready = true;
+    try {
+        pgauth::crypto_init();
+    } catch (...) {
+        sodium_ready = false;  // raise only after the handler has finished
+    }
+    if (!sodium_ready)
+        ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("pgauth: libsodium failed to initialize")));
+    pgauth::settings::define();
+    MarkGUCPrefixReserved("pgauth");
+}

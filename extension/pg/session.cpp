@@ -1,0 +1,149 @@
+// Sessions: token hashing, issuing, and the hot-path validate_session.
+#include "pg/spi.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type_d.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+}
+
+#include <sodium.h>
+
+#include "core/crypto.hpp"
+
+namespace pgauth {
+namespace {
+
+// Longest token we bother hashing; anything longer cannot be one of ours.
+constexpr std::size_t max_token_length = 1024;
+
+Datum bytea_datum(Bytes data) {
+    return pg_call([&] {
+        bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + data.size()));
+        SET_VARSIZE(b, VARHDRSZ + data.size());
+        memcpy(VARDATA(b), data.data(), data.size());
+        return PointerGetDatum(b);
+    });
+}
+
+const Oid lookup_types[] = {BYTEAOID};
+KeptPlan lookup_plan(
+    "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.updated_at,"
+    "       s.id, s.expires_at, s.created_at, s.updated_at, s.ip, s.user_agent, s.remember_me"
+    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
+    " WHERE s.token_hash = $1 AND s.expires_at > pg_catalog.now()",
+    1, lookup_types);
+
+const Oid extend_types[] = {UUIDOID, TIMESTAMPTZOID};
+KeptPlan extend_plan("UPDATE auth.sessions SET expires_at = $2, updated_at = pg_catalog.now() WHERE id = $1", 2,
+                     extend_types);
+
+const Oid insert_types[] = {UUIDOID, BYTEAOID, TIMESTAMPTZOID, BOOLOID, INETOID, TEXTOID};
+KeptPlan insert_plan(
+    "INSERT INTO auth.sessions (user_id, token_hash, expires_at, remember_me, ip, user_agent)"
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at",
+    6, insert_types);
+
+constexpr int validate_columns = 13;
+
+}  // namespace
+}  // namespace pgauth
+
+using namespace pgauth;
+
+// auth.hash_token(token text) -> bytea: SHA-256 of the token's bytes.
+PGAUTH_FUNCTION(pgauth_hash_token)
+Datum pgauth_hash_token_impl(FunctionCallInfo fcinfo) {
+    std::string token = text_arg(fcinfo, 0);
+    return bytea_datum(sha256(token));
+}
+
+// auth.validate_session(token text) -> SETOF (user ..., session ...): zero or one row.
+PGAUTH_FUNCTION(pgauth_validate_session)
+Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
+    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (arg_is_null(fcinfo, 0)) return 0;
+    std::string token = text_arg(fcinfo, 0);
+    if (token.empty() || token.size() > max_token_length) return 0;
+    Digest digest = sha256(token);
+    sodium_memzero(token.data(), token.size());
+
+    SpiConnection spi;
+    Datum key[1] = {bytea_datum(digest)};
+    if (lookup_plan.execute(key, nullptr, false, 1) != 1) return 0;
+
+    Datum values[validate_columns];
+    bool nulls[validate_columns];
+    bool remember_me = false;
+    pg_call([&] {
+        HeapTuple row = SPI_tuptable->vals[0];
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        for (int i = 0; i < validate_columns; ++i) values[i] = SPI_getbinval(row, desc, i + 1, &nulls[i]);
+        bool remember_null = false;
+        remember_me = DatumGetBool(SPI_getbinval(row, desc, validate_columns + 1, &remember_null));
+    });
+
+    // Better-Auth's sliding expiry: extend once expires_at - expires_in + update_age <= now.
+    // Sessions signed in without "remember me" keep their short lifetime.
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+    TimestampTz expires_at = DatumGetTimestampTz(values[8]);
+    int64 expires_in = int64(settings::session_expires_in) * USECS_PER_SEC;
+    int64 update_age = int64(settings::session_update_age) * USECS_PER_SEC;
+    bool due = expires_at - expires_in + update_age <= now;
+    bool writable = !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly;
+    if (remember_me && due && writable) {
+        TimestampTz extended = now + expires_in;
+        Datum args[2] = {values[7], TimestampTzGetDatum(extended)};
+        extend_plan.execute(args, nullptr, false, 0);
+        values[8] = TimestampTzGetDatum(extended);
+        values[10] = TimestampTzGetDatum(now);
+    }
+    pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+    return 0;
+}
+
+// auth.create_session(user_id uuid, remember_me boolean, ip inet, user_agent text)
+//   -> (session_id uuid, session_token text, expires_at timestamptz)
+// Internal: called by sign-up/sign-in. The plaintext token exists only in the result.
+PGAUTH_FUNCTION(pgauth_create_session)
+Datum pgauth_create_session_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("VALIDATION_ERROR", "user_id is required");
+    bool remember_me = arg_is_null(fcinfo, 1) ? true : PG_GETARG_BOOL(1);
+    std::string token = random_token(32);
+    Digest digest = sha256(token);
+    int64 lifetime = int64(remember_me ? settings::session_expires_in : settings::session_short_expires_in);
+    TimestampTz expires_at = GetCurrentTransactionStartTimestamp() + lifetime * USECS_PER_SEC;
+
+    TupleDesc result_desc = pg_call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "pgauth: create_session must return a composite");
+        return BlessTupleDesc(desc);
+    });
+
+    Datum session_id = 0;
+    {
+        SpiConnection spi;
+        Datum args[6] = {PG_GETARG_DATUM(0), bytea_datum(digest), TimestampTzGetDatum(expires_at),
+                         BoolGetDatum(remember_me), arg_is_null(fcinfo, 2) ? Datum(0) : PG_GETARG_DATUM(2),
+                         arg_is_null(fcinfo, 3) ? Datum(0) : PG_GETARG_DATUM(3)};
+        char nulls[6] = {' ', ' ', ' ', ' ', arg_is_null(fcinfo, 2) ? 'n' : ' ', arg_is_null(fcinfo, 3) ? 'n' : ' '};
+        insert_plan.execute(args, nulls, false, 0);
+        // Copy the new id out of SPI memory before SPI_finish.
+        session_id = pg_call([&] {
+            bool isnull;
+            Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+            return SPI_datumTransfer(id, false, UUID_LEN);
+        });
+    }
+    Datum out[3] = {session_id, text_datum(token), TimestampTzGetDatum(expires_at)};
+    bool out_nulls[3] = {false, false, false};
+    sodium_memzero(token.data(), token.size());
+    return pg_call([&] { return HeapTupleGetDatum(heap_form_tuple(result_desc, out, out_nulls)); });
+}

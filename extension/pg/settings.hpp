@@ -1,0 +1,18 @@
+// The pgauth.* GUCs, defined in module.cpp. All are PGC_SUSET or stricter:
+// nothing that changes security is settable by an ordinary role.
+#pragma once
+
+namespace pgauth::settings {
+
+extern int session_expires_in;        // seconds, Better-Auth default 7 days
+extern int session_short_expires_in;  // seconds, rememberMe=false (1 day)
+extern int session_update_age;        // seconds, 1 day
+extern int fresh_age;                 // seconds, 1 day
+extern int password_min_length;       // 8
+extern int password_max_length;       // 128
+extern int argon2_opslimit;           // t, 2
+extern int argon2_memlimit_kb;        // m in KiB, 19456 (19 MiB)
+
+void define();  // called once from _PG_init
+
+}  // namespace pgauth::settings
