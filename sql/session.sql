@@ -21,6 +21,8 @@ SELECT encode(auth.hash_token('abc'), 'hex') AS sha256_abc;
 SELECT user_id = :'alice_id' AS same_user, email, name, email_verified, ip, user_agent,
        expires_at > now() + interval '6 days' AS long_lived
   FROM auth.validate_session(:'alice_token');
+-- also callable in a select list
+SELECT (auth.validate_session(:'alice_token')).email AS select_list;
 -- unknown, empty, NULL, oversized and hostile tokens: zero rows, never an error
 SELECT count(*) AS unknown FROM auth.validate_session('not-a-token');
 SELECT count(*) AS empty FROM auth.validate_session('');

@@ -66,8 +66,11 @@ Datum pgauth_hash_token_impl(FunctionCallInfo fcinfo) {
 // auth.validate_session(token text) -> SETOF (user ..., session ...): zero or one row.
 PGAUTH_FUNCTION(pgauth_validate_session)
 Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
-    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    // Reuse the caller's expected row type when there is one (SELECT * FROM ...):
+    // building it from pg_proc on every call is a measurable share of the hot path.
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    bits32 flags = rsinfo && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc ? MAT_SRF_USE_EXPECTED_DESC : 0;
+    pg_call([&] { InitMaterializedSRF(fcinfo, flags); });
     if (arg_is_null(fcinfo, 0)) return 0;
     std::string token = text_arg(fcinfo, 0);
     if (token.empty() || token.size() > max_token_length) return 0;
@@ -76,7 +79,7 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
 
     SpiConnection spi;
     Datum key[1] = {bytea_datum(digest)};
-    if (lookup_plan.execute(key, nullptr, false, 1) != 1) return 0;
+    if (lookup_plan.execute(key, nullptr, true, 1) != 1) return 0;
 
     Datum values[validate_columns];
     bool nulls[validate_columns];

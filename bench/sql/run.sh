@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SQL-level benchmarks of the extension, each against a peer measured in the same run:
+#   auth.validate_session   vs  pgbench's built-in select-only      (target >= 70%)
+#   auth.sign_in_email      vs  raw libsodium argon2id verification  (target >= 90%)
+# Uses the cluster in $PGHOST/$PGPORT if set, else starts its own ('bench').
+# usage: bench/sql/run.sh [--smoke]   (smoke: 1 round of 1 s, for make test)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+smoke=0; [ "${1:-}" = "--smoke" ] && smoke=1
+rounds=${BENCH_ROUNDS:-3}; secs=${BENCH_SECONDS:-10}; clients=${BENCH_CLIENTS:-32}
+[ $smoke = 1 ] && { rounds=1; secs=1; }
+own=0
+if [ -z "${PGPORT:-}" ]; then
+  bash scripts/cluster.sh start bench >/dev/null; own=1
+  # shellcheck disable=SC1091
+  . .run/bench.env
+fi
+work=$(mktemp -d); trap 'rm -rf "$work"; [ $own = 1 ] && bash scripts/cluster.sh stop bench >/dev/null' EXIT
+db=pgauth_bench_sql
+dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
+psql -qd "$db" -c "SET client_min_messages=warning; CREATE EXTENSION pgauth" >/dev/null
+pgbench -qi -s 10 "$db" >/dev/null 2>&1
+
+# 64 live sessions; one pgbench script per token (pgbench picks a script at random per transaction)
+for i in $(seq 1 64); do
+  tok=$(psql -qAtd "$db" -c "SELECT session_token FROM auth.sign_up_email('bench$i@example.com', 'bench-password-$i', 'Bench $i')")
+  echo "SELECT * FROM auth.validate_session('$tok');" >"$work/validate_$i.sql"
+  echo "SELECT * FROM auth.sign_in_email('bench$i@example.com', 'bench-password-$i');" >"$work/signin_$i.sql"
+done
+vargs=(); sargs=()
+for i in $(seq 1 64); do vargs+=(-f "$work/validate_$i.sql"); sargs+=(-f "$work/signin_$i.sql"); done
+
+tps() { pgbench -n -M prepared "$@" "$db" 2>&1 | awk '/^tps = /{print $3}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# the settings exist once the module is loaded in the session
+setting() { psql -qAtd "$db" -c "SELECT FROM auth.hash_token('')" -c "SELECT setting FROM pg_settings WHERE name = '$1'" | tail -1; }
+ops=$(setting pgauth.argon2_opslimit); memkb=$(setting pgauth.argon2_memlimit)
+g++ -O2 -std=c++20 -o "$work/pwhash_rate" bench/sql/pwhash_rate.cpp -lsodium -lpthread
+
+: >"$work/sel"; : >"$work/val"; : >"$work/sign"; : >"$work/raw"
+for r in $(seq 1 "$rounds"); do
+  tps -S -c "$clients" -j 2 -T "$secs" >>"$work/sel"
+  tps "${vargs[@]}" -c "$clients" -j 2 -T "$secs" >>"$work/val"
+  tps "${sargs[@]}" -c 2 -j 2 -T "$secs" >>"$work/sign"
+  "$work/pwhash_rate" "$ops" $((memkb * 1024)) 2 "$secs" >>"$work/raw"
+done
+sel=$(median <"$work/sel"); val=$(median <"$work/val"); sign=$(median <"$work/sign"); raw=$(median <"$work/raw")
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
+cat <<TABLE
+| SQL case | pgauth | peer | ratio | target |
+|---|---|---|---|---|
+| \`auth.validate_session\` (${clients} clients, prepared) vs built-in select-only | $(printf '%.0f' "$val") tps | $(printf '%.0f' "$sel") tps | $(pct "$val" "$sel") | >= 70% |
+| \`auth.sign_in_email\` (2 clients) vs raw argon2id verify (2 threads, t=$ops m=${memkb} KiB) | $(printf '%.1f' "$sign") /s | $(printf '%.1f' "$raw") /s | $(pct "$sign" "$raw") | >= 90% |
+TABLE
+echo "rounds=$rounds seconds=$secs (median of rounds)"
+[ -n "$val" ] && [ -n "$sel" ] && [ -n "$sign" ] && [ -n "$raw" ]
