@@ -1,5 +1,6 @@
 // Sessions: token hashing, issuing, and the hot-path validate_session.
 #include "pg/spi.hpp"
+#include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -31,14 +32,6 @@ Datum bytea_datum(Bytes data) {
     });
 }
 
-const Oid lookup_types[] = {BYTEAOID};
-KeptPlan lookup_plan(
-    "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.updated_at,"
-    "       s.id, s.expires_at, s.created_at, s.updated_at, s.ip, s.user_agent, s.remember_me"
-    "  FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id"
-    " WHERE s.token_hash = $1 AND s.expires_at > pg_catalog.now()",
-    1, lookup_types);
-
 const Oid extend_types[] = {UUIDOID, TIMESTAMPTZOID};
 KeptPlan extend_plan("UPDATE auth.sessions SET expires_at = $2, updated_at = pg_catalog.now() WHERE id = $1", 2,
                      extend_types);
@@ -49,7 +42,6 @@ KeptPlan insert_plan(
     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at",
     6, insert_types);
 
-constexpr int validate_columns = 13;
 
 }  // namespace
 }  // namespace pgauth
@@ -77,37 +69,41 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
     Digest digest = sha256(token);
     sodium_memzero(token.data(), token.size());
 
-    SpiConnection spi;
-    Datum key[1] = {bytea_datum(digest)};
-    if (lookup_plan.execute(key, nullptr, true, 1) != 1) return 0;
-
-    Datum values[validate_columns];
-    bool nulls[validate_columns];
-    bool remember_me = false;
-    pg_call([&] {
-        HeapTuple row = SPI_tuptable->vals[0];
-        TupleDesc desc = SPI_tuptable->tupdesc;
-        for (int i = 0; i < validate_columns; ++i) values[i] = SPI_getbinval(row, desc, i + 1, &nulls[i]);
-        bool remember_null = false;
-        remember_me = DatumGetBool(SPI_getbinval(row, desc, validate_columns + 1, &remember_null));
-    });
-
     // Better-Auth's sliding expiry: extend once expires_at - expires_in + update_age <= now.
-    // Sessions signed in without "remember me" keep their short lifetime.
-    TimestampTz now = GetCurrentTransactionStartTimestamp();
-    TimestampTz expires_at = DatumGetTimestampTz(values[8]);
-    int64 expires_in = int64(settings::session_expires_in) * USECS_PER_SEC;
-    int64 update_age = int64(settings::session_update_age) * USECS_PER_SEC;
-    bool due = expires_at - expires_in + update_age <= now;
-    bool writable = !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly;
-    if (remember_me && due && writable) {
-        TimestampTz extended = now + expires_in;
-        Datum args[2] = {values[7], TimestampTzGetDatum(extended)};
+    // Sessions signed in without "remember me" keep their short lifetime. The row is
+    // emitted with the extended expiry; the UPDATE runs after the scans are closed.
+    struct Visit {
+        ReturnSetInfo* rsinfo;
+        TimestampTz now;
+        bool writable;  // false on a hot standby or in a read-only transaction
+        bool extend;
+        pg_uuid_t session_id;
+    } visit{rsinfo, GetCurrentTransactionStartTimestamp(),
+            !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly, false, {}};
+    Datum key = bytea_datum(digest);
+    bool found = pg_call([&] {
+        return lookup_session(key, visit.now,
+            [](SessionRow& row, void* context) {
+                auto* v = static_cast<Visit*>(context);
+                int64 expires_in = int64(settings::session_expires_in) * USECS_PER_SEC;
+                int64 update_age = int64(settings::session_update_age) * USECS_PER_SEC;
+                TimestampTz expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
+                v->extend = v->writable && row.remember_me && expires_at - expires_in + update_age <= v->now;
+                if (v->extend) {
+                    row.values[col_expires_at] = TimestampTzGetDatum(v->now + expires_in);
+                    row.values[col_session_updated_at] = TimestampTzGetDatum(v->now);
+                    v->session_id = *DatumGetUUIDP(row.values[col_session_id]);
+                }
+                tuplestore_putvalues(v->rsinfo->setResult, v->rsinfo->setDesc, row.values, row.nulls);
+            },
+            &visit);
+    });
+    if (found && visit.extend) {
+        SpiConnection spi;
+        Datum args[2] = {UUIDPGetDatum(&visit.session_id),
+                         TimestampTzGetDatum(visit.now + int64(settings::session_expires_in) * USECS_PER_SEC)};
         extend_plan.execute(args, nullptr, false, 0);
-        values[8] = TimestampTzGetDatum(extended);
-        values[10] = TimestampTzGetDatum(now);
     }
-    pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     return 0;
 }
 

@@ -51,7 +51,7 @@ INSERT INTO auth.error_codes (code, sqlstate, http_status, message) VALUES
 
 -- ---------------------------------------------------------------- tables
 CREATE TABLE auth.users (
-    id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    id             uuid CONSTRAINT users_pkey PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     email          text NOT NULL UNIQUE CHECK (email = pg_catalog.lower(email)),
     name           text NOT NULL,
     image          text,
@@ -78,7 +78,7 @@ COMMENT ON TABLE auth.accounts IS
 CREATE TABLE auth.sessions (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     user_id     uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
-    token_hash  bytea NOT NULL UNIQUE CHECK (pg_catalog.octet_length(token_hash) = 32),
+    token_hash  bytea NOT NULL CONSTRAINT sessions_token_hash_key UNIQUE CHECK (pg_catalog.octet_length(token_hash) = 32),
     expires_at  timestamptz NOT NULL,
     remember_me boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),

@@ -1,0 +1,35 @@
+// The hot-path session lookup: direct index scans on auth.sessions(token_hash)
+// and auth.users(id), no executor, no planner, no SPI.
+#pragma once
+#include "pg/boundary.hpp"
+
+extern "C" {
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+}
+
+namespace pgauth {
+
+// Columns of auth.validate_session's result, in order.
+enum SessionColumn {
+    col_user_id, col_email, col_name, col_image, col_email_verified, col_user_created_at, col_user_updated_at,
+    col_session_id, col_expires_at, col_session_created_at, col_session_updated_at, col_ip, col_user_agent,
+    session_column_count
+};
+
+// Called with the row while the scanned tuples are still pinned: copy or
+// store what you need before returning. Runs inside PostgreSQL code (no C++
+// objects with destructors, must not throw).
+struct SessionRow {
+    Datum values[session_column_count];
+    bool nulls[session_column_count];
+    bool remember_me;
+};
+using SessionVisitor = void (*)(SessionRow& row, void* context);
+
+// Looks up the unexpired session whose token_hash is `digest` (bytea datum)
+// and its user. Returns false when there is none. May ereport: call it
+// through pg_call.
+bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* context);
+
+}  // namespace pgauth
