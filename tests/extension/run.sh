@@ -17,11 +17,11 @@ read -r token uid < <(psql -qAt -F ' ' -d "$db" -c \
   "SELECT session_token, user_id FROM auth.sign_up_email('dump@example.com', 'dump-password-1', 'Dump')")
 token2=$(psql -qAt -d "$db" -c "SELECT session_token FROM auth.sign_in_email('dump@example.com', 'dump-password-1')")
 dump=$(mktemp); pg_dump -d "$db" --data-only --inserts >"$dump"; pg_dump -d "$db" >>"$dump"
-if [ ${#token} -eq 43 ] && grep -q "$uid" "$dump"; then ok "dump contains the user (the search is real)"; else bad "dump sanity"; fi
-if grep -qF "$token" "$dump" || grep -qF "$token2" "$dump"; then bad "session token found in pg_dump output"; else ok "no session token in pg_dump output"; fi
-if grep -qF "dump-password-1" "$dump"; then bad "password found in dump"; else ok "no password in pg_dump output"; fi
+if [ ${#token} -eq 43 ] && grep -q -e "$uid" "$dump"; then ok "dump contains the user (the search is real)"; else bad "dump sanity"; fi
+if grep -qF -e "$token" "$dump" || grep -qF -e "$token2" "$dump"; then bad "session token found in pg_dump output"; else ok "no session token in pg_dump output"; fi
+if grep -qF -e "dump-password-1" "$dump"; then bad "password found in dump"; else ok "no password in pg_dump output"; fi
 hex=$(psql -qAt -d "$db" -c "SELECT encode(auth.hash_token('$token'), 'hex')")
-if grep -qi "$hex" "$dump"; then ok "the dump holds only the SHA-256 digest"; else bad "digest not found in dump"; fi
+if grep -qi -e "$hex" "$dump"; then ok "the dump holds only the SHA-256 digest"; else bad "digest not found in dump"; fi
 # 2. A dump restores into a working database: the same token still signs the user in.
 full=$(mktemp); pg_dump -d "$db" >"$full"
 dropdb --if-exists "${db}_restored" >/dev/null 2>&1; createdb "${db}_restored"
@@ -39,6 +39,27 @@ done
 after=$(psql -qAt -d "$db" -c "SELECT pg_postmaster_start_time()")
 alive=$(psql -qAt -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
 if [ "$before" = "$after" ] && [ "$alive" -ge 1 ]; then ok "no backend crash or restart"; else bad "postmaster restarted"; fi
+
+# 4. A hot standby answers validate_session without writing (sliding expiry skipped).
+if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  psql -qAt -d "$db" -c "UPDATE auth.sessions SET expires_at = now() + interval '2 days'" >/dev/null
+  sdir=$(mktemp -d /tmp/pgauth-standby.XXXXXX); chown postgres:postgres "$sdir"; chmod 700 "$sdir"
+  sport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  bindir=/usr/lib/postgresql/15/bin
+  if runuser -u postgres -- "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$sdir/data" -R -X stream >/dev/null 2>&1; then
+    printf "port = %s\nunix_socket_directories = '%s'\nhot_standby = on\n" "$sport" "$sdir" >>"$sdir/data/postgresql.conf"
+    runuser -u postgres -- "$bindir/pg_ctl" -D "$sdir/data" -l "$sdir/log" -w -t 60 start >/dev/null
+    on_standby=$(psql -qAt -h 127.0.0.1 -p "$sport" -d "$db" -c \
+      "SELECT pg_is_in_recovery(), email, expires_at < now() + interval '3 days' FROM auth.validate_session('$token')" 2>&1)
+    if [ "$on_standby" = "t|dump@example.com|t" ]; then ok "standby validates without extending ($on_standby)"; else bad "standby: $on_standby"; fi
+    runuser -u postgres -- "$bindir/pg_ctl" -D "$sdir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    primary=$(psql -qAt -d "$db" -c "SELECT expires_at > now() + interval '6 days' FROM auth.validate_session('$token')")
+    if [ "$primary" = "t" ]; then ok "the primary extends it on a later request"; else bad "primary did not extend ($primary)"; fi
+  else
+    bad "pg_basebackup for the standby test failed"
+  fi
+  rm -rf "$sdir"
+fi
 
 dropdb "$db"
 echo "$pass passed, $fail failed"
