@@ -1,0 +1,41 @@
+// The real Better-Auth 1.7, configured like pgauth for a fair comparison:
+// emailAndPassword on, jwt plugin on, rate limiting off, cookie cache off
+// unless COOKIE_CACHE=on, pg Pool on the same PostgreSQL cluster (own database).
+//   DATABASE_URL=... BETTER_AUTH_SECRET=... PORT=3100 node server.mjs [--migrate]
+import http from "node:http";
+import { betterAuth } from "better-auth";
+import { getMigrations } from "better-auth/db/migration";
+import { toNodeHandler } from "better-auth/node";
+import { jwt } from "better-auth/plugins";
+import pg from "pg";
+
+const port = Number(process.env.PORT || 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const options = {
+  database: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE || 10) }),
+  baseURL,
+  secret: process.env.BETTER_AUTH_SECRET,
+  emailAndPassword: { enabled: true },
+  plugins: [jwt()],
+  rateLimit: { enabled: false },
+  session: {
+    expiresIn: 7 * 24 * 3600,
+    updateAge: 24 * 3600,
+    cookieCache: { enabled: process.env.COOKIE_CACHE === "on", maxAge: 300 },
+  },
+  trustedOrigins: [baseURL],
+  telemetry: { enabled: false },
+};
+const auth = betterAuth(options);
+
+if (process.argv.includes("--migrate")) {
+  const { runMigrations } = await getMigrations(auth.options);
+  await runMigrations();
+  console.log("better-auth schema migrated");
+  process.exit(0);
+}
+
+const server = http.createServer(toNodeHandler(auth));
+server.keepAliveTimeout = 65_000;
+server.listen(port, "127.0.0.1", () => console.log(`better-auth listening on ${baseURL}`));
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));
