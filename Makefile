@@ -17,7 +17,8 @@ ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS += -I$(CURDIR)/extension
-PG_CXXFLAGS += -std=c++20 -fPIC -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -O2
+# -MMD -MP: rebuild objects when a header they include changes (PGXS tracks only .c)
+PG_CXXFLAGS += -MMD -MP -std=c++20 -fPIC -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -O2
 SHLIB_LINK  += -lsodium -lssl -lcrypto -lcrypt -lstdc++
 
 # Debian's PGXS also emits LLVM bitcode through clang; we don't ship JIT bitcode.
@@ -28,6 +29,8 @@ include $(PGXS)
 
 # PGXS's C++ rule uses CXXFLAGS; make sure our flags reach it.
 override CXXFLAGS += $(PG_CXXFLAGS)
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
 
 .PHONY: check-regress-list run test bench stop unit
 

@@ -23,6 +23,7 @@ int password_min_length = 8;
 int password_max_length = 128;
 int argon2_opslimit = 2;
 int argon2_memlimit_kb = 19456;
+int avatar_claim_timeout = 60;
 
 namespace {
 void define_seconds(const char* name, const char* description, int* variable, int min, int max) {
@@ -48,6 +49,9 @@ void define() {
     DefineCustomIntVariable("pgauth.password_max_length", "Maximum password length in characters.", nullptr,
                             &password_max_length, password_max_length, 1, 4096, PGC_SUSET, 0, nullptr, nullptr,
                             nullptr);
+    define_seconds("pgauth.avatar_claim_timeout",
+                   "How long an avatar claim stays exclusive before another caller may take it over.",
+                   &avatar_claim_timeout, 1, 24 * 3600);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

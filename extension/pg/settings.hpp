@@ -12,6 +12,7 @@ extern int password_min_length;       // 8
 extern int password_max_length;       // 128
 extern int argon2_opslimit;           // t, 2
 extern int argon2_memlimit_kb;        // m in KiB, 19456 (19 MiB)
+extern int avatar_claim_timeout;      // seconds a claim_avatar claim stays exclusive, 60
 
 void define();  // called once from _PG_init
 
