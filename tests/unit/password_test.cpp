@@ -1,0 +1,98 @@
+// Password hashing: argon2id, Better-Auth scrypt and bcrypt vectors, rehash rules.
+#include <gtest/gtest.h>
+
+#include <crypt.h>
+
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
+#include "core/crypto.hpp"
+#include "core/password.hpp"
+
+using namespace pgauth;
+
+namespace {
+// Produced by Node's crypto.scryptSync (the algorithm Better-Auth 1.7 uses):
+// scrypt(NFKC(pw), salt = the hex string's bytes, N=16384, r=16, p=1, dkLen=64).
+constexpr char scrypt_vector[] =
+    "9f86d081884c7d659a2feaa0c55ad015:4b4815da219a591e627a09dfe77facc2f861d0f7e1134116667673bbee7bcb28346bafde8c93fe8"
+    "9f4993245be666a27d13ba76c59d4e274ae355547f4c70754";
+constexpr char scrypt_password[] = "correct-horse-battery";
+// OpenBSD / John the Ripper bcrypt vector.
+constexpr char bcrypt_vector[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+const Argon2Params fast{1, 8192 * 1024};
+}  // namespace
+
+class Password : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { crypto_init(); }
+};
+
+TEST_F(Password, Classify) {
+    EXPECT_EQ(classify_hash(scrypt_vector), HashKind::scrypt_better_auth);
+    EXPECT_EQ(classify_hash(bcrypt_vector), HashKind::bcrypt);
+    EXPECT_EQ(classify_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), HashKind::argon2id);
+    for (std::string_view s : {"", "hunter2", "$argon2i$v=19$m=4096,t=3,p=1$x$y", "$2a$05$short",
+                               "9F86D081884C7D659A2FEAA0C55AD015:00", "md5$5f4dcc3b5aa765d61d8327deb882cf99"})
+        EXPECT_EQ(classify_hash(s), HashKind::unknown) << s;
+}
+
+TEST_F(Password, BetterAuthScryptVector) {
+    EXPECT_EQ(better_auth_scrypt_hash(scrypt_password, "9f86d081884c7d659a2feaa0c55ad015"), scrypt_vector);
+    EXPECT_TRUE(verify_password(scrypt_vector, scrypt_password));
+    EXPECT_FALSE(verify_password(scrypt_vector, "correct-horse-batter"));
+    std::string tampered = scrypt_vector;
+    tampered.back() = tampered.back() == '4' ? '5' : '4';
+    EXPECT_FALSE(verify_password(tampered, scrypt_password));
+}
+
+TEST_F(Password, Bcrypt) {
+    EXPECT_TRUE(verify_password(bcrypt_vector, "U*U"));
+    EXPECT_FALSE(verify_password(bcrypt_vector, "U*V"));
+    // a fresh $2b$ hash from libxcrypt, and the same hash under the $2y$ prefix
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt), nullptr);
+    crypt_data data{};
+    std::string hash = crypt_rn("legacy pass", salt, &data, sizeof data);
+    ASSERT_EQ(hash.size(), 60u);
+    EXPECT_TRUE(verify_password(hash, "legacy pass"));
+    EXPECT_FALSE(verify_password(hash, "legacy pasS"));
+    EXPECT_TRUE(verify_password("$2y$" + hash.substr(4), "legacy pass"));
+    EXPECT_FALSE(verify_password(hash, std::string("legacy pass\0x", 13)));
+}
+
+TEST_F(Password, Argon2idRoundTrip) {
+    std::string hash = hash_password("pässwörd-ü", fast);
+    EXPECT_EQ(classify_hash(hash), HashKind::argon2id);
+    EXPECT_EQ(hash.rfind("$argon2id$v=19$m=8192,t=1,p=1$", 0), 0u) << hash;
+    EXPECT_TRUE(verify_password(hash, "pässwörd-ü"));
+    EXPECT_FALSE(verify_password(hash, "passwörd-ü"));
+    EXPECT_NE(hash_password("same", fast), hash_password("same", fast));
+}
+
+TEST_F(Password, DefaultsAreOwaspMinimum) {
+    std::string hash = hash_password("x", Argon2Params{});
+    EXPECT_EQ(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << hash;
+    EXPECT_FALSE(needs_rehash(hash, Argon2Params{}));
+}
+
+TEST_F(Password, NeedsRehash) {
+    std::string weak = hash_password("x", fast);
+    EXPECT_FALSE(needs_rehash(weak, fast));
+    EXPECT_TRUE(needs_rehash(weak, Argon2Params{2, 8192 * 1024}));
+    EXPECT_TRUE(needs_rehash(scrypt_vector, fast));
+    EXPECT_TRUE(needs_rehash(bcrypt_vector, fast));
+}
+
+TEST_F(Password, GarbageNeverVerifiesNorThrows) {
+    for (std::string_view s : std::initializer_list<std::string_view>{"", "$argon2id$", "$argon2id$v=19$m=1,t=1,p=1$$", "$2b$04$", std::string_view(bcrypt_vector, 59),
+                               "9f86d081884c7d659a2feaa0c55ad015:zz", "\xff\xfe", "$2y$99$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"})
+        EXPECT_FALSE(verify_password(s, "anything")) << s;
+}
+
+TEST_F(Password, RejectsParametersBelowTheLibraryMinimum) {
+    EXPECT_THROW(hash_password("x", Argon2Params{0, 0}), std::invalid_argument);
+    EXPECT_THROW(dummy_verify("x", Argon2Params{1, 1024}), std::invalid_argument);
+    EXPECT_NO_THROW(dummy_verify("x", fast));
+}
