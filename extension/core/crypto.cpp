@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -24,10 +25,16 @@ Digest sha256(Bytes data) {
 }
 
 Digest hmac_sha256(Bytes key, Bytes message) {
+    // OpenSSL treats a NULL key as "reuse the previous key" and fails on a fresh
+    // context, so an empty key or message must still point somewhere.
+    static constexpr std::uint8_t empty = 0;
+    const std::uint8_t* key_ptr = key.empty() ? &empty : key.data();
+    const std::uint8_t* msg_ptr = message.empty() ? &empty : message.data();
+    if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        throw std::invalid_argument("HMAC key too long");
     Digest out{};
     unsigned int length = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data(), message.size(), out.data(),
-              &length) ||
+    if (!HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, message.size(), out.data(), &length) ||
         length != out.size())
         throw std::runtime_error("HMAC-SHA256 failed");
     return out;

@@ -28,7 +28,7 @@ struct Catalog {
     Oid sessions = InvalidOid, token_index = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
     AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
-    AttrNumber u_role, u_para_wallet_id, u_is_active;  // InvalidAttrNumber before 0.3.0
+    AttrNumber u_role, u_para_wallet_id, u_is_active;  // InvalidAttrNumber before 0.2.0
 };
 
 Catalog catalog;

@@ -31,7 +31,7 @@ using SessionVisitor = void (*)(SessionRow& row, void* context);
 
 // Looks up the unexpired session whose token_hash is `digest` (bytea datum)
 // and its active user. Returns false when there is none. Columns the installed
-// schema version does not have (role, para_wallet_id, is_active before 0.3.0)
+// schema version does not have (role, para_wallet_id, is_active before 0.2.0)
 // come back NULL / are not checked, so one library serves every version. May ereport: call it
 // through pg_call.
 bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* context);

@@ -208,6 +208,19 @@ COMMENT ON FUNCTION auth.get_user_profile(uuid) IS 'Role, KYC status, active fla
 INSERT INTO auth.error_codes (code, sqlstate, http_status, message) VALUES
   ('USER_INACTIVE', 'PA403', 403, 'This account is deactivated');
 
+-- errors the HTTP layer raises itself (its status and message come from here too)
+INSERT INTO auth.error_codes (code, sqlstate, http_status, message) VALUES
+  ('FAILED_TO_GET_SESSION',    'PA400', 400, 'Failed to get session'),
+  ('EMAIL_CAN_NOT_BE_UPDATED', 'PA400', 400, 'Email can not be updated'),
+  ('MISSING_OR_NULL_ORIGIN',   'PA403', 403, 'Missing or null Origin'),
+  ('INVALID_ORIGIN',           'PA403', 403, 'Invalid origin'),
+  ('INVALID_CALLBACKURL',      'PA403', 403, 'Invalid callbackURL'),
+  ('NOT_FOUND',                'PA404', 404, 'Not found'),
+  ('METHOD_NOT_ALLOWED',       'PA405', 405, 'Method not allowed'),
+  ('PAYLOAD_TOO_LARGE',        'PA413', 413, 'Request body is too large'),
+  ('UNSUPPORTED_MEDIA_TYPE',   'PA415', 415, 'Content-Type must be application/json'),
+  ('SERVICE_UNAVAILABLE',      'PA503', 503, 'Service unavailable. Try again later.');
+
 -- validate_session now also returns role and para_wallet_id, and no row for a deactivated user.
 DROP FUNCTION auth.validate_session(text);
 CREATE FUNCTION auth.validate_session(token text,

@@ -193,7 +193,9 @@ CREATE FUNCTION auth.get_user(user_id uuid,
     OUT id uuid, OUT email text, OUT name text, OUT image text, OUT email_verified boolean,
     OUT created_at timestamptz, OUT updated_at timestamptz)
     RETURNS SETOF record
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp ROWS 1 AS $$
+-- VOLATILE so that it sees rows written earlier in the same statement:
+-- SELECT ... FROM auth.sign_up_email(...) s, auth.get_user(s.user_id) u
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp ROWS 1 AS $$
     SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.updated_at
       FROM auth.users u WHERE u.id = get_user.user_id
 $$;

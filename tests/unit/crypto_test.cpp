@@ -15,12 +15,13 @@ std::string hex(const Digest& d) { return hex_encode(d); }
 std::string unhex(std::string_view h) { return hex_decode(h).value(); }
 }  // namespace
 
-class Crypto : public ::testing::Test {
+// Lower-case suite name so that `ctest -R crypto` selects these tests.
+class crypto : public ::testing::Test {
 protected:
     static void SetUpTestSuite() { crypto_init(); }
 };
 
-TEST_F(Crypto, Sha256Fips180) {
+TEST_F(crypto, Sha256Fips180) {
     EXPECT_EQ(hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(hex(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
@@ -29,7 +30,7 @@ TEST_F(Crypto, Sha256Fips180) {
 
 struct HmacCase { std::string key, data, mac; };
 
-TEST_F(Crypto, HmacSha256Rfc4231) {
+TEST_F(crypto, HmacSha256Rfc4231) {
     const HmacCase cases[] = {
         {std::string(20, '\x0b'), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
         {"Jefe", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
@@ -47,7 +48,14 @@ TEST_F(Crypto, HmacSha256Rfc4231) {
     for (const auto& c : cases) EXPECT_EQ(hex(hmac_sha256(as_bytes(c.key), as_bytes(c.data))), c.mac) << c.data;
 }
 
-TEST_F(Crypto, ScryptRfc7914) {
+TEST_F(crypto, HmacSha256EmptyKeyAndMessage) {
+    // HMAC-SHA256("", ""): an empty key must not be mistaken for "no key".
+    EXPECT_EQ(hex(hmac_sha256(Bytes{}, Bytes{})), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    EXPECT_EQ(hex(hmac_sha256(as_bytes(""), as_bytes(""))),
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST_F(crypto, ScryptRfc7914) {
     EXPECT_EQ(hex_encode(as_bytes(scrypt_raw("", "", 16, 1, 1, 64))),
               "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
               "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906");
@@ -56,7 +64,7 @@ TEST_F(Crypto, ScryptRfc7914) {
               "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640");
 }
 
-TEST_F(Crypto, Base64Rfc4648) {
+TEST_F(crypto, Base64Rfc4648) {
     const std::pair<std::string, std::string> vectors[] = {
         {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
         {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
@@ -71,14 +79,16 @@ TEST_F(Crypto, Base64Rfc4648) {
     EXPECT_EQ(base64_encode(as_bytes(std::string("\xfb\xff", 2))), "+/8=");
 }
 
-TEST_F(Crypto, Base64Rejections) {
-    for (std::string_view bad : {"Zg", "Zg=", "Z===", "Zm9v!", "Zm 9v", "Zm9v\n", "-_8="})
+TEST_F(crypto, Base64Rejections) {
+    // missing/extra/misplaced padding, bad characters, non-zero trailing bits
+    for (std::string_view bad : {"Zg", "Zg=", "Z===", "Zm9v!", "Zm 9v", "Zm9v\n", "-_8=", "Zh==", "Zm9=", "Zg=a",
+                                 "Zg==Zg==", "====", "Z", " Zg=="})
         EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
-    for (std::string_view bad : {"Zg==", "+/8", "Zm9v=", "Zm 9v", "Zm9v\n", "A"})
+    for (std::string_view bad : {"Zg==", "Zg=", "+/8", "-/8", "Zm9v=", "Zm 9v", "Zm9v\n", "A", "Zh", "Zm9", "Zg."})
         EXPECT_FALSE(base64url_decode(bad).has_value()) << bad;
 }
 
-TEST_F(Crypto, Hex) {
+TEST_F(crypto, Hex) {
     EXPECT_EQ(hex_encode(as_bytes(std::string("\x00\x7f\xff", 3))), "007fff");
     EXPECT_EQ(hex_decode("007FfF").value(), std::string("\x00\x7f\xff", 3));
     EXPECT_FALSE(hex_decode("abc").has_value());
@@ -86,14 +96,14 @@ TEST_F(Crypto, Hex) {
     EXPECT_FALSE(hex_decode("0x00").has_value());
 }
 
-TEST_F(Crypto, EqualCt) {
+TEST_F(crypto, EqualCt) {
     EXPECT_TRUE(equal_ct(as_bytes("abc"), as_bytes("abc")));
     EXPECT_FALSE(equal_ct(as_bytes("abc"), as_bytes("abd")));
     EXPECT_FALSE(equal_ct(as_bytes("abc"), as_bytes("abcd")));
     EXPECT_TRUE(equal_ct(as_bytes(""), as_bytes("")));
 }
 
-TEST_F(Crypto, RandomTokens) {
+TEST_F(crypto, RandomTokens) {
     std::set<std::string> seen;
     for (int i = 0; i < 1000; ++i) {
         std::string t = random_token();

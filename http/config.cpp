@@ -1,0 +1,140 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "origin.hpp"
+
+namespace pgauth::http {
+namespace {
+
+struct Setting {
+    const char* flag;
+    const char* env;
+    const char* help;
+};
+
+const Setting settings[] = {
+    {"--database-url", "PGAUTH_DATABASE_URL", "libpq connection string or URL of the database with the pgauth extension (required)"},
+    {"--listen", "PGAUTH_LISTEN", "address:port to listen on (default 127.0.0.1:8080; port 0 picks a free port)"},
+    {"--secret", "PGAUTH_SECRET", "cookie-signing secret, at least 32 bytes (required)"},
+    {"--base-url", "PGAUTH_BASE_URL", "public base URL, e.g. https://auth.example.com (default http://<listen>); https turns on Secure cookies"},
+    {"--trusted-origins", "PGAUTH_TRUSTED_ORIGINS", "comma-separated origins allowed to call state-changing endpoints (the base URL's origin always is)"},
+    {"--rate-limit", "PGAUTH_RATE_LIMIT", "on|off (default on): 100 requests/10 s per IP, 3/10 s on sign-in, sign-up, change-password"},
+    {"--threads", "PGAUTH_THREADS", "HTTP worker threads (default 4 per core)"},
+    {"--pool-size", "PGAUTH_POOL_SIZE", "database connections (default = threads)"},
+    {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
+    {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
+    {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
+};
+
+int parse_int(const std::string& name, const std::string& value, int min, int max) {
+    try {
+        std::size_t used = 0;
+        int n = std::stoi(value, &used);
+        if (used == value.size() && n >= min && n <= max) return n;
+    } catch (const std::exception&) {
+    }
+    throw ConfigError(name + " must be an integer between " + std::to_string(min) + " and " + std::to_string(max));
+}
+
+}  // namespace
+
+std::string help_text() {
+    std::string text =
+        "pgauth-http: the Better-Auth-compatible HTTP API over the pgauth PostgreSQL extension.\n\n"
+        "usage: pgauth-http [--flag value | --flag=value]...\n\n"
+        "Each flag falls back to its environment variable:\n";
+    for (const auto& s : settings) {
+        std::string left = std::string("  ") + s.flag + " / " + s.env;
+        text += left + "\n      " + s.help + "\n";
+    }
+    text += "  --help\n      this text\n";
+    return text;
+}
+
+Config load_config(const std::vector<std::string>& args, const Environment& env) {
+    std::map<std::string, std::string> values;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if (arg == "--help" || arg == "-h") throw HelpRequested{};
+        std::string value;
+        auto eq = arg.find('=');
+        if (eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        } else if (i + 1 < args.size()) {
+            value = args[++i];
+        } else {
+            throw ConfigError("missing value for " + arg);
+        }
+        auto known = std::find_if(std::begin(settings), std::end(settings),
+                                  [&](const Setting& s) { return arg == s.flag; });
+        if (known == std::end(settings)) throw ConfigError("unknown option " + arg + " (see --help)");
+        values[known->env] = value;
+    }
+    auto get = [&](const char* name) -> std::string {
+        if (auto it = values.find(name); it != values.end()) return it->second;
+        const char* v = env(name);
+        return v ? std::string(v) : std::string();
+    };
+
+    Config c;
+    c.database_url = get("PGAUTH_DATABASE_URL");
+    if (c.database_url.empty()) throw ConfigError("PGAUTH_DATABASE_URL (--database-url) is required");
+
+    c.secret = get("PGAUTH_SECRET");
+    if (c.secret.empty())
+        throw ConfigError("PGAUTH_SECRET (--secret) is required: at least 32 random bytes, e.g. `openssl rand -base64 32`");
+    if (c.secret.size() < 32)
+        throw ConfigError("PGAUTH_SECRET is too short (" + std::to_string(c.secret.size()) +
+                          " bytes): it signs session cookies and must be at least 32 bytes");
+
+    if (std::string listen = get("PGAUTH_LISTEN"); !listen.empty()) {
+        auto colon = listen.rfind(':');
+        if (colon == std::string::npos || colon == 0) throw ConfigError("PGAUTH_LISTEN must be address:port");
+        c.listen_host = listen.substr(0, colon);
+        if (c.listen_host.size() > 2 && c.listen_host.front() == '[') c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+        c.listen_port = static_cast<std::uint16_t>(parse_int("PGAUTH_LISTEN port", listen.substr(colon + 1), 0, 65535));
+    }
+
+    c.base_url = get("PGAUTH_BASE_URL");
+    if (c.base_url.empty()) c.base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
+    while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+    auto base_origin = origin_of(c.base_url);
+    if (!base_origin) throw ConfigError("PGAUTH_BASE_URL must be an absolute http(s) URL");
+    c.trusted_origins.push_back(*base_origin);
+    std::string trusted = get("PGAUTH_TRUSTED_ORIGINS");
+    for (std::size_t start = 0; start <= trusted.size();) {
+        auto end = trusted.find(',', start);
+        if (end == std::string::npos) end = trusted.size();
+        std::string item = trusted.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) {
+            auto o = origin_of(item);
+            if (!o) throw ConfigError("PGAUTH_TRUSTED_ORIGINS: not an origin: " + item);
+            c.trusted_origins.push_back(*o);
+        }
+        start = end + 1;
+    }
+
+    std::string rate = get("PGAUTH_RATE_LIMIT");
+    if (rate.empty() || rate == "on" || rate == "true" || rate == "1") c.rate_limit = true;
+    else if (rate == "off" || rate == "false" || rate == "0") c.rate_limit = false;
+    else throw ConfigError("PGAUTH_RATE_LIMIT must be on or off");
+
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::string threads = get("PGAUTH_THREADS");
+    c.threads = threads.empty() ? static_cast<int>(4 * cores) : parse_int("PGAUTH_THREADS", threads, 1, 256);
+    std::string pool = get("PGAUTH_POOL_SIZE");
+    c.pool_size = pool.empty() ? c.threads : parse_int("PGAUTH_POOL_SIZE", pool, 1, 1000);
+
+    c.oasis_url = get("PGAUTH_OASIS_URL");
+    c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");
+    c.oasis_admin_password = get("PGAUTH_OASIS_ADMIN_PASSWORD");
+    return c;
+}
+
+}  // namespace pgauth::http

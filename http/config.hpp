@@ -1,0 +1,50 @@
+// pgauth-http configuration: flags with PGAUTH_* environment fallbacks.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgauth::http {
+
+struct Config {
+    std::string database_url;
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::string secret;
+    std::string base_url;                      // default http://<listen>
+    std::vector<std::string> trusted_origins;  // normalized; always includes base_url's origin
+    bool rate_limit = true;
+    int threads = 0;                           // 0: derive from the core count
+    int pool_size = 0;                         // 0: = threads
+    std::size_t max_body = 1 << 20;
+    int statement_timeout_ms = 5000;
+    std::string oasis_url;
+    std::string oasis_admin_username;
+    std::string oasis_admin_password;
+
+    bool secure_cookies() const { return base_url.rfind("https://", 0) == 0; }
+    std::string cookie_name() const {
+        return std::string(secure_cookies() ? "__Secure-" : "") + "better-auth.session_token";
+    }
+    std::string cookie_name(const char* suffix) const {
+        return std::string(secure_cookies() ? "__Secure-" : "") + "better-auth." + suffix;
+    }
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct HelpRequested {};
+
+using Environment = std::function<const char*(const char*)>;
+
+// Parses argv then the environment; throws ConfigError with a clear message, or HelpRequested.
+Config load_config(const std::vector<std::string>& args, const Environment& env);
+std::string help_text();
+
+}  // namespace pgauth::http

@@ -1,0 +1,90 @@
+#include "cookies.hpp"
+
+#include <cctype>
+
+#include "core/crypto.hpp"
+
+namespace pgauth::http {
+
+std::string sign_token(std::string_view token, std::string_view secret) {
+    return std::string(token) + "." + base64_encode(hmac_sha256(as_bytes(secret), as_bytes(token)));
+}
+
+std::optional<std::string> verify_signed_token(std::string_view value, std::string_view secret) {
+    auto dot = value.rfind('.');
+    if (dot == std::string_view::npos || dot == 0 || value.size() > 1024) return std::nullopt;
+    std::string_view token = value.substr(0, dot), signature = value.substr(dot + 1);
+    auto given = base64_decode(signature);
+    if (!given || given->size() != 32) return std::nullopt;
+    auto expected = hmac_sha256(as_bytes(secret), as_bytes(token));
+    if (!equal_ct(as_bytes(*given), expected)) return std::nullopt;
+    return std::string(token);
+}
+
+std::string url_encode(std::string_view s) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size() * 3);
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> url_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        if (i + 2 >= s.size()) return std::nullopt;
+        auto digit = [](char c) -> int {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            return -1;
+        };
+        int hi = digit(s[i + 1]), lo = digit(s[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
+}
+
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+    std::size_t pos = 0;
+    while (pos < header.size()) {
+        auto end = header.find(';', pos);
+        if (end == std::string_view::npos) end = header.size();
+        std::string_view pair = header.substr(pos, end - pos);
+        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+        auto eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+            std::string_view value = pair.substr(eq + 1);
+            while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+            return value;
+        }
+        pos = end + 1;
+    }
+    return std::nullopt;
+}
+
+std::string set_cookie(std::string_view name, std::string_view value, const CookieOptions& options) {
+    std::string out = std::string(name) + "=" + std::string(value);
+    if (options.max_age) out += "; Max-Age=" + std::to_string(*options.max_age);
+    out += "; Path=/; HttpOnly; SameSite=Lax";
+    if (options.secure) out += "; Secure";
+    return out;
+}
+
+}  // namespace pgauth::http

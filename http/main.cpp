@@ -1,0 +1,53 @@
+// pgauth-http: configuration, start-up, and a clean SIGTERM/SIGINT drain.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "config.hpp"
+#include "core/crypto.hpp"
+#include "server.hpp"
+
+int main(int argc, char** argv) {
+    using namespace pgauth::http;
+    Config config;
+    try {
+        config = load_config(std::vector<std::string>(argv + 1, argv + argc), [](const char* n) { return std::getenv(n); });
+    } catch (const HelpRequested&) {
+        std::cout << help_text();
+        return 0;
+    } catch (const ConfigError& e) {
+        std::cerr << "pgauth-http: " << e.what() << "\n";
+        return 2;
+    }
+    pgauth::crypto_init();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one log line per request, written as it happens
+
+    // Block the stop signals in every thread; the main thread waits for them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    try {
+        Server server(config);
+        register_core_routes(server);
+        register_session_routes(server);
+        server.start();
+        std::fprintf(stderr, "{\"msg\":\"pgauth-http listening\",\"address\":\"%s:%u\",\"threads\":%d,\"pool\":%d}\n",
+                     config.listen_host.c_str(), server.port(), config.threads, config.pool_size);
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        std::fprintf(stderr, "{\"msg\":\"pgauth-http draining\",\"signal\":%d}\n", sig);
+        server.shutdown();
+        std::fflush(stdout);
+    } catch (const std::exception& e) {
+        std::cerr << "pgauth-http: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,68 @@
+#include "origin.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace pgauth::http {
+namespace {
+
+bool has_forbidden_chars(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f || c == '\\'; });
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> origin_of(std::string_view url) {
+    if (url.empty() || url.size() > 2048 || has_forbidden_chars(url)) return std::nullopt;
+    auto sep = url.find("://");
+    if (sep == std::string_view::npos) return std::nullopt;
+    std::string scheme = lower(url.substr(0, sep));
+    if (scheme != "http" && scheme != "https") return std::nullopt;
+    std::string_view rest = url.substr(sep + 3);
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+    // host: letters, digits, '-', '.', or a bracketed IPv6 literal; optional :port
+    std::string_view host = authority, port;
+    if (authority.front() == '[') {
+        auto close = authority.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = authority.substr(0, close + 1);
+        port = authority.substr(close + 1);
+        if (!port.empty() && port.front() != ':') return std::nullopt;
+    } else if (auto colon = authority.find(':'); colon != std::string_view::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon);
+    }
+    if (host.empty()) return std::nullopt;
+    if (host.front() != '[' &&
+        !std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; }))
+        return std::nullopt;
+    if (!port.empty()) {
+        std::string_view digits = port.substr(1);
+        if (digits.empty() || digits.size() > 5 ||
+            !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
+            return std::nullopt;
+        // default ports are not part of the serialized origin
+        if ((scheme == "http" && digits == "80") || (scheme == "https" && digits == "443")) port = {};
+    }
+    return scheme + "://" + lower(host) + std::string(port);
+}
+
+bool OriginPolicy::trusted_origin(std::string_view origin_header) const {
+    auto origin = origin_of(origin_header);
+    return origin && std::find(trusted_.begin(), trusted_.end(), *origin) != trusted_.end();
+}
+
+bool OriginPolicy::safe_redirect(std::string_view target) const {
+    if (target.empty() || target.size() > 2048 || has_forbidden_chars(target)) return false;
+    if (target.front() == '/') return target.size() == 1 || (target[1] != '/' && target[1] != '\\');
+    return trusted_origin(target);
+}
+
+}  // namespace pgauth::http

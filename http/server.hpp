@@ -1,0 +1,112 @@
+// pgauth-http's request pipeline: size limit -> JSON -> origin check -> rate
+// limit -> one SQL call (in the route) -> response, plus logging and metrics.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/router.h>
+
+#include "config.hpp"
+#include "db/pool.hpp"
+#include "errors.hpp"
+#include "metrics.hpp"
+#include "origin.hpp"
+#include "rate_limit.hpp"
+
+namespace pgauth::http {
+
+struct Response {
+    int status = 200;
+    std::string body;  // JSON text
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string content_type = "application/json";
+    void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    static Response json(const nlohmann::json& j, int status = 200) { return Response{status, j.dump(), {}}; }
+};
+
+// What a route handler sees of a request.
+class Request {
+public:
+    explicit Request(const Pistache::Http::Request& raw) : raw_(raw) {}
+    std::optional<std::string> header(std::string_view name) const;  // case-insensitive, typed or raw
+    const std::string& body() const { return raw_.body(); }
+    std::string ip() const { return raw_.address().host(); }
+    std::string user_agent() const { return header("User-Agent").value_or(""); }
+    std::optional<std::string> query(const std::string& name) const;
+    const Pistache::Http::Request& raw() const { return raw_; }
+    // The parsed JSON object body; 400 BAD_REQUEST if malformed, VALIDATION_ERROR if not an object.
+    const nlohmann::json& json() const;
+
+private:
+    const Pistache::Http::Request& raw_;
+    mutable std::optional<nlohmann::json> json_;
+};
+
+class Context {
+public:
+    explicit Context(Config config);
+    const Config& config() const { return config_; }
+    ErrorCatalog& errors() { return errors_; }
+    Metrics& metrics() { return metrics_; }
+    Pool& pool() { return pool_; }
+    RateLimiter& limiter() { return limiter_; }
+    const OriginPolicy& origins() const { return origins_; }
+
+    // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
+    // SQL errors become ApiError via auth.error_codes; a broken connection is
+    // dropped and answers 503 for this request only.
+    template <typename... Args>
+    pqxx::result exec(const char* statement, Args&&... args) {
+        return run([&](pqxx::nontransaction& tx) { return tx.exec_prepared(statement, std::forward<Args>(args)...); });
+    }
+    pqxx::result run(const std::function<pqxx::result(pqxx::nontransaction&)>& fn);
+
+    // The session token from the Better-Auth cookie or an Authorization: Bearer header
+    // (signed or raw). Tampered or malformed values are simply "no token".
+    std::optional<std::string> session_token(const Request& request) const;
+
+private:
+    Config config_;
+    Pool pool_;
+    ErrorCatalog errors_;
+    RateLimiter limiter_;
+    OriginPolicy origins_;
+    Metrics metrics_;
+};
+
+using Handler = std::function<Response(Context&, const Request&)>;
+
+class Server {
+public:
+    explicit Server(Config config);
+    ~Server();
+    // Registers a route under the full path (e.g. "/api/auth/get-session").
+    void route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
+    void start();            // binds and serves in background threads (adds 405 handlers first)
+    std::uint16_t port() const;
+    void shutdown();         // stops accepting, drains in-flight requests
+    Context& context() { return *context_; }
+
+private:
+    void dispatch(const std::string& name, const Handler& handler, const Pistache::Rest::Request& request,
+                  Pistache::Http::ResponseWriter writer);
+    void not_found(const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer);
+    std::unique_ptr<Context> context_;
+    Pistache::Rest::Router router_;
+    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+    std::vector<std::pair<std::string, Pistache::Http::Method>> known_;
+};
+
+// Route areas register themselves here.
+void register_core_routes(Server& server);
+void register_session_routes(Server& server);
+
+}  // namespace pgauth::http
