@@ -1,5 +1,7 @@
 #include "errors.hpp"
 
+#include <cctype>
+
 namespace pgauth::http {
 namespace {
 
@@ -34,7 +36,11 @@ ApiError ErrorCatalog::make(std::string_view code, int fallback_status) const {
     std::lock_guard lock(mutex_);
     if (auto it = entries_.find(code); it != entries_.end())
         return ApiError(it->second.status, std::string(code), it->second.message);
-    return ApiError(fallback_status, std::string(code), std::string(code));
+    // the table is not loaded yet (database down at start-up): a readable fallback
+    std::string message(code);
+    for (auto& c : message) c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!message.empty()) message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
+    return ApiError(fallback_status, std::string(code), message);
 }
 
 ApiError ErrorCatalog::from_sql(const pqxx::sql_error& e) const {

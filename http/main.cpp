@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
         register_core_routes(server);
         register_session_routes(server);
         server.start();
+        try {  // warm one connection and load auth.error_codes; the server also starts without a database
+            server.context().exec("health");
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "{\"msg\":\"database not reachable at start-up; will retry per request\"}\n");
+        }
         std::fprintf(stderr, "{\"msg\":\"pgauth-http listening\",\"address\":\"%s:%u\",\"threads\":%d,\"pool\":%d}\n",
                      config.listen_host.c_str(), server.port(), config.threads, config.pool_size);
         int sig = 0;

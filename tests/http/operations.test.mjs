@@ -1,0 +1,100 @@
+// /health, /metrics, /api/auth/ok, request logs, rate limits, configuration, SIGTERM
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { DATABASE_URL, assertApiError, post, signUp, startServer, uniqueEmail } from "./harness.mjs";
+
+test("ok, health and metrics", async () => {
+  const server = await startServer();
+  assert.deepEqual(await (await fetch(`${server.api}/ok`)).json(), { ok: true });
+  assert.deepEqual(await (await fetch(`${server.base}/health`)).json(), { status: "ok" });
+  await fetch(`${server.api}/get-session`);
+  const metrics = await (await fetch(`${server.base}/metrics`)).text();
+  assert.match(metrics, /pgauth_http_requests_total\{route="get-session",status="200"\} \d+/);
+  assert.match(metrics, /pgauth_http_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+  assert.match(metrics, /pgauth_db_pool_connections\{state="idle"\} \d+/);
+  const missing = await fetch(`${server.api}/no-such-endpoint`);
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).code, "NOT_FOUND");
+  const method = await fetch(`${server.api}/get-session`, { method: "DELETE", headers: { origin: server.base } });
+  assert.equal(method.status, 405);
+  assert.equal((await method.json()).code, "METHOD_NOT_ALLOWED");
+});
+
+test("health is 503 when the database is unreachable; the server keeps running", async () => {
+  const server = await startServer({ PGAUTH_DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1" });
+  const r = await fetch(`${server.base}/health`);
+  assertApiError(assert, { status: r.status, body: await r.json() }, 503, "SERVICE_UNAVAILABLE");
+  const s = await post(`${server.api}/sign-in/email`, { email: "a@example.com", password: "whatever-123" });
+  assert.equal(s.status, 503);
+  assert.doesNotMatch(s.text, /nobody|127\.0\.0\.1:1|connection/i);
+  assert.equal((await fetch(`${server.api}/ok`)).status, 200);
+});
+
+test("one JSON log line per request, with no token, password or cookie", async () => {
+  const server = await startServer();
+  const user = await signUp(server);
+  await fetch(`${server.api}/get-session?token=${user.token}`, { headers: { cookie: user.cookie, authorization: `Bearer ${user.token}` } });
+  await post(`${server.api}/sign-in/email`, { email: user.email, password: user.password });
+  await new Promise((r) => setTimeout(r, 100));
+  const lines = server.logs.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(lines.length >= 3);
+  assert.ok(lines.some((l) => l.route === "get-session" && l.status === 200));
+  for (const secret of [user.token, user.password, user.cookie.split("=")[1]]) assert.ok(!server.logs.stdout.includes(secret));
+});
+
+test("rate limit: 3 sign-ins per 10 s per IP, then 429 with X-Retry-After", async () => {
+  const server = await startServer({ PGAUTH_RATE_LIMIT: "on" });
+  const body = { email: uniqueEmail("rl"), password: "wrong-password-1" };
+  const statuses = [];
+  let limited;
+  for (let i = 0; i < 5; i++) {
+    const r = await post(`${server.api}/sign-in/email`, body);
+    statuses.push(r.status);
+    if (r.status === 429) limited = r;
+  }
+  assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+  assertApiError(assert, limited, 429, "RATE_LIMITED");
+  assert.ok(Number(limited.headers.get("x-retry-after")) >= 1);
+  assert.equal((await fetch(`${server.api}/get-session`)).status, 200);  // other paths keep their own budget
+});
+
+test("refuses to start without a strong secret, and says why", () => {
+  const bin = process.env.PGAUTH_HTTP_BIN;
+  const base = { PATH: process.env.PATH, PGAUTH_DATABASE_URL: DATABASE_URL, PGAUTH_LISTEN: "127.0.0.1:0" };
+  const missing = spawnSync(bin, [], { env: base, encoding: "utf8", timeout: 5000 });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /PGAUTH_SECRET/);
+  const weak = spawnSync(bin, [], { env: { ...base, PGAUTH_SECRET: "too-short" }, encoding: "utf8", timeout: 5000 });
+  assert.equal(weak.status, 2);
+  assert.match(weak.stderr, /at least 32 bytes/);
+  const help = spawnSync(bin, ["--help"], { encoding: "utf8", timeout: 5000 });
+  assert.equal(help.status, 0);
+  for (const name of ["PGAUTH_DATABASE_URL", "PGAUTH_LISTEN", "PGAUTH_SECRET", "PGAUTH_BASE_URL", "PGAUTH_TRUSTED_ORIGINS",
+                      "PGAUTH_RATE_LIMIT", "PGAUTH_THREADS", "PGAUTH_POOL_SIZE", "PGAUTH_OASIS_URL"])
+    assert.ok(help.stdout.includes(name), name);
+});
+
+test("https base URL: Secure cookies with the __Secure- prefix", async () => {
+  const server = await startServer({ PGAUTH_BASE_URL: "https://auth.example.com", PGAUTH_TRUSTED_ORIGINS: "https://app.example.com" });
+  const r = await post(`${server.api}/sign-up/email`, { email: uniqueEmail("secure"), password: "correct-horse-battery", name: "S" },
+                       { origin: "https://auth.example.com" });
+  const cookie = r.headers.getSetCookie().find((c) => c.startsWith("__Secure-better-auth.session_token="));
+  assert.ok(cookie && /Secure/.test(cookie), String(r.headers.getSetCookie()));
+  const value = cookie.split(";")[0];
+  const got = await (await fetch(`${server.api}/get-session`, { headers: { cookie: value } })).json();
+  assert.equal(got.user.email, r.body.user.email);
+  const trusted = await post(`${server.api}/sign-out`, undefined, { cookie: value, origin: "https://app.example.com" });
+  assert.equal(trusted.status, 200);
+});
+
+test("SIGTERM drains and exits 0", async () => {
+  const server = await startServer();
+  const inflight = post(`${server.api}/sign-up/email`, { email: uniqueEmail("drain"), password: "correct-horse-battery", name: "D" })
+    .catch((e) => ({ status: "connection error", e }));
+  await new Promise((r) => setTimeout(r, 5));
+  const { code } = await server.stop();
+  assert.equal(code, 0);
+  const r = await inflight;
+  assert.ok(r.status === 200 || r.status === "connection error");
+});
