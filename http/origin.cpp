@@ -46,7 +46,8 @@ std::optional<std::string> origin_of(std::string_view url) {
     if (!port.empty()) {
         std::string_view digits = port.substr(1);
         if (digits.empty() || digits.size() > 5 ||
-            !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
+            !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+            std::stoi(std::string(digits)) > 65535)
             return std::nullopt;
         // default ports are not part of the serialized origin
         if ((scheme == "http" && digits == "80") || (scheme == "https" && digits == "443")) port = {};
