@@ -51,6 +51,10 @@ for t in tests/*/run.sh; do
   suite "$(basename "$(dirname "$t")")" bash "$t"
 done
 
+# The benchmarks themselves are not part of make test (too long and noisy);
+# one tiny round checks that they still run end to end.
+suite "bench (smoke)" bash -c 'bash bench/sql/run.sh --smoke && bash bench/run.sh --smoke'
+
 step "summary"
 echo "suites passed: ${passed[*]:-none}"
 echo "suites failed: ${failed[*]:-none}"

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# `make bench`: pgauth-http and the real Better-Auth 1.7 on the same throwaway
+# PostgreSQL cluster, same machine, same wrk settings, run one after the other
+# for several rounds; prints a markdown table of medians and ratios and writes
+# it to bench/RESULTS.md. SQL-level cases come from bench/sql/run.sh.
+#   bench/run.sh            full run (BENCH_ROUNDS=3, BENCH_SECONDS=10)
+#   bench/run.sh --smoke    one tiny round, to check the harness end to end (make test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+smoke=0; [ "${1:-}" = "--smoke" ] && smoke=1
+rounds=${BENCH_ROUNDS:-3}; secs=${BENCH_SECONDS:-10}
+[ $smoke = 1 ] && { rounds=1; secs=1; }
+out=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ "${own_cluster:-0}" = 1 ] && bash scripts/cluster.sh stop bench >/dev/null 2>&1
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+if [ $smoke = 0 ]; then
+  bash scripts/install-deps.sh
+  make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null
+  cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build/cmake -j"$(nproc)" --target pgauth-http >/dev/null
+fi
+(cd bench/peers/better-auth && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+own_cluster=0
+if [ -z "${PGPORT:-}" ]; then
+  bash scripts/cluster.sh start bench >/dev/null; own_cluster=1
+  # shellcheck disable=SC1091
+  . .run/bench.env
+fi
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 1 200); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
+
+# ---- pgauth-http
+dropdb --if-exists pgauth_bench >/dev/null 2>&1; createdb pgauth_bench
+psql -qd pgauth_bench -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION pgauth;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgauth_bench') THEN CREATE ROLE pgauth_bench LOGIN IN ROLE pgauth_service; END IF;
+END $$;
+SQL
+p1=$(free_port)
+PGAUTH_DATABASE_URL="postgresql://pgauth_bench@127.0.0.1:$PGPORT/pgauth_bench" PGAUTH_SECRET="bench-secret-0123456789abcdef0123456789" \
+  PGAUTH_LISTEN="127.0.0.1:$p1" PGAUTH_RATE_LIMIT=off "$root/build/cmake/pgauth-http" >/dev/null 2>"$out/pgauth.err" &
+pids+=($!); pgauth_pid=$!
+
+# ---- the real Better-Auth (cookie cache off, and a second instance with it on)
+dropdb --if-exists better_auth_bench >/dev/null 2>&1; createdb better_auth_bench
+ba_env=(DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/better_auth_bench" BETTER_AUTH_SECRET="bench-secret-0123456789abcdef0123456789" NODE_ENV=production)
+(cd bench/peers/better-auth && env "${ba_env[@]}" node server.mjs --migrate >/dev/null)
+p2=$(free_port); p3=$(free_port)
+(cd bench/peers/better-auth && exec env "${ba_env[@]}" PORT="$p2" node server.mjs >/dev/null 2>"$out/ba.err") &
+pids+=($!); ba_pid=$!
+(cd bench/peers/better-auth && exec env "${ba_env[@]}" PORT="$p3" COOKIE_CACHE=on node server.mjs >/dev/null 2>"$out/ba-cache.err") &
+pids+=($!); ba_cache_pid=$!
+wait_for "http://127.0.0.1:$p1/api/auth/ok"; wait_for "http://127.0.0.1:$p2/api/auth/ok"; wait_for "http://127.0.0.1:$p3/api/auth/ok"
+
+# ---- one signed-in user per server
+session_cookie() {  # base -> cookie of a fresh user's session
+  local base=$1 email="bench-user-$RANDOM$RANDOM@example.com"
+  curl -sf -o /dev/null -X POST "$base/api/auth/sign-up/email" -H "content-type: application/json" -H "origin: $base" \
+    -d "{\"email\":\"$email\",\"password\":\"bench-password-1\",\"name\":\"Bench\"}"
+  echo "$email" >"$out/email.$(echo "$base" | tr -dc 0-9)"
+  curl -s -D - -o /dev/null -X POST "$base/api/auth/sign-in/email" -H "content-type: application/json" -H "origin: $base" \
+    -d "{\"email\":\"$email\",\"password\":\"bench-password-1\"}" | grep -i '^set-cookie: [a-z_.-]*session_token=' | head -1 |
+    sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//' | tr -d '\r'
+}
+declare -A base=( [pgauth]="http://127.0.0.1:$p1" [better-auth]="http://127.0.0.1:$p2" [better-auth-cookie-cache]="http://127.0.0.1:$p3" )
+declare -A pid=( [pgauth]=$pgauth_pid [better-auth]=$ba_pid [better-auth-cookie-cache]=$ba_cache_pid )
+declare -A cookie email
+for s in pgauth better-auth better-auth-cookie-cache; do
+  cookie[$s]=$(session_cookie "${base[$s]}")
+  email[$s]=$(cat "$out/email.$(echo "${base[$s]}" | tr -dc 0-9)")
+  [ -n "${cookie[$s]}" ] || { echo "no session cookie from $s" >&2; exit 1; }
+done
+
+# ---- cases: name | servers | wrk threads/connections | lua | extra env
+run_case() {  # case server threads conns lua [VAR=value...]
+  local c=$1 s=$2 t=$3 n=$4 lua=$5; shift 5
+  echo 5 >"/proc/${pid[$s]}/clear_refs" 2>/dev/null || true   # reset the peak-RSS mark
+  env BENCH_COOKIE="${cookie[$s]}" BENCH_EMAIL="${email[$s]}" BENCH_PASSWORD=bench-password-1 BENCH_ORIGIN="${base[$s]}" \
+      BENCH_RUN="$RANDOM$RANDOM" "$@" \
+      wrk -t"$t" -c"$n" -d"${secs}s" --latency -s "bench/wrk/$lua" "${base[$s]}" >"$out/wrk.txt" 2>&1 || true
+  local hwm; hwm=$(awk '/VmHWM/{print $2}' "/proc/${pid[$s]}/status")
+  /usr/bin/python3 - "$c" "$s" "$hwm" "$out/wrk.txt" >>"$out/results.jsonl" <<'PY'
+import json, re, sys
+text = open(sys.argv[4]).read()
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+p50 = re.search(r"\s50%\s+([\d.]+\w+)", text)
+p99 = re.search(r"\s99%\s+([\d.]+\w+)", text)
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+print(json.dumps({"case": sys.argv[1], "server": sys.argv[2], "rps": float(rps.group(1)) if rps else 0.0,
+                  "p50": ms(p50.group(1)) if p50 else None, "p99": ms(p99.group(1)) if p99 else None,
+                  "non2xx": int(non2xx.group(1)) if non2xx else 0,
+                  "errors": sum(map(int, sock.groups())) if sock else 0, "rss_kb": int(sys.argv[3] or 0)}))
+PY
+}
+
+conns=32; [ $smoke = 1 ] && conns=4
+for r in $(seq 1 "$rounds"); do
+  for s in pgauth better-auth; do
+    run_case "GET /get-session (${conns} conns)" "$s" 2 "$conns" get_session.lua
+    run_case "GET /get-session (1 conn)" "$s" 1 1 get_session.lua
+    run_case "POST /sign-in/email" "$s" 2 8 sign_in.lua
+    run_case "POST /sign-up/email" "$s" 2 8 sign_up.lua
+  done
+  run_case "GET /get-session (${conns} conns)" better-auth-cookie-cache 2 "$conns" get_session.lua
+  run_case "GET /api/auth/jwks" better-auth 2 "$conns" get.lua BENCH_PATH=/api/auth/jwks
+  run_case "GET /api/auth/token" better-auth 2 "$conns" get.lua BENCH_PATH=/api/auth/token
+done
+
+ba_version=$(node -p 'require("./bench/peers/better-auth/node_modules/better-auth/package.json").version')
+pg_version=$(psql -qAt -c 'SHOW server_version')
+/usr/bin/python3 - "$out/results.jsonl" "$rounds" "$secs" "$ba_version" "$pg_version" >"$out/table.md" <<'PY'
+import json, statistics, sys, platform, os, datetime, subprocess
+rows = [json.loads(l) for l in open(sys.argv[1])]
+rounds, secs, ba, pg = sys.argv[2:6]
+targets = {"GET /get-session": 30, "POST /sign-in/email": 3}
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+print(f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), PostgreSQL {pg}, "
+      f"Better-Auth {ba} on Node {subprocess.run(['node','--version'],capture_output=True,text=True).stdout.strip()} "
+      f"(NODE_ENV=production, pg Pool, rate limit off), wrk with no Connection header; median of {rounds} round(s) of {secs} s, "
+      "servers run one after the other.\n")
+print("| case | server | req/s | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MiB | pgauth ÷ Better-Auth | target |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+cases = list(dict.fromkeys(r["case"] for r in rows))
+for case in cases:
+    servers = list(dict.fromkeys(r["server"] for r in rows if r["case"] == case))
+    stats = {}
+    for s in servers:
+        sel = [r for r in rows if r["case"] == case and r["server"] == s]
+        stats[s] = {k: med([r[k] for r in sel]) for k in ("rps", "p50", "p99", "rss_kb")}
+        stats[s]["non2xx"] = sum(r["non2xx"] for r in sel); stats[s]["errors"] = sum(r["errors"] for r in sel)
+    if "pgauth" not in servers:
+        stats["pgauth"] = None
+        servers = ["pgauth"] + servers
+    for s in servers:
+        st = stats[s]
+        if st is None:
+            print(f"| {case} | pgauth | not served yet (JWT endpoints pending) | | | | | | | |")
+            continue
+        ratio = target = ""
+        if s == "pgauth" and stats.get("better-auth"):
+            b = stats["better-auth"]
+            ratio = f"{st['rps']/b['rps']:.1f}× req/s" if b["rps"] else ""
+            if st["p99"] and b["p99"]:
+                ratio += f", p99 {b['p99']/st['p99']:.1f}× lower"
+            if st["rss_kb"] and b["rss_kb"]:
+                ratio += f", RSS {b['rss_kb']/st['rss_kb']:.1f}× smaller"
+            for prefix, want in targets.items():
+                if case.startswith(prefix):
+                    met = b["rps"] and st["rps"] / b["rps"] >= want
+                    target = f"≥ {want}× — {'met' if met else 'MISSED'}"
+        f = lambda v, d=1: "" if v is None else f"{v:.{d}f}"
+        print(f"| {case} | {s} | {f(st['rps'],0)} | {f(st['p50'],2)} | {f(st['p99'],2)} | {st['non2xx']} | {st['errors']} | "
+              f"{f(st['rss_kb']/1024 if st['rss_kb'] else None)} | {ratio} | {target} |")
+PY
+cat "$out/table.md"
+fail=$(/usr/bin/python3 -c "import json,sys; print(sum(1 for l in open('$out/results.jsonl') if json.loads(l)['server']=='pgauth' and (json.loads(l)['rps']==0 or json.loads(l)['non2xx'] or json.loads(l)['errors'])))")
+if [ $smoke = 0 ]; then
+  sqltable=$(bash bench/sql/run.sh)
+  {
+    echo "# Benchmark results"
+    echo
+    echo "Reproduce with \`make bench\` (bench/run.sh). Password hashing differs by design: Better-Auth uses scrypt"
+    echo "N=16384, r=16, p=1 (32 MiB); pgauth uses argon2id at OWASP's minimum m=19 MiB, t=2, p=1, so the sign-in and"
+    echo "sign-up rows compare each server at its own, comparably strong, setting. Peak RSS is the server process only"
+    echo "(both servers use the same PostgreSQL)."
+    echo
+    cat "$out/table.md"
+    echo
+    echo "## SQL level (pgbench, same cluster)"
+    echo
+    echo "$sqltable"
+  } >bench/RESULTS.md
+  echo "written to bench/RESULTS.md"
+fi
+[ "$fail" = 0 ] || { echo "pgauth had errors or no throughput in $fail run(s)" >&2; exit 1; }
