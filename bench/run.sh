@@ -127,7 +127,7 @@ pg_version=$(psql -qAt -c 'SHOW server_version')
 import json, statistics, sys, platform, os, datetime, subprocess
 rows = [json.loads(l) for l in open(sys.argv[1])]
 rounds, secs, ba, pg = sys.argv[2:6]
-targets = {"GET /get-session": 30, "POST /sign-in/email": 3}
+targets = {"GET /get-session (32 conns)": 30, "POST /sign-in/email": 3}  # the targets
 def med(vals):
     vals = [v for v in vals if v is not None]
     return statistics.median(vals) if vals else None
