@@ -79,6 +79,8 @@ SELECT try(format('SELECT auth.set_user_profile(%L, %L)', :'uid', 'admin')) AS s
        try(format('SELECT auth.link_avatar(%L, %L, %L)', :'uid', 'oasis', 'x')) AS service_link;
 RESET ROLE;
 
--- deleting the user deletes its links
-SELECT auth.delete_user(:'uid') AS deleted;
+-- deleting the user (after re-authentication) deletes its links
+SELECT try(format('SELECT auth.delete_user(%L, %L)', :'uid', 'wrong-password')) AS wrong_password,
+       try(format('SELECT auth.delete_user(%L, NULL::text)', :'uid')) AS no_password;
+SELECT auth.delete_user(:'uid', 'avatar-password') AS deleted;
 SELECT count(*) AS links_left FROM auth.avatar_links WHERE user_id = :'uid';

@@ -276,7 +276,24 @@ BEGIN
 END
 $$;
 
+-- deleting an account after re-authentication, as Better-Auth's delete-user does
+CREATE FUNCTION auth.delete_user(user_id uuid, password text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF delete_user.password IS NULL OR delete_user.password = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'password is required');
+    END IF;
+    IF NOT auth.check_user_password(delete_user.user_id, delete_user.password) THEN
+        PERFORM auth.raise('INVALID_PASSWORD');
+    END IF;
+    RETURN auth.delete_user(delete_user.user_id);
+END
+$$;
+COMMENT ON FUNCTION auth.delete_user(uuid, text) IS
+  'Deletes a user after checking their password (INVALID_PASSWORD otherwise); accounts, sessions and links cascade.';
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.delete_user(uuid, text) TO pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.validate_session(text), auth.avatar_for(uuid, text), auth.get_user_profile(uuid)
   TO pgauth_reader, pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION
