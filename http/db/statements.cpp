@@ -38,6 +38,7 @@ const Statement statements[] = {
     {"change_password",
      "SELECT " USER_COLUMNS " FROM auth.validate_session($1) v,"
      " LATERAL (SELECT auth.change_password(v.user_id, $2, $3, $4, $1)) c, LATERAL auth.get_user(v.user_id) u"},
+    {"link_para_wallet", "SELECT auth.link_para_wallet(v.user_id, $2) FROM auth.validate_session($1) v"},
     {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
 };
 

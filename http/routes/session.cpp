@@ -258,6 +258,12 @@ Response delete_user(Context& ctx, const Request& req) {
     return res;
 }
 
+Response link_para_wallet(Context& ctx, const Request& req) {
+    auto wallet = text_field(req.json(), "walletId", true);
+    one_or_unauthorized(ctx, ctx.exec("link_para_wallet", require_token(ctx, req), *wallet));
+    return Response::json({{"status", true}, {"walletId", *wallet}});
+}
+
 }  // namespace
 
 void register_session_routes(Server& server) {
@@ -273,6 +279,7 @@ void register_session_routes(Server& server) {
     server.route(Method::Post, base + "/update-user", "update-user", update_user);
     server.route(Method::Post, base + "/change-password", "change-password", change_password);
     server.route(Method::Post, base + "/delete-user", "delete-user", delete_user);
+    server.route(Method::Post, base + "/link-para-wallet", "link-para-wallet", link_para_wallet);
 }
 
 void register_core_routes(Server& server) {
