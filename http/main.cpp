@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
         Server server(config);
         register_core_routes(server);
         register_session_routes(server);
+        register_wallet_routes(server);
         server.start();
         try {  // warm one connection and load auth.error_codes; the server also starts without a database
             server.context().exec("health");

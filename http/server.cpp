@@ -106,7 +106,8 @@ Context::Context(Config config)
       pool_(config_.database_url, static_cast<std::size_t>(config_.pool_size),
             [timeout = config_.statement_timeout_ms](pqxx::connection& c) { prepare_statements(c, timeout); }),
       limiter_(config_.rate_limit),
-      origins_(config_.trusted_origins) {}
+      origins_(config_.trusted_origins),
+      oasis_(config_.oasis_url, config_.oasis_admin_username, config_.oasis_admin_password) {}
 
 pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&)>& fn) {
     auto lease = [&] {

@@ -18,6 +18,7 @@
 #include "db/pool.hpp"
 #include "errors.hpp"
 #include "metrics.hpp"
+#include "oasis.hpp"
 #include "origin.hpp"
 #include "rate_limit.hpp"
 
@@ -59,6 +60,7 @@ public:
     Pool& pool() { return pool_; }
     RateLimiter& limiter() { return limiter_; }
     const OriginPolicy& origins() const { return origins_; }
+    OasisClient& oasis() { return oasis_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError via auth.error_codes; a broken connection is
@@ -80,6 +82,7 @@ private:
     RateLimiter limiter_;
     OriginPolicy origins_;
     Metrics metrics_;
+    OasisClient oasis_;
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;
@@ -108,5 +111,6 @@ private:
 // Route areas register themselves here.
 void register_core_routes(Server& server);
 void register_session_routes(Server& server);
+void register_wallet_routes(Server& server);
 
 }  // namespace pgauth::http

@@ -39,6 +39,12 @@ const Statement statements[] = {
      "SELECT " USER_COLUMNS " FROM auth.validate_session($1) v,"
      " LATERAL (SELECT auth.change_password(v.user_id, $2, $3, $4, $1)) c, LATERAL auth.get_user(v.user_id) u"},
     {"link_para_wallet", "SELECT auth.link_para_wallet(v.user_id, $2) FROM auth.validate_session($1) v"},
+    {"claim_avatar",
+     "SELECT v.user_id, v.email, c.state, c.avatar_id, c.claim"
+     " FROM auth.validate_session($1) v CROSS JOIN LATERAL auth.claim_avatar(v.user_id, 'oasis') c"},
+    {"complete_avatar", "SELECT auth.complete_avatar($1::uuid, $2)"},
+    {"fail_avatar", "SELECT auth.fail_avatar($1::uuid, $2)"},
+    {"avatar_for", "SELECT auth.avatar_for(v.user_id, 'oasis') AS avatar_id FROM auth.validate_session($1) v"},
     {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
 };
 
