@@ -36,6 +36,11 @@ start)
   dir=$(mktemp -d /tmp/pgauth-$name.XXXXXX)
   chmod 755 "$dir"; chown postgres:postgres "$dir" 2>/dev/null || true
   port=${PGAUTH_PG_PORT:-$(free_port)}
+  # The KEK that seals JWT signing keys (pgauth.key_file): 32 random bytes,
+  # readable by the server only.
+  head -c 32 /dev/urandom >"$dir/pgauth.key"
+  chown postgres:postgres "$dir/pgauth.key" 2>/dev/null || true
+  chmod 600 "$dir/pgauth.key"
   as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log"; exit 1; }
   cat >>"$dir/data/postgresql.conf" <<CONF
@@ -48,6 +53,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 log_min_messages = warning
+pgauth.key_file = '$dir/pgauth.key'
 CONF
   as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; exit 1; }
