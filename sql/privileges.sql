@@ -7,9 +7,12 @@ SELECT count(*) AS public_functions FROM pg_proc p JOIN pg_namespace n ON n.oid 
 SELECT count(*) AS public_tables FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'auth' AND c.relkind = 'r'
    AND has_table_privilege('regress_pgauth_nobody', c.oid, 'SELECT,INSERT,UPDATE,DELETE');
--- every API function is SECURITY DEFINER and documented; plpgsql/sql ones pin search_path
+-- every API function is SECURITY DEFINER and documented (trigger functions are not API and run
+-- as the writer, which is always one of our SECURITY DEFINER functions); plpgsql/sql ones pin search_path
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'auth' AND (NOT p.prosecdef OR obj_description(p.oid, 'pg_proc') IS NULL) ORDER BY 1;
+ WHERE n.nspname = 'auth' AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1;
+SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'auth' AND NOT p.prosecdef AND p.prorettype <> 'trigger'::regtype ORDER BY 1;
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'auth' AND (SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang) IN ('sql', 'plpgsql')
    AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, auth, pg_temp'], false) ORDER BY 1;

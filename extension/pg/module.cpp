@@ -1,5 +1,6 @@
 // Module entry: PG_MODULE_MAGIC, GUC definitions, libsodium start-up.
 #include "pg/boundary.hpp"
+#include "pg/jwt.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -24,6 +25,14 @@ int password_max_length = 128;
 int argon2_opslimit = 2;
 int argon2_memlimit_kb = 19456;
 int avatar_claim_timeout = 60;
+char* key_file = nullptr;
+char* base_url = nullptr;
+char* issuer = nullptr;
+int jwt_expires_in = 15 * 60;
+int jwt_leeway = 60;
+int jwt_key_grace_period = 30 * 24 * 3600;
+
+const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
 namespace {
 void define_seconds(const char* name, const char* description, int* variable, int min, int max) {
@@ -52,6 +61,19 @@ void define() {
     define_seconds("pgauth.avatar_claim_timeout",
                    "How long an avatar claim stays exclusive before another caller may take it over.",
                    &avatar_claim_timeout, 1, 24 * 3600);
+    DefineCustomStringVariable("pgauth.key_file",
+                               "File holding the 32-byte key-encryption key that seals JWT signing keys.", nullptr,
+                               &key_file, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("pgauth.base_url", "Public base URL of the auth server: iss and aud of session JWTs.",
+                               nullptr, &base_url, "http://127.0.0.1:8080", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("pgauth.issuer", "iss of the JWTs pgauth signs and requires; empty means base_url.",
+                               nullptr, &issuer, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_seconds("pgauth.jwt_expires_in", "Lifetime of JWTs from session_jwt and sign_jwt.", &jwt_expires_in, 1,
+                   ten_years);
+    define_seconds("pgauth.jwt_leeway", "Clock skew accepted when checking exp, nbf and iat.", &jwt_leeway, 0, 3600);
+    define_seconds("pgauth.jwt_key_grace_period",
+                   "How long a rotated-out signing key stays published in the JWKS and accepted.",
+                   &jwt_key_grace_period, 0, ten_years);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,
@@ -71,5 +93,6 @@ void _PG_init(void) {
     if (!sodium_ready)
         ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("pgauth: libsodium failed to initialize")));
     pgauth::settings::define();
+    pgauth::register_identity_callbacks();
     MarkGUCPrefixReserved("pgauth");
 }

@@ -13,6 +13,15 @@ extern int password_max_length;       // 128
 extern int argon2_opslimit;           // t, 2
 extern int argon2_memlimit_kb;        // m in KiB, 19456 (19 MiB)
 extern int avatar_claim_timeout;      // seconds a claim_avatar claim stays exclusive, 60
+extern char* key_file;                // path of the 32-byte KEK; superuser-only
+extern char* base_url;                // the public base URL: default iss and aud of session JWTs
+extern char* issuer;                  // iss of our JWTs; empty = base_url
+extern int jwt_expires_in;            // seconds, 15 minutes
+extern int jwt_leeway;                // seconds of clock skew accepted on exp/nbf/iat, 60
+extern int jwt_key_grace_period;      // seconds a rotated-out key stays published, 30 days
+
+// pgauth.issuer, or pgauth.base_url when it is empty.
+const char* effective_issuer();
 
 void define();  // called once from _PG_init
 

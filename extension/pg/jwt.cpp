@@ -1,0 +1,469 @@
+// Signing keys (auth.jwks), the JWKS document, sign_jwt, session_jwt and the
+// hot-path verify_jwt.
+//
+// Each backend caches the keys: the public keys parsed, the current signing
+// key unsealed on first use. A statement trigger on auth.jwks sends a relcache
+// invalidation for every change, so every backend (standbys included, through
+// the WAL) reloads after a rotation; verifying a token needs no query.
+#include "pg/jwt.hpp"
+
+#include "pg/session_lookup.hpp"
+#include "pg/settings.hpp"
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+}
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <sodium.h>
+
+namespace pgauth {
+namespace {
+
+using jwt::Alg;
+using jwt::OrderedJson;
+
+constexpr const char* key_unavailable = "SIGNING_KEY_UNAVAILABLE";
+
+struct CachedKey {
+    jwt::PublicKey key;
+    std::optional<TimestampTz> retires_at;
+    std::vector<std::uint8_t> sealed;  // empty for a public-only key
+};
+
+struct KeyCache {
+    bool loaded = false;
+    std::vector<CachedKey> keys;  // newest first
+    int current = -1;             // index of the signing key, -1 when there is none
+    std::optional<jwt::SigningKey> signer;
+};
+
+KeyCache cache;
+Oid jwks_relid = InvalidOid;
+bool callback_registered = false;
+
+void forget_keys(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == jwks_relid) cache.loaded = false;
+}
+
+bool published(const CachedKey& k, TimestampTz now) { return !k.retires_at || *k.retires_at > now; }
+
+std::string spi_text(int row, int column) {
+    char* value = pg_call([&] { return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column); });
+    return value ? std::string(value) : std::string();
+}
+
+// Reloads auth.jwks when a change was signalled (or on first use).
+void load_keys() {
+    if (cache.loaded) return;
+    if (!callback_registered) {
+        pg_call([] { CacheRegisterRelcacheCallback(forget_keys, 0); });
+        callback_registered = true;
+    }
+    KeyCache fresh;
+    {
+        SpiConnection spi;
+        jwks_relid = pg_call([] { return get_relname_relid("jwks", get_namespace_oid("auth", false)); });
+        uint64 rows = pg_call([] {
+            if (SPI_execute("SELECT kid, alg, public_jwk::pg_catalog.text, retires_at, private_key"
+                            " FROM auth.jwks ORDER BY created_at DESC, kid",
+                            false, 0) != SPI_OK_SELECT)
+                elog(ERROR, "pgauth: reading auth.jwks failed");
+            return SPI_processed;
+        });
+        for (uint64 i = 0; i < rows; i++) {
+            int row = static_cast<int>(i);
+            CachedKey entry{jwt::PublicKey::from_jwk(jwt::Json::parse(spi_text(row, 3))), std::nullopt, {}};
+            if (entry.key.kid() != spi_text(row, 1) || jwt::alg_name(entry.key.alg()) != spi_text(row, 2))
+                throw AuthError(key_unavailable, "auth.jwks has a row whose kid or alg does not match its key");
+            struct Cell {
+                Datum value;
+                bool null;
+            };
+            Cell retires = pg_call([&] {
+                Cell c;
+                c.value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 4, &c.null);
+                return c;
+            });
+            if (!retires.null) entry.retires_at = DatumGetTimestampTz(retires.value);
+            Cell sealed = pg_call([&] {
+                Cell c;
+                c.value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 5, &c.null);
+                if (!c.null) c.value = PointerGetDatum(PG_DETOAST_DATUM(c.value));
+                return c;
+            });
+            if (!sealed.null) {
+                auto* b = reinterpret_cast<bytea*>(DatumGetPointer(sealed.value));
+                auto* p = reinterpret_cast<const std::uint8_t*>(VARDATA(b));
+                entry.sealed.assign(p, p + VARSIZE(b) - VARHDRSZ);
+            }
+            if (fresh.current < 0 && !entry.retires_at && !entry.sealed.empty())
+                fresh.current = static_cast<int>(fresh.keys.size());
+            fresh.keys.push_back(std::move(entry));
+        }
+    }
+    fresh.loaded = true;
+    cache = std::move(fresh);
+}
+
+// The KEK from pgauth.key_file, checked like PostgreSQL checks ssl_key_file.
+jwt::SecretBytes read_kek() {
+    const char* path = settings::key_file;
+    if (!path || !*path)
+        throw AuthError(key_unavailable, "pgauth.key_file is not set: a superuser must point it at a 32-byte key file");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw AuthError(key_unavailable, std::string("pgauth.key_file cannot be read: ") + std::strerror(errno));
+    struct stat st {};
+    std::string contents(256, '\0');
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, contents.data(), contents.size()) : -1;
+    close(fd);
+    if (n < 0) throw AuthError(key_unavailable, "pgauth.key_file is not a readable regular file");
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        sodium_memzero(contents.data(), contents.size());
+        throw AuthError(key_unavailable, "pgauth.key_file must not be accessible by group or others (chmod 600)");
+    }
+    contents.resize(static_cast<std::size_t>(n));
+    try {
+        jwt::SecretBytes kek = jwt::parse_kek(contents);
+        sodium_memzero(contents.data(), contents.size());
+        return kek;
+    } catch (const std::runtime_error& e) {
+        sodium_memzero(contents.data(), contents.size());
+        throw AuthError(key_unavailable, std::string("pgauth.key_file ") + e.what());
+    }
+}
+
+bool writable() { return !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly; }
+
+// Inserts a key and makes it the signing key: the keys it replaces stay
+// published for pgauth.jwt_key_grace_period. Concurrent rotations queue on
+// the table lock. Returns false when the kid is already present.
+bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* sealed) {
+    SpiConnection spi;
+    std::string jwk = key.jwk().dump();
+    std::string kid = key.kid();
+    std::string alg(jwt::alg_name(key.alg()));
+    return pg_call([&] {
+        if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0)
+            elog(ERROR, "pgauth: locking auth.jwks failed");
+        if (sealed) {
+            Oid types[1] = {INT4OID};
+            Datum args[1] = {Int32GetDatum(settings::jwt_key_grace_period)};
+            if (SPI_execute_with_args(
+                    "UPDATE auth.jwks SET retires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $1)"
+                    " WHERE retires_at IS NULL AND private_key IS NOT NULL",
+                    1, types, args, nullptr, false, 0) < 0)
+                elog(ERROR, "pgauth: retiring keys failed");
+        }
+        Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
+        bytea* blob = nullptr;
+        if (sealed) {
+            blob = static_cast<bytea*>(palloc(VARHDRSZ + sealed->size()));
+            SET_VARSIZE(blob, VARHDRSZ + sealed->size());
+            memcpy(VARDATA(blob), sealed->data(), sealed->size());
+        }
+        Datum args[4] = {CStringGetTextDatum(kid.c_str()), CStringGetTextDatum(alg.c_str()),
+                         CStringGetTextDatum(jwk.c_str()), PointerGetDatum(blob)};
+        char nulls[4] = {' ', ' ', ' ', sealed ? ' ' : 'n'};
+        if (SPI_execute_with_args("INSERT INTO auth.jwks (kid, alg, public_jwk, private_key)"
+                                  " VALUES ($1, $2, $3::pg_catalog.jsonb, $4) ON CONFLICT (kid) DO NOTHING",
+                                  4, types, args, nulls, false, 0) < 0)
+            elog(ERROR, "pgauth: inserting into auth.jwks failed");
+        return SPI_processed == 1;
+    });
+}
+
+std::string add_signing_key(const jwt::SigningKey& key) {
+    jwt::SecretBytes kek = read_kek();
+    jwt::SecretBytes secret = key.private_bytes();
+    auto sealed = jwt::seal(kek.bytes(), secret.bytes(), key.public_key().kid());
+    if (!insert_key(key.public_key(), &sealed)) throw AuthError("INVALID_KEY", "this key is already in auth.jwks");
+    cache.loaded = false;
+    return key.public_key().kid();
+}
+
+// First use: create an EdDSA key unless one appeared meanwhile.
+void create_first_key() {
+    {
+        SpiConnection spi;
+        bool exists = pg_call([] {
+            if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0 ||
+                SPI_execute("SELECT 1 FROM auth.jwks WHERE retires_at IS NULL AND private_key IS NOT NULL", false,
+                            1) != SPI_OK_SELECT)
+                elog(ERROR, "pgauth: reading auth.jwks failed");
+            return SPI_processed > 0;
+        });
+        if (exists) {
+            cache.loaded = false;
+            return;
+        }
+    }
+    add_signing_key(jwt::SigningKey::generate(Alg::EdDSA));
+}
+
+const jwt::SigningKey& signer() {
+    load_keys();
+    if (cache.current < 0) {
+        if (!writable()) throw AuthError(key_unavailable, "there is no signing key yet and this server is read-only");
+        create_first_key();
+        load_keys();
+        if (cache.current < 0) throw AuthError(key_unavailable, "no signing key could be created");
+    }
+    if (!cache.signer) {
+        const CachedKey& current = cache.keys[static_cast<std::size_t>(cache.current)];
+        jwt::SecretBytes kek = read_kek();
+        jwt::SecretBytes secret;
+        try {
+            secret = jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
+        } catch (const std::runtime_error&) {
+            throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
+        }
+        cache.signer = jwt::SigningKey::from_private_bytes(current.key.alg(), secret.bytes());
+    }
+    return *cache.signer;
+}
+
+TimestampTz now_timestamp() { return GetCurrentTimestamp(); }
+
+std::string jsonb_text(Datum value) {
+    char* out = pg_call([&] {
+        Jsonb* jb = DatumGetJsonbP(value);
+        return JsonbToCString(nullptr, &jb->root, static_cast<int>(VARSIZE(jb)));
+    });
+    return out;
+}
+
+std::string uuid_text(const pg_uuid_t& u) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < UUID_LEN; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        out += digits[u.data[i] >> 4];
+        out += digits[u.data[i] & 15];
+    }
+    return out;
+}
+
+// ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON.
+std::string iso_time(TimestampTz ts) {
+    int64 ms = static_cast<int64>(std::floor(static_cast<double>(ts) / 1000.0)) + 946684800000LL;
+    std::time_t seconds = static_cast<std::time_t>(std::floor(static_cast<double>(ms) / 1000.0));
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - int64(seconds) * 1000));
+    return buffer;
+}
+
+int64 interval_seconds(const Interval* iv) {
+    return iv->time / USECS_PER_SEC + int64(iv->day) * SECS_PER_DAY + int64(iv->month) * DAYS_PER_MONTH * SECS_PER_DAY;
+}
+
+// Adds iat, exp, iss (and aud) and signs.
+std::string sign_claims(OrderedJson claims, int64 lifetime, std::optional<std::string> audience) {
+    const jwt::SigningKey& key = signer();
+    auto now = static_cast<int64>(unix_now());
+    claims.erase("iat");
+    claims.erase("exp");
+    claims.erase("iss");
+    OrderedJson payload = {{"iat", now}};
+    for (auto& [name, value] : claims.items()) payload[name] = value;
+    payload["exp"] = now + lifetime;
+    payload["iss"] = settings::effective_issuer();
+    if (audience) payload["aud"] = *audience;
+    return jwt::encode(key, payload.dump());
+}
+
+}  // namespace
+
+double unix_now() { return static_cast<double>(now_timestamp()) / USECS_PER_SEC + 946684800.0; }
+
+Datum jsonb_datum(const std::string& json) {
+    try {
+        return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+    } catch (const PgError&) {
+        throw AuthError("INVALID_TOKEN", "the payload is not valid JSON for PostgreSQL");
+    }
+}
+
+std::string verify_token(std::string_view token, std::optional<std::string_view> audience) {
+    jwt::Parsed parsed = jwt::parse(token);
+    load_keys();
+    TimestampTz now = now_timestamp();
+    for (const CachedKey& k : cache.keys) {
+        if (k.key.kid() != parsed.kid) continue;
+        if (!published(k, now)) throw AuthError("INVALID_TOKEN", "the signing key has been retired");
+        jwt::verify(parsed, k.key, {unix_now(), double(settings::jwt_leeway), settings::effective_issuer(), audience});
+        return parsed.payload;
+    }
+    throw AuthError("INVALID_TOKEN", "unknown kid");
+}
+
+OrderedJson session_payload(std::string_view session_token) {
+    if (session_token.empty() || session_token.size() > 1024) throw AuthError("UNAUTHORIZED");
+    struct Copy {
+        pg_uuid_t user_id, session_id;
+        Datum email, name, image, role, para_wallet_id;
+        bool image_null, role_null, para_null, email_verified;
+        TimestampTz created_at, updated_at, expires_at;
+    } copy{};
+    Digest digest = sha256(session_token);
+    Datum key = pg_call([&] {
+        bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + digest.size()));
+        SET_VARSIZE(b, VARHDRSZ + digest.size());
+        memcpy(VARDATA(b), digest.data(), digest.size());
+        return PointerGetDatum(b);
+    });
+    bool found = pg_call([&] {
+        return lookup_session(key, GetCurrentTransactionStartTimestamp(),
+            [](SessionRow& row, void* context) {
+                auto* c = static_cast<Copy*>(context);
+                c->user_id = *DatumGetUUIDP(row.values[col_user_id]);
+                c->session_id = *DatumGetUUIDP(row.values[col_session_id]);
+                c->email = datumCopy(row.values[col_email], false, -1);
+                c->name = datumCopy(row.values[col_name], false, -1);
+                c->image_null = row.nulls[col_image];
+                c->image = c->image_null ? 0 : datumCopy(row.values[col_image], false, -1);
+                c->role_null = row.nulls[col_role];
+                c->role = c->role_null ? 0 : datumCopy(row.values[col_role], false, -1);
+                c->para_null = row.nulls[col_para_wallet_id];
+                c->para_wallet_id = c->para_null ? 0 : datumCopy(row.values[col_para_wallet_id], false, -1);
+                c->email_verified = DatumGetBool(row.values[col_email_verified]);
+                c->created_at = DatumGetTimestampTz(row.values[col_user_created_at]);
+                c->updated_at = DatumGetTimestampTz(row.values[col_user_updated_at]);
+                c->expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
+            },
+            &copy);
+    });
+    if (!found) throw AuthError("UNAUTHORIZED");
+    auto str = [](Datum d) { return std::string(pg_call([&] { return TextDatumGetCString(d); })); };
+    std::string id = uuid_text(copy.user_id);
+    OrderedJson payload = {
+        {"name", str(copy.name)},
+        {"email", str(copy.email)},
+        {"emailVerified", copy.email_verified},
+        {"image", copy.image_null ? OrderedJson(nullptr) : OrderedJson(str(copy.image))},
+        {"createdAt", iso_time(copy.created_at)},
+        {"updatedAt", iso_time(copy.updated_at)},
+    };
+    if (!copy.role_null) payload["role"] = str(copy.role);
+    payload["paraWalletId"] = copy.para_null ? OrderedJson(nullptr) : OrderedJson(str(copy.para_wallet_id));
+    payload["id"] = id;
+    payload["sub"] = id;
+    payload["sid"] = uuid_text(copy.session_id);
+    return payload;
+}
+
+}  // namespace pgauth
+
+using namespace pgauth;
+
+// auth.rotate_signing_key(alg text DEFAULT 'EdDSA') -> text kid
+PGAUTH_FUNCTION(pgauth_rotate_signing_key)
+Datum pgauth_rotate_signing_key_impl(FunctionCallInfo fcinfo) {
+    std::string name = arg_is_null(fcinfo, 0) ? "EdDSA" : text_arg(fcinfo, 0);
+    auto alg = jwt::parse_alg(name);
+    if (!alg) throw AuthError("INVALID_KEY", "alg must be EdDSA, ES256 or RS256");
+    return text_datum(add_signing_key(jwt::SigningKey::generate(*alg)));
+}
+
+// auth.import_signing_key(jwk jsonb) -> text kid
+PGAUTH_FUNCTION(pgauth_import_signing_key)
+Datum pgauth_import_signing_key_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_KEY", "a JWK is required");
+    std::string text = jsonb_text(PG_GETARG_DATUM(0));
+    jwt::Json jwk = jwt::Json::parse(text, nullptr, false);
+    sodium_memzero(text.data(), text.size());
+    if (jwk.is_discarded() || !jwk.is_object()) throw AuthError("INVALID_KEY", "a JWK must be a JSON object");
+    if (jwk.contains("d")) {
+        std::string kid = add_signing_key(jwt::SigningKey::from_jwk(jwk));
+        jwk.clear();
+        return text_datum(kid);
+    }
+    jwt::PublicKey key = jwt::PublicKey::from_jwk(jwk);
+    if (!insert_key(key, nullptr)) throw AuthError("INVALID_KEY", "this key is already in auth.jwks");
+    cache.loaded = false;
+    return text_datum(key.kid());
+}
+
+// auth.jwks() -> jsonb: {"keys": [...]}, the published public keys, newest first.
+PGAUTH_FUNCTION(pgauth_jwks)
+Datum pgauth_jwks_impl(FunctionCallInfo fcinfo) {
+    load_keys();
+    if (cache.keys.empty() && writable()) {
+        create_first_key();
+        load_keys();
+    }
+    TimestampTz now = now_timestamp();
+    OrderedJson keys = OrderedJson::array();
+    for (const CachedKey& k : cache.keys)
+        if (published(k, now)) keys.push_back(k.key.jwk());
+    return jsonb_datum(OrderedJson{{"keys", keys}}.dump());
+}
+
+// auth.sign_jwt(claims jsonb, expires_in interval DEFAULT NULL, audience text DEFAULT NULL) -> text
+PGAUTH_FUNCTION(pgauth_sign_jwt)
+Datum pgauth_sign_jwt_impl(FunctionCallInfo fcinfo) {
+    OrderedJson claims = OrderedJson::object();
+    if (!arg_is_null(fcinfo, 0)) {
+        claims = OrderedJson::parse(jsonb_text(PG_GETARG_DATUM(0)), nullptr, false);
+        if (claims.is_discarded() || !claims.is_object())
+            throw AuthError("VALIDATION_ERROR", "claims must be a JSON object");
+    }
+    int64 lifetime = arg_is_null(fcinfo, 1) ? settings::jwt_expires_in
+                                            : interval_seconds(pg_call([&] { return PG_GETARG_INTERVAL_P(1); }));
+    std::optional<std::string> audience;
+    if (!arg_is_null(fcinfo, 2)) audience = text_arg(fcinfo, 2);
+    return text_datum(sign_claims(std::move(claims), lifetime, audience));
+}
+
+// auth.session_jwt(session_token text) -> text: the Better-Auth jwt-plugin token for a live session.
+PGAUTH_FUNCTION(pgauth_session_jwt)
+Datum pgauth_session_jwt_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
+    std::string token = text_arg(fcinfo, 0);
+    OrderedJson payload = session_payload(token);
+    sodium_memzero(token.data(), token.size());
+    payload.erase("sid");
+    const char* base = settings::base_url ? settings::base_url : "";
+    return text_datum(sign_claims(std::move(payload), settings::jwt_expires_in, std::string(base)));
+}
+
+// auth.verify_jwt(token text, audience text DEFAULT NULL) -> jsonb claims, or INVALID_TOKEN.
+PGAUTH_FUNCTION(pgauth_verify_jwt)
+Datum pgauth_verify_jwt_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_TOKEN", "the token is NULL");
+    text* t = pg_call([&] { return PG_GETARG_TEXT_PP(0); });
+    std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    std::optional<std::string> audience;
+    if (!arg_is_null(fcinfo, 1)) audience = text_arg(fcinfo, 1);
+    return jsonb_datum(verify_token(token, audience));
+}
+
+// Statement trigger on auth.jwks: every change invalidates every backend's key cache.
+PGAUTH_FUNCTION(pgauth_jwks_changed)
+Datum pgauth_jwks_changed_impl(FunctionCallInfo fcinfo) {
+    pg_call([&] {
+        if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "pgauth: jwks_changed must be called as a trigger");
+        CacheInvalidateRelcacheByRelid(RelationGetRelid(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation));
+    });
+    cache.loaded = false;
+    return PointerGetDatum(nullptr);
+}
