@@ -61,6 +61,35 @@ if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
   rm -rf "$sdir"
 fi
 
+# 5. The KEK (pgauth.key_file): a file of the wrong size is refused, a key sealed under one
+#    KEK does not open under another, and neither the KEK nor a private key is in a dump.
+if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  keydir=$(mktemp -d "$PGAUTH_CLUSTER_DIR/keys.XXXXXX"); chown postgres:postgres "$keydir"; chmod 700 "$keydir"
+  printf 'too short' >"$keydir/short.key"
+  openssl rand -hex 32 >"$keydir/other.key"          # 64 hex digits and a newline
+  openssl rand -base64 32 >"$keydir/base64.key"      # 44 base64 characters and a newline
+  chown postgres:postgres "$keydir"/*.key; chmod 600 "$keydir"/*.key
+  sq() { psql -qAtX -d "$db" -v ON_ERROR_STOP=1 -c "$1" 2>&1 || true; }
+  out=$(sq "SET pgauth.key_file = '$keydir/short.key'; SELECT auth.rotate_signing_key()")
+  case "$out" in *"pgauth.key_file must hold 32 bytes"*) ok "a short key file is refused, naming the GUC";; *) bad "short key file: $out";; esac
+  out=$(sq "SET pgauth.key_file = '$keydir/base64.key'; SELECT length(auth.rotate_signing_key())")
+  [ "$out" = "43" ] && ok "a base64 key file works" || bad "base64 key file: $out"
+  sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.rotate_signing_key()" >/dev/null
+  out=$(sq "SELECT auth.sign_jwt('{}')")
+  case "$out" in *"does not open with the key in pgauth.key_file"*) ok "a key sealed under another KEK does not open";; *) bad "wrong KEK: $out";; esac
+  out=$(sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.verify_jwt(auth.sign_jwt('{\"k\": 1}')) ->> 'k'")
+  [ "$out" = "1" ] && ok "the right KEK opens it" || bad "right KEK: $out"
+  chmod 640 "$keydir/other.key"
+  out=$(sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.rotate_signing_key()")
+  case "$out" in *"must not be accessible by group or others"*) ok "a group-readable key file is refused";; *) bad "mode 640: $out";; esac
+  kek=$(tr -d '\n' <"$keydir/other.key")
+  dump=$(mktemp); pg_dump -d "$db" >"$dump"
+  sealed=$(psql -qAt -d "$db" -c "SELECT encode(private_key, 'hex') FROM auth.jwks WHERE private_key IS NOT NULL LIMIT 1")
+  if [ -n "$sealed" ] && grep -qi -e "$sealed" "$dump"; then ok "the dump holds the sealed keys"; else bad "sealed key not in dump"; fi
+  if grep -qi -e "$kek" "$dump"; then bad "the KEK is in the dump"; else ok "the KEK is not in the dump"; fi
+  rm -rf "$keydir" "$dump"
+fi
+
 dropdb "$db"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
