@@ -10,6 +10,25 @@
 #include "core/crypto.hpp"
 #include "server.hpp"
 
+namespace {
+
+// Session JWTs carry iss/aud = the database's pgauth.base_url; clients expect ours.
+void warn_on_base_url_mismatch(pgauth::http::Context& ctx) {
+    auto r = ctx.run([](pqxx::nontransaction& tx) {
+        tx.exec_prepared("load_extension");
+        return tx.exec_prepared("base_url");
+    });
+    std::string database = r.at(0)["base_url"].c_str();
+    if (database != ctx.config().base_url)
+        std::fprintf(stderr,
+                     "{\"msg\":\"pgauth.base_url differs from PGAUTH_BASE_URL: session JWTs will name the database's"
+                     " base URL as iss/aud; run ALTER DATABASE ... SET pgauth.base_url\",\"database\":\"%s\","
+                     "\"server\":\"%s\"}\n",
+                     database.c_str(), ctx.config().base_url.c_str());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace pgauth::http;
     Config config;
@@ -38,9 +57,11 @@ int main(int argc, char** argv) {
         register_core_routes(server);
         register_session_routes(server);
         register_wallet_routes(server);
+        register_jwt_routes(server);
         server.start();
         try {  // warm one connection and load auth.error_codes; the server also starts without a database
             server.context().exec("health");
+            warn_on_base_url_mismatch(server.context());
         } catch (const std::exception& e) {
             std::fprintf(stderr, "{\"msg\":\"database not reachable at start-up; will retry per request\"}\n");
         }

@@ -17,6 +17,7 @@
 #include "config.hpp"
 #include "db/pool.hpp"
 #include "errors.hpp"
+#include "jwks_cache.hpp"
 #include "metrics.hpp"
 #include "oasis.hpp"
 #include "origin.hpp"
@@ -61,6 +62,7 @@ public:
     RateLimiter& limiter() { return limiter_; }
     const OriginPolicy& origins() const { return origins_; }
     OasisClient& oasis() { return oasis_; }
+    JwksCache& jwks() { return jwks_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError via auth.error_codes; a broken connection is
@@ -83,6 +85,7 @@ private:
     OriginPolicy origins_;
     Metrics metrics_;
     OasisClient oasis_;
+    JwksCache jwks_{std::chrono::seconds(5)};
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;
@@ -112,5 +115,6 @@ private:
 void register_core_routes(Server& server);
 void register_session_routes(Server& server);
 void register_wallet_routes(Server& server);
+void register_jwt_routes(Server& server);
 
 }  // namespace pgauth::http

@@ -27,7 +27,8 @@ const Statement statements[] = {
      " FROM auth.sign_in_email($1, $2, $3, $4::inet, $5) s CROSS JOIN LATERAL auth.get_user(s.user_id) u"},
     {"get_session",
      "SELECT v.*, (v.session_updated_at = now()) AS refreshed,"
-     " round(extract(epoch FROM v.expires_at - now()))::bigint AS max_age FROM auth.validate_session($1) v"},
+     " round(extract(epoch FROM v.expires_at - now()))::bigint AS max_age, auth.session_jwt($1) AS jwt"
+     " FROM auth.validate_session($1) v"},
     {"sign_out", "SELECT auth.revoke_session($1)"},
     {"list_sessions",
      "SELECT l.* , v.user_id FROM auth.validate_session($1) v CROSS JOIN LATERAL auth.list_sessions(v.user_id) l"},
@@ -45,6 +46,10 @@ const Statement statements[] = {
     {"complete_avatar", "SELECT auth.complete_avatar($1::uuid, $2)"},
     {"fail_avatar", "SELECT auth.fail_avatar($1::uuid, $2)"},
     {"avatar_for", "SELECT auth.avatar_for(v.user_id, 'oasis') AS avatar_id FROM auth.validate_session($1) v"},
+    {"session_jwt", "SELECT auth.session_jwt($1) AS token"},
+    {"jwks", "SELECT auth.jwks()::text AS jwks"},
+    {"load_extension", "SELECT auth.user_id()"},  // loads the library, so its settings are defined
+    {"base_url", "SELECT current_setting('pgauth.base_url') AS base_url"},
     {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
 };
 

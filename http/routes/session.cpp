@@ -185,6 +185,11 @@ Response get_session(Context& ctx, const Request& req) {
                     {"ipAddress", nullable(row["ip"])},
                     {"userAgent", nullable(row["user_agent"])}};
     res.body = json{{"session", std::move(session)}, {"user", session_user_json(row)}}.dump();
+    // Better-Auth's jwt plugin: the session as a JWT, readable by scripts.
+    std::string jwt = row["jwt"].c_str();
+    ctx.jwks().saw_kid(JwksCache::kid_of(jwt));
+    res.header("set-auth-jwt", jwt);
+    res.header("access-control-expose-headers", "set-auth-jwt");
     // The session was just extended (sliding expiry): refresh the cookie's lifetime too.
     if (row["refreshed"].as<bool>() && req.raw().cookies().has(ctx.config().cookie_name()))
         res.header("Set-Cookie", set_cookie(ctx.config().cookie_name(), cookie_value(ctx, *token),

@@ -22,9 +22,12 @@ export async function freePort() {
   });
 }
 
-// Starts pgauth-http; resolves once /api/auth/ok answers.
-export async function startServer(env = {}) {
+// Starts pgauth-http; resolves once /api/auth/ok answers. With { issuer: true } the
+// database's pgauth.base_url is set to this server's base URL first, so session
+// JWTs name it as iss/aud (the operations step a deployment does once).
+export async function startServer(env = {}, { issuer = false } = {}) {
   const port = await freePort();
+  if (issuer) await setDatabaseBaseUrl(`http://127.0.0.1:${port}`);
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(BIN, [], {
     env: {
@@ -86,6 +89,24 @@ export async function sql(text, params = []) {
   return r.rows;
 }
 after(async () => adminPool?.end());
+
+// ALTER DATABASE ... SET pgauth.base_url: seen by connections opened afterwards.
+export async function setDatabaseBaseUrl(url) {
+  const [{ db }] = await sql("SELECT current_database() AS db");
+  await sql(`ALTER DATABASE "${db}" SET pgauth.base_url = '${url.replace(/'/g, "''")}'`);
+}
+
+// One statement on a fresh superuser connection (so it sees the current database
+// settings, e.g. pgauth.base_url after setDatabaseBaseUrl).
+export async function freshSql(text, params = []) {
+  const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 let counter = 0;
 export function uniqueEmail(tag = "user") {

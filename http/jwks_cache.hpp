@@ -1,0 +1,40 @@
+// The JWKS document, served from memory. It changes only when a key is
+// rotated, imported or retired, so a request never queries for it: a copy is
+// refreshed at most once per `ttl`, by one request while the others keep
+// serving the previous copy, and at once when a token is issued under a kid
+// the copy does not list (a rotation reached the database).
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace pgauth::http {
+
+class JwksCache {
+public:
+    using Clock = std::chrono::steady_clock;
+    explicit JwksCache(Clock::duration ttl) : ttl_(ttl) {}
+
+    // The current document (compact JSON). `fetch` loads a fresh one; it runs
+    // when there is no copy yet, or when the copy is stale and no other request
+    // is already refreshing it. A failed refresh keeps serving the stale copy.
+    std::shared_ptr<const std::string> get(const std::function<std::string()>& fetch);
+
+    // Marks the copy stale unless it lists `kid`.
+    void saw_kid(std::string_view kid);
+
+    // The kid in a compact JWS header, or "" when the token has none.
+    static std::string kid_of(std::string_view token);
+
+private:
+    std::mutex mutex_;
+    std::shared_ptr<const std::string> document_;
+    Clock::time_point fetched_{};
+    bool refreshing_ = false;
+    Clock::duration ttl_;
+};
+
+}  // namespace pgauth::http
