@@ -112,6 +112,10 @@ SELECT array(SELECT jsonb_object_keys(auth.verify_jwt(:'st')) ORDER BY 1) AS cla
 SET pgauth.jwt_expires_in = '5min';
 SELECT (c ->> 'exp')::bigint - (c ->> 'iat')::bigint AS configured_lifetime FROM auth.verify_jwt(auth.session_jwt(:'tok')) c;
 RESET pgauth.jwt_expires_in;
+-- get-session asks on every request: unchanged claims reuse the token issued moments ago
+SELECT auth.session_jwt(:'tok') = auth.session_jwt(:'tok') AS reused;
+SELECT auth.update_user(:'uid', 'Jay Renamed', NULL) AS renamed;
+SELECT auth.verify_jwt(auth.session_jwt(:'tok')) ->> 'name' AS name_after_update;
 SELECT try($$SELECT auth.session_jwt('not-a-session')$$) AS unknown_session;
 SELECT try($$SELECT auth.session_jwt(NULL)$$) AS null_session;
 SELECT try(format('SELECT auth.session_jwt(%L)', repeat('x', 5000))) AS oversize_session;

@@ -27,10 +27,12 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <unordered_map>
 #include <sodium.h>
 
 namespace pgauth {
@@ -55,6 +57,16 @@ struct KeyCache {
 };
 
 KeyCache cache;
+
+// Session JWTs recently issued by this backend, by session id (see pgauth_session_jwt).
+struct IssuedJwt {
+    std::string jwt;
+    int64 iat;
+    std::string claims, kid;
+    int64 lifetime;
+    std::string audience, issuer;
+};
+std::unordered_map<std::string, IssuedJwt> issued_session_jwts;
 Oid jwks_relid = InvalidOid;
 bool callback_registered = false;
 
@@ -441,9 +453,29 @@ Datum pgauth_session_jwt_impl(FunctionCallInfo fcinfo) {
     std::string token = text_arg(fcinfo, 0);
     OrderedJson payload = session_payload(token);
     sodium_memzero(token.data(), token.size());
+    std::string sid = payload["sid"].get<std::string>();
     payload.erase("sid");
-    const char* base = settings::base_url ? settings::base_url : "";
-    return text_datum(sign_claims(std::move(payload), settings::jwt_expires_in, std::string(base)));
+    std::string audience = settings::base_url ? settings::base_url : "";
+    // get-session asks for this token on every request: a session whose claims,
+    // key, lifetime, issuer and audience are unchanged gets the token it was
+    // given less than a minute (or a tenth of the lifetime) ago.
+    std::string claims = payload.dump();
+    std::string kid = signer().public_key().kid();
+    auto now = static_cast<int64>(unix_now());
+    int64 reuse = std::min<int64>(60, settings::jwt_expires_in / 10);
+    auto hit = issued_session_jwts.find(sid);
+    if (hit != issued_session_jwts.end()) {
+        const IssuedJwt& was = hit->second;
+        if (now - was.iat < reuse && now >= was.iat && was.claims == claims && was.kid == kid &&
+            was.lifetime == settings::jwt_expires_in && was.audience == audience &&
+            was.issuer == settings::effective_issuer())
+            return text_datum(was.jwt);
+    }
+    std::string jwt = sign_claims(std::move(payload), settings::jwt_expires_in, audience);
+    if (issued_session_jwts.size() >= 4096) issued_session_jwts.clear();
+    issued_session_jwts[sid] = IssuedJwt{jwt, now, std::move(claims), std::move(kid), settings::jwt_expires_in,
+                                         std::move(audience), settings::effective_issuer()};
+    return text_datum(jwt);
 }
 
 // auth.verify_jwt(token text, audience text DEFAULT NULL) -> jsonb claims, or INVALID_TOKEN.

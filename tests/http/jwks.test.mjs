@@ -65,8 +65,10 @@ test("GET /jwks is served from memory: no query per request", async () => {
 
 for (const alg of ["EdDSA", "ES256", "RS256"]) {
   test(`${alg}: tokens signed in SQL verify with jose through /jwks`, async () => {
-    const [{ kid }] = await freshSql("SELECT auth.rotate_signing_key($1) AS kid", [alg]);
     const user = await signUp(server);
+    const before = await (await fetch(`${server.api}/token`, { headers: { cookie: user.cookie } })).json();
+    const [{ kid }] = await freshSql("SELECT auth.rotate_signing_key($1) AS kid", [alg]);
+    assert.notEqual(decodeProtectedHeader(before.token).kid, kid);
     // a token issued over HTTP under the new kid refreshes the server's copy at once
     const r = await fetch(`${server.api}/token`, { headers: { cookie: user.cookie } });
     const { token } = await r.json();
