@@ -8,7 +8,7 @@ PKGS=(
   libpistache-dev libpqxx-dev libsodium-dev libssl-dev nlohmann-json3-dev
   libcurl4-openssl-dev libcrypt-dev libgtest-dev googletest
 
-  python3-fastapi python3-asyncpg python3-httpx python3-jwt python3-uvicorn
+  python3-fastapi python3-asyncpg python3-httpx python3-jwt python3-cryptography python3-uvicorn
   wrk curl
 )
 missing=()
