@@ -130,6 +130,12 @@ TEST_F(jwt, StructuralRejections) {
     EXPECT_EQ(rejection([&] { parse(good + ".x"); }), "INVALID_TOKEN: a JWT must have three segments");
     EXPECT_EQ(rejection([&] { parse("a+b.c.d"); }), "INVALID_TOKEN: a segment is not valid base64url");
     EXPECT_EQ(rejection([&] { parse(header + "=" + rest); }), "INVALID_TOKEN: a segment is not valid base64url");
+    EXPECT_EQ(rejection([&] { parse("abcde.e30.AA"); }), "INVALID_TOKEN: a segment is not valid base64url");
+    // 64 signature bytes leave 4 unused bits in the last character: set one, and the encoding is not canonical
+    std::string stray = good;
+    stray.back() = std::string_view("BRhx")[std::string_view("AQgw").find(stray.back())];
+    EXPECT_EQ(rejection([&] { parse(stray); }), "INVALID_TOKEN: a segment is not valid base64url");
+    EXPECT_NO_THROW(parse(good));
     EXPECT_EQ(rejection([&] { parse(with_header("[1]")); }), "INVALID_TOKEN: the header is not a JSON object");
     EXPECT_EQ(rejection([&] { parse(with_header("{\"kid\":\"k\"}")); }), "INVALID_TOKEN: the header has no alg");
     EXPECT_EQ(rejection([&] { parse(with_header(R"({"alg":"none","kid":"k"})")); }),
