@@ -27,5 +27,7 @@ SQL
 export PGAUTH_DATABASE_URL="${PGAUTH_DATABASE_URL:-postgresql://pgauth_http@127.0.0.1:${PGPORT}/pgauth}"
 export PGAUTH_SECRET="${PGAUTH_SECRET:-$(cat .run/secret)}"
 export PGAUTH_LISTEN="${PGAUTH_LISTEN:-127.0.0.1:8080}"
+# Session JWTs name the public base URL as iss/aud (docs/operations.md).
+psql -qd pgauth -c "ALTER DATABASE pgauth SET pgauth.base_url = '${PGAUTH_BASE_URL:-http://${PGAUTH_LISTEN}}'" >/dev/null
 echo "pgauth-http on http://${PGAUTH_LISTEN}  (database: psql -h 127.0.0.1 -p ${PGPORT} -U postgres pgauth)"
 exec build/cmake/pgauth-http
