@@ -29,18 +29,26 @@ std::shared_ptr<const std::string> JwksCache::get(const std::function<std::strin
     }
 }
 
-void JwksCache::saw_kid(std::string_view kid) {
-    if (kid.empty()) return;
-    std::string needle = "\"kid\":\"" + std::string(kid) + "\"";
-    std::lock_guard lock(mutex_);
-    if (document_ && document_->find(needle) == std::string::npos) fetched_ = Clock::time_point{};
-}
-
-std::string JwksCache::kid_of(std::string_view token) {
+void JwksCache::saw_token(std::string_view token) {
+    std::string_view header = token.substr(0, token.find('.'));
+    {
+        std::lock_guard lock(mutex_);
+        if (!document_ || header == listed_header_) return;
+    }
+    std::string kid;
     try {
-        return jwt::parse(token).kid;
+        kid = jwt::parse(token).kid;
     } catch (...) {
-        return {};
+        return;
+    }
+    std::string needle = "\"kid\":\"" + kid + "\"";
+    std::lock_guard lock(mutex_);
+    if (!document_) return;
+    if (document_->find(needle) == std::string::npos) {
+        fetched_ = Clock::time_point{};  // stale: the next /jwks request refreshes
+        listed_header_.clear();
+    } else {
+        listed_header_ = header;
     }
 }
 

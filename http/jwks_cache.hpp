@@ -23,17 +23,17 @@ public:
     // is already refreshing it. A failed refresh keeps serving the stale copy.
     std::shared_ptr<const std::string> get(const std::function<std::string()>& fetch);
 
-    // Marks the copy stale unless it lists `kid`.
-    void saw_kid(std::string_view kid);
-
-    // The kid in a compact JWS header, or "" when the token has none.
-    static std::string kid_of(std::string_view token);
+    // Marks the copy stale unless it lists the kid of `token` (a compact JWS we
+    // issued). Tokens signed by one key share their header, so a header already
+    // found in the copy costs one comparison.
+    void saw_token(std::string_view token);
 
 private:
     std::mutex mutex_;
     std::shared_ptr<const std::string> document_;
     Clock::time_point fetched_{};
     bool refreshing_ = false;
+    std::string listed_header_;  // a header segment whose kid the copy lists
     Clock::duration ttl_;
 };
 

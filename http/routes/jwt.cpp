@@ -14,7 +14,7 @@ Response token(Context& ctx, const Request& req) {
     if (!session) throw ctx.errors().make("UNAUTHORIZED", 401);
     auto r = ctx.exec("session_jwt", *session);
     std::string jwt = r.at(0)["token"].c_str();
-    ctx.jwks().saw_kid(JwksCache::kid_of(jwt));
+    ctx.jwks().saw_token(jwt);
     Response res = Response::json({{"token", jwt}});
     res.header("cache-control", "no-store");
     return res;

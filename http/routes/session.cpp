@@ -187,7 +187,7 @@ Response get_session(Context& ctx, const Request& req) {
     res.body = json{{"session", std::move(session)}, {"user", session_user_json(row)}}.dump();
     // Better-Auth's jwt plugin: the session as a JWT, readable by scripts.
     std::string jwt = row["jwt"].c_str();
-    ctx.jwks().saw_kid(JwksCache::kid_of(jwt));
+    ctx.jwks().saw_token(jwt);
     res.header("set-auth-jwt", jwt);
     res.header("access-control-expose-headers", "set-auth-jwt");
     // The session was just extended (sliding expiry): refresh the cookie's lifetime too.
