@@ -311,12 +311,16 @@ SigningKey SigningKey::generate(Alg alg) {
         EVP_PKEY* raw = alg == Alg::ES256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
                                           : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
         if (!raw) throw std::runtime_error("key generation failed");
-        key.pkey_.reset(raw);
-        EVP_PKEY_up_ref(raw);
-        key.public_.pkey_ = std::shared_ptr<EVP_PKEY>(raw, PkeyFree{});
+        key.adopt(raw);
     }
     key.public_.finish();
     return key;
+}
+
+void SigningKey::adopt(EVP_PKEY* owned) {
+    pkey_.reset(owned);
+    EVP_PKEY_up_ref(owned);
+    public_.pkey_ = std::shared_ptr<EVP_PKEY>(owned, PkeyFree{});
 }
 
 SigningKey SigningKey::from_private_bytes(Alg alg, Bytes stored) {
@@ -331,9 +335,7 @@ SigningKey SigningKey::from_private_bytes(Alg alg, Bytes stored) {
         EVP_PKEY* raw = d2i_PrivateKey(alg == Alg::ES256 ? EVP_PKEY_EC : EVP_PKEY_RSA, nullptr, &p,
                                        static_cast<long>(stored.size()));
         if (!raw) throw std::runtime_error("stored private key cannot be read");
-        key.pkey_.reset(raw);
-        EVP_PKEY_up_ref(raw);
-        key.public_.pkey_ = std::shared_ptr<EVP_PKEY>(raw, PkeyFree{});
+        key.adopt(raw);
     }
     key.public_.finish();
     return key;
@@ -351,9 +353,7 @@ SigningKey SigningKey::from_jwk(const Json& jwk) {
     Pkey pkey = alg == Alg::ES256 ? ec_key(jwk, true) : rsa_key(jwk, true);
     SigningKey key;
     key.public_.alg_ = alg;
-    EVP_PKEY_up_ref(pkey.get());
-    key.public_.pkey_ = std::shared_ptr<EVP_PKEY>(pkey.get(), PkeyFree{});
-    key.pkey_ = std::move(pkey);
+    key.adopt(pkey.release());
     key.public_.finish();
     return key;
 }

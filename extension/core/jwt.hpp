@@ -95,6 +95,7 @@ private:
     PublicKey public_;
     SecretBytes ed25519_secret_;  // libsodium's 64-byte secret key (seed || pk)
     Pkey pkey_;
+    void adopt(EVP_PKEY* owned);  // ES256/RS256: owns `owned`, shares it with the public key
 };
 
 // RFC 7638 thumbprint of a canonical JWK string: base64url(SHA-256).

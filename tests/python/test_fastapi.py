@@ -146,6 +146,15 @@ class Account:
         return r.json()["token"]
 
 
+def example_app(module_name: str) -> FastAPI:
+    """clients/python/example/app.py, loaded fresh and configured for the test server."""
+    os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE, PGAUTH_SECRET=SECRET)
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
@@ -344,12 +353,7 @@ class SessionTests(Base):
         self.assert_user(self.client.get("/me", headers=self.alice.cookie_header), self.alice)
 
     def test_example_app(self):
-        os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE,
-                          PGAUTH_SECRET=SECRET)
-        spec = importlib.util.spec_from_file_location("pgauth_example_app", EXAMPLE)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        with TestClient(module.app) as client:
+        with TestClient(example_app("pgauth_example_app")) as client:
             r = client.get("/me", headers=self.alice.cookie_header)
             self.assert_user(r, self.alice)
             self.assertEqual(r.json()["session_id"], self.alice.session_id(), r.text)
@@ -491,12 +495,7 @@ class JwtTests(Base):
         self.assertEqual(r.json()["code"], "SERVICE_UNAVAILABLE", r.text)
 
     def test_example_app(self):
-        os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE,
-                          PGAUTH_SECRET=SECRET)
-        spec = importlib.util.spec_from_file_location("pgauth_example_app_jwt", EXAMPLE)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        with TestClient(module.app) as client:
+        with TestClient(example_app("pgauth_example_app_jwt")) as client:
             r = client.get("/jwt-me", headers=bearer(self.token))
             self.assertEqual(r.status_code, 200, r.text)
             self.assertEqual(r.json()["id"], self.dave.id, r.text)
