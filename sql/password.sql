@@ -35,7 +35,11 @@ SELECT u.email, a.password_hash ~ '^\$argon2id\$v=19\$m=19456,t=2,p=1\$' AS reha
   FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id
  WHERE u.email LIKE '%crypt.user@example.com' ORDER BY u.email;
 -- the new hash still accepts the same password, and no rehash happens twice
+SELECT a.password_hash AS rehashed_once FROM auth.accounts a JOIN auth.users u ON u.id = a.user_id
+ WHERE u.email = 'scrypt.user@example.com' \gset
 SELECT count(*) AS signed_in FROM auth.sign_in_email('scrypt.user@example.com', 'correct-horse-battery');
+SELECT a.password_hash = :'rehashed_once' AS not_rehashed_again FROM auth.accounts a JOIN auth.users u ON u.id = a.user_id
+ WHERE u.email = 'scrypt.user@example.com';
 
 -- an under-strength argon2id hash (t=1, m=8 MiB) is upgraded at sign-in
 SET pgauth.argon2_opslimit = 1;
@@ -88,3 +92,35 @@ END
 $$;
 SELECT try($$SELECT auth.sign_in_email('nobody.here@example.com', 'wrong-password-1')$$) AS unknown_email,
        try($$SELECT auth.sign_in_email('scrypt.user@example.com', 'wrong-password-1')$$) AS wrong_password;
+
+-- Cost limits: a hash declares its own cost and verifying runs it in full (libsodium cannot be
+-- interrupted), so import refuses one above pgauth.argon2_max_* / bcrypt_max_cost / scrypt_max_n
+-- and verification of one planted in the table fails at once, without hashing.
+\set argon2_poison '$argon2id$v=19$m=262144,t=300,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'
+\set bcrypt_poison '$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'
+SELECT try(format('SELECT auth.import_user(%L, %L, %L)', 'poison.argon@example.com', 'P', :'argon2_poison')) AS argon2_m256_t300,
+       try(format('SELECT auth.import_user(%L, %L, %L)', 'poison.bcrypt@example.com', 'P', :'bcrypt_poison')) AS bcrypt_31;
+SELECT try(format('SELECT auth.check_password_hash(%L)', '$argon2id$v=19$m=65536,t=11,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA')) AS argon2_t11,
+       try(format('SELECT auth.check_password_hash(%L)', '$argon2id$v=19$m=65536,t=10,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA')) AS argon2_at_limits,
+       try(format('SELECT auth.check_password_hash(%L)', '$2b$15$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')) AS bcrypt_15,
+       try(format('SELECT auth.check_password_hash(%L)', '$2b$14$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')) AS bcrypt_14;
+-- scrypt with its own N (e.g. N=2^20) has no supported format: only Better-Auth's fixed N=16384 is accepted
+SELECT try(format('SELECT auth.check_password_hash(%L)', '$scrypt$ln=20,r=8,p=1$c2FsdA$aGFzaA')) AS scrypt_n_2_20;
+SELECT count(*) AS no_poisoned_user FROM auth.users WHERE email LIKE 'poison.%';
+-- planted behind import's back: sign-in fails fast with a clear code (no 85 s argon2 run)
+SELECT user_id AS poison_id FROM auth.sign_up_email('poison@example.com', 'poison-password', 'Poison') \gset
+UPDATE auth.accounts SET password_hash = :'argon2_poison' WHERE user_id = :'poison_id';
+SELECT clock_timestamp() AS t0 \gset
+SELECT try($$SELECT auth.sign_in_email('poison@example.com', 'poison-password')$$) AS argon2_sign_in,
+       try(format('SELECT auth.verify_password(%L, %L)', :'bcrypt_poison', 'x')) AS bcrypt_verify;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '1 second' AS fast;
+-- the limits are GUCs: raising one lets that cost through; the parameters for new hashes must fit under them
+SET pgauth.bcrypt_max_cost = 15;
+SELECT try(format('SELECT auth.check_password_hash(%L)', '$2b$15$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW')) AS bcrypt_15_allowed;
+RESET pgauth.bcrypt_max_cost;
+SET pgauth.argon2_max_memlimit = '16MB';
+SELECT try($$SELECT auth.hash_password('over-the-limit')$$) AS params_above_limit;
+RESET pgauth.argon2_max_memlimit;
+SET ROLE regress_pgauth_service;
+SELECT try($$SET pgauth.argon2_max_opslimit = 64$$) AS service_cannot_raise;
+RESET ROLE;

@@ -54,3 +54,22 @@ SET ROLE regress_pgauth_admin;
 SELECT auth.import_user('imported@example.com', 'Imported', NULL) IS NOT NULL AS import_user;
 SELECT try('SELECT * FROM auth.users') AS users;
 RESET ROLE;
+
+-- auth.settings(): the superuser-only pgauth.key_file only for a superuser login
+CREATE ROLE regress_pgauth_reader_login LOGIN IN ROLE pgauth_reader;
+SELECT count(*) AS superuser_sees_key_file FROM auth.settings() WHERE name = 'pgauth.key_file';
+SET SESSION AUTHORIZATION regress_pgauth_reader_login;
+SELECT count(*) FILTER (WHERE name = 'pgauth.key_file') AS reader_sees_key_file,
+       count(*) FILTER (WHERE name = 'pgauth.base_url') AS reader_sees_base_url
+  FROM auth.settings();
+SELECT try($$SELECT current_setting('pgauth.key_file')$$) AS reader_current_setting;
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_pgauth_reader_login;
+
+-- the password-less delete_user(uuid) is an admin operation only
+SELECT r AS role, has_function_privilege(r, 'auth.delete_user(uuid)', 'EXECUTE') AS without_password,
+       has_function_privilege(r, 'auth.delete_user(uuid, text)', 'EXECUTE') AS with_password
+  FROM unnest(ARRAY['pgauth_reader', 'pgauth_service', 'pgauth_admin']) r ORDER BY 1;
+SET ROLE regress_pgauth_service;
+SELECT try(format('SELECT auth.delete_user(%L)', (SELECT user_id FROM auth.validate_session(:'tok')))) AS service_delete_without_password;
+RESET ROLE;

@@ -103,4 +103,35 @@ RESET ROLE;
 SET ROLE regress_pgauth_nobody;
 SELECT try(format('SELECT auth.session_init(%L)', :'bob_tok')) AS nobody_init;
 RESET ROLE;
+
+-- jwt_session_init checks aud: pgauth.base_url by default, or the audience named
+SELECT s.session_token AS carol_tok, s.user_id AS carol, s.session_id AS carol_sid
+  FROM auth.sign_up_email('rls-carol@example.com', 'carol-password', 'Carol') s \gset
+SELECT auth.sign_jwt(jsonb_build_object('sub', :'carol'), NULL, 'https://third-party.example') AS foreign_jwt,
+       auth.sign_jwt(jsonb_build_object('sub', :'carol')) AS no_aud_jwt,
+       auth.sign_jwt(jsonb_build_object('sub', :'carol', 'sid', :'carol_sid'), NULL, current_setting('pgauth.base_url')) AS sid_jwt,
+       auth.sign_jwt(jsonb_build_object('sub', :'carol', 'sid', 'not-a-uuid'), NULL, current_setting('pgauth.base_url')) AS bad_sid_jwt
+\gset
+SET ROLE regress_pgauth_app;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'foreign_jwt')) AS foreign_audience,
+       try(format('SELECT auth.jwt_session_init(%L)', :'no_aud_jwt')) AS no_audience;
+SELECT auth.user_id() IS NULL AS nobody_after_refusals;
+SELECT try(format('SELECT auth.jwt_session_init(%L, false, %L)', :'foreign_jwt', 'https://third-party.example')) AS named_audience,
+       auth.user_id() = :'carol' AS is_carol;
+-- a JWT naming a session (sid) works while that session lives, and stops when it is revoked or expires
+BEGIN;
+SELECT auth.jwt_session_init(:'sid_jwt');
+SELECT auth.user_id() = :'carol' AS is_carol;
+COMMIT;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'bad_sid_jwt')) AS malformed_sid;
+RESET ROLE;
+UPDATE auth.sessions SET expires_at = now() - interval '1 second' WHERE id = :'carol_sid';
+SET ROLE regress_pgauth_app;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'sid_jwt')) AS expired_session;
+RESET ROLE;
+UPDATE auth.sessions SET expires_at = now() + interval '1 day' WHERE id = :'carol_sid';
+SELECT auth.revoke_session(:'carol_tok') AS revoked;
+SET ROLE regress_pgauth_app;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'sid_jwt')) AS revoked_session, auth.user_id() IS NULL AS nobody;
+RESET ROLE;
 DROP TABLE public.notes;

@@ -9,9 +9,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <utility>
 #include <stdexcept>
 
 #include "core/crypto.hpp"
+#include "core/error.hpp"
 
 namespace pgauth {
 namespace {
@@ -48,10 +51,40 @@ bool verify_bcrypt(std::string_view stored, std::string_view password) {
     return match;
 }
 
+// Parses the "m=..,t=..,p=.." of "$argon2id$v=19$m=..,t=..,p=..$salt$hash".
+struct Argon2Cost {
+    unsigned long long m_kib = 0, t = 0, p = 0;
+};
+std::optional<Argon2Cost> argon2_cost(std::string_view stored) {
+    constexpr std::string_view prefix = "$argon2id$v=19$";
+    if (!starts_with(stored, prefix)) return std::nullopt;
+    std::string_view rest = stored.substr(prefix.size());
+    Argon2Cost cost;
+    for (auto [name, out] : {std::pair{'m', &cost.m_kib}, std::pair{'t', &cost.t}, std::pair{'p', &cost.p}}) {
+        if (rest.size() < 3 || rest[0] != name || rest[1] != '=') return std::nullopt;
+        rest.remove_prefix(2);
+        std::size_t digits = 0;
+        unsigned long long value = 0;
+        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+            if (digits == 10) return std::nullopt;  // > 10 digits: nonsense, and keeps value from overflowing
+            value = value * 10 + static_cast<unsigned long long>(rest[digits] - '0');
+            digits++;
+        }
+        if (digits == 0) return std::nullopt;
+        *out = value;
+        rest.remove_prefix(digits);
+        char separator = name == 'p' ? '$' : ',';
+        if (rest.empty() || rest[0] != separator) return std::nullopt;
+        rest.remove_prefix(1);
+    }
+    return cost;
+}
+
 bool verify_scrypt(std::string_view stored, std::string_view password) {
     auto expected = hex_decode(stored.substr(33));
     if (!expected || expected->size() != scrypt_key_length) return false;
-    std::string derived = scrypt_raw(password, stored.substr(0, 32), scrypt_n, scrypt_r, scrypt_p, scrypt_key_length);
+    std::string derived =
+        scrypt_raw(password, stored.substr(0, 32), scrypt_n, scrypt_r, scrypt_p, scrypt_key_length, scrypt_n);
     bool match = equal_ct(as_bytes(derived), as_bytes(*expected));
     sodium_memzero(derived.data(), derived.size());
     return match;
@@ -80,7 +113,53 @@ std::string hash_password(std::string_view password, const Argon2Params& params)
     return std::string(out);
 }
 
-bool verify_password(std::string_view stored, std::string_view password) {
+std::string cost_over_limits(std::string_view stored, const HashLimits& limits) {
+    switch (classify_hash(stored)) {
+        case HashKind::argon2id: {
+            auto cost = argon2_cost(stored);
+            if (!cost) return "argon2id hash without parseable m, t and p parameters";
+            if (cost->m_kib > limits.argon2_max_memlimit / 1024)
+                return "argon2id m=" + std::to_string(cost->m_kib) + " KiB is above the limit of " +
+                       std::to_string(limits.argon2_max_memlimit / 1024) + " KiB (pgauth.argon2_max_memlimit)";
+            if (cost->t > limits.argon2_max_opslimit)
+                return "argon2id t=" + std::to_string(cost->t) + " is above the limit of " +
+                       std::to_string(limits.argon2_max_opslimit) + " (pgauth.argon2_max_opslimit)";
+            if (cost->p > limits.argon2_max_parallelism)
+                return "argon2id p=" + std::to_string(cost->p) + " is above the limit of " +
+                       std::to_string(limits.argon2_max_parallelism);
+            return {};
+        }
+        case HashKind::bcrypt: {
+            char hi = stored[4], lo = stored[5];
+            if (hi < '0' || hi > '9' || lo < '0' || lo > '9' || stored[6] != '$') return "bcrypt hash without a cost";
+            int cost = (hi - '0') * 10 + (lo - '0');
+            if (cost > limits.bcrypt_max_cost)
+                return "bcrypt cost " + std::to_string(cost) + " is above the limit of " +
+                       std::to_string(limits.bcrypt_max_cost) + " (pgauth.bcrypt_max_cost)";
+            return {};
+        }
+        case HashKind::scrypt_better_auth:
+            if (scrypt_n > limits.scrypt_max_n)
+                return "scrypt N=" + std::to_string(scrypt_n) + " is above the limit of " +
+                       std::to_string(limits.scrypt_max_n) + " (pgauth.scrypt_max_n)";
+            return {};
+        case HashKind::unknown: break;
+    }
+    return "unrecognised password hash format";
+}
+
+bool verify_password(std::string_view stored, std::string_view password, const HashLimits& limits) {
+    HashKind kind = classify_hash(stored);
+    if (kind == HashKind::unknown) return false;
+    // Malformed cost fields: no library gets to parse them, and nothing matches.
+    if (kind == HashKind::argon2id && !argon2_cost(stored)) return false;
+    if (kind == HashKind::bcrypt) {
+        if (!(stored[4] >= '0' && stored[4] <= '9' && stored[5] >= '0' && stored[5] <= '9')) return false;
+        int cost = (stored[4] - '0') * 10 + (stored[5] - '0');
+        if (cost < 4 || cost > 31) return false;  // not bcrypt at all
+    }
+    if (std::string why = cost_over_limits(stored, limits); !why.empty())
+        throw AuthError("PASSWORD_HASH_UNVERIFIABLE", "the stored password hash cannot be verified: " + why);
     switch (classify_hash(stored)) {
         case HashKind::argon2id: {
             crypto_init();
@@ -129,7 +208,8 @@ std::string better_auth_scrypt_hash(std::string_view password, std::string_view 
 }
 
 std::string scrypt_raw(std::string_view password, std::string_view salt, std::uint64_t N, std::uint32_t r,
-                       std::uint32_t p, std::size_t dk_len) {
+                       std::uint32_t p, std::size_t dk_len, std::uint64_t max_n) {
+    if (N > max_n) throw std::invalid_argument("scrypt N above the configured limit");
     // OpenSSL needs 128*r*(N+2) bytes for V plus 128*r*p for B; leave slack and
     // never ask for less than 64 MiB (Better-Auth's N=16384, r=16 needs ~32 MiB).
     constexpr std::uint64_t limit = std::uint64_t{1} << 40;

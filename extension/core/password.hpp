@@ -15,6 +15,18 @@ struct Argon2Params {
     std::size_t memlimit = 19u * 1024 * 1024;  // m, bytes (OWASP minimum: 19 MiB)
 };
 
+// The most work a stored hash may ask for (pgauth.argon2_max_*, bcrypt_max_cost,
+// scrypt_max_n). An imported hash declares its own cost, and verifying runs
+// it in full: without limits one row could hold a backend for minutes at
+// hundreds of MiB, and libsodium cannot be interrupted mid-hash.
+struct HashLimits {
+    unsigned long long argon2_max_opslimit = 10;           // t
+    std::size_t argon2_max_memlimit = 64u * 1024 * 1024;   // m, bytes
+    unsigned argon2_max_parallelism = 16;                  // p (lanes)
+    int bcrypt_max_cost = 14;                              // log2 rounds
+    std::uint64_t scrypt_max_n = std::uint64_t{1} << 17;   // N
+};
+
 enum class HashKind { argon2id, scrypt_better_auth, bcrypt, unknown };
 
 // Recognizes the stored format without verifying anything.
@@ -23,9 +35,16 @@ HashKind classify_hash(std::string_view stored);
 // argon2id PHC string ($argon2id$v=19$m=...,t=...,p=1$salt$hash).
 std::string hash_password(std::string_view password, const Argon2Params& params);
 
+// Empty when `stored` is within `limits`; otherwise why not (e.g. "argon2id m=262144 KiB
+// is above the limit of 65536 KiB"). Unknown formats and malformed argon2id
+// parameters are reported too: nothing unparsed is ever run.
+std::string cost_over_limits(std::string_view stored, const HashLimits& limits);
+
 // True when `password` matches `stored` (any supported format), in constant time
 // with respect to the digest. False for a wrong password or an unknown format.
-bool verify_password(std::string_view stored, std::string_view password);
+// Throws AuthError PASSWORD_HASH_UNVERIFIABLE, before any hashing, when the hash
+// asks for more work than `limits` allow.
+bool verify_password(std::string_view stored, std::string_view password, const HashLimits& limits = {});
 
 // True when `stored` is not argon2id at exactly `params` (legacy format or weaker/other cost).
 bool needs_rehash(std::string_view stored, const Argon2Params& params);
@@ -38,8 +57,10 @@ void dummy_verify(std::string_view password, const Argon2Params& params);
 // Returns "salt_hex:keyhex". Exposed for tests and imports.
 std::string better_auth_scrypt_hash(std::string_view password, std::string_view salt_hex);
 
-// Raw scrypt (RFC 7914) — exposed for known-answer tests.
+// Raw scrypt (RFC 7914) — exposed for known-answer tests. Refuses (std::invalid_argument)
+// N above `max_n` before doing any work.
 std::string scrypt_raw(std::string_view password, std::string_view salt, std::uint64_t N,
-                       std::uint32_t r, std::uint32_t p, std::size_t dk_len);
+                       std::uint32_t r, std::uint32_t p, std::size_t dk_len,
+                       std::uint64_t max_n = HashLimits{}.scrypt_max_n);
 
 }  // namespace pgauth

@@ -1,10 +1,7 @@
 // PG -> C++ entry wrapper and the raising of auth.error_codes errors.
 #include "pg/boundary.hpp"
 
-extern "C" {
-#include "catalog/pg_type_d.h"
-#include "executor/spi.h"
-}
+#include "core/error_codes.hpp"
 
 #include <cstring>
 #include <new>
@@ -50,29 +47,19 @@ Failure run(FunctionCallInfo fcinfo, Implementation impl, Datum* out) noexcept {
     return failure;
 }
 
-// Looks the code up in auth.error_codes and raises it. Plain C-style code: no
-// C++ object is alive when ereport() longjmps out of here.
+// Raises the catalog error named by `code` (core/error_codes.cpp): no SQL runs,
+// so no name is resolved through the caller's search_path while we raise.
+// Plain C-style code: no C++ object is alive when ereport() longjmps out.
 pg_attribute_noreturn() void raise_auth_error(const char* code, const char* reason) {
-    char sqlstate[6] = "PA500";
-    char* message = nullptr;
-    MemoryContext caller = CurrentMemoryContext;
-
-    if (SPI_connect() == SPI_OK_CONNECT) {
-        Oid types[1] = {TEXTOID};
-        Datum values[1] = {CStringGetTextDatum(code)};
-        int rc = SPI_execute_with_args("SELECT sqlstate, message FROM auth.error_codes WHERE code = $1", 1,
-                                       types, values, nullptr, true, 1);
-        if (rc == SPI_OK_SELECT && SPI_processed == 1) {
-            char* state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-            char* text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-            if (state && std::strlen(state) == 5) std::memcpy(sqlstate, state, 5);
-            if (text) message = MemoryContextStrdup(caller, text);
-        }
-        SPI_finish();
-    }
-    if (reason && reason[0]) message = MemoryContextStrdup(caller, reason);
-    ereport(ERROR, (errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
-                    errmsg("%s", message ? message : code), errdetail("%s", code)));
+    const ErrorCode* e = find_error(code);
+    if (!e) e = find_error("INTERNAL_ERROR");
+    const char* s = e->sqlstate.data();
+    // string_view literals from the catalog are NUL-terminated; %.*s keeps that explicit
+    const char* message = reason && reason[0] ? reason : nullptr;
+    ereport(ERROR, (errcode(MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4])),
+                    message ? errmsg("%s", message)
+                            : errmsg("%.*s", static_cast<int>(e->message.size()), e->message.data()),
+                    errdetail("%.*s", static_cast<int>(e->code.size()), e->code.data())));
     pg_unreachable();
 }
 

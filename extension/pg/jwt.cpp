@@ -175,10 +175,12 @@ bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* seal
         if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0)
             elog(ERROR, "pgauth: locking auth.jwks failed");
         if (sealed) {
-            Oid types[1] = {INT4OID};
-            Datum args[1] = {Int32GetDatum(settings::jwt_key_grace_period)};
+            // Qualified operators and functions: see the note on internal SQL in session.cpp.
+            Oid types[1] = {FLOAT8OID};
+            Datum args[1] = {Float8GetDatum(static_cast<double>(settings::jwt_key_grace_period))};
             if (SPI_execute_with_args(
-                    "UPDATE auth.jwks SET retires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $1)"
+                    "UPDATE auth.jwks SET retires_at = pg_catalog.now() OPERATOR(pg_catalog.+)"
+                    " pg_catalog.make_interval(secs => $1)"
                     " WHERE retires_at IS NULL AND private_key IS NOT NULL",
                     1, types, args, nullptr, false, 0) < 0)
                 elog(ERROR, "pgauth: retiring keys failed");

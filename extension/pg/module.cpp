@@ -24,6 +24,10 @@ int password_min_length = 8;
 int password_max_length = 128;
 int argon2_opslimit = 2;
 int argon2_memlimit_kb = 19456;
+int argon2_max_opslimit = 10;
+int argon2_max_memlimit_kb = 64 * 1024;
+int bcrypt_max_cost = 14;
+int scrypt_max_n = 1 << 17;
 int avatar_claim_timeout = 60;
 char* key_file = nullptr;
 char* base_url = nullptr;
@@ -79,6 +83,20 @@ void define() {
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,
                             &argon2_memlimit_kb, argon2_memlimit_kb, 7168, 4 * 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgauth.argon2_max_opslimit",
+                            "Highest argon2id t a stored or imported hash may declare; above it import is refused "
+                            "and verification fails fast.",
+                            nullptr, &argon2_max_opslimit, argon2_max_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("pgauth.argon2_max_memlimit",
+                            "Highest argon2id m a stored or imported hash may declare; above it import is refused and "
+                            "verification fails fast.",
+                            nullptr, &argon2_max_memlimit_kb, argon2_max_memlimit_kb, 7168, 4 * 1024 * 1024, PGC_SUSET,
+                            GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgauth.bcrypt_max_cost", "Highest bcrypt cost a stored or imported hash may declare.",
+                            nullptr, &bcrypt_max_cost, bcrypt_max_cost, 4, 31, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
+                            &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace pgauth::settings

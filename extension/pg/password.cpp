@@ -14,9 +14,31 @@ extern "C" {
 namespace pgauth {
 namespace {
 
+HashLimits current_limits() {
+    HashLimits limits;
+    limits.argon2_max_opslimit = static_cast<unsigned long long>(settings::argon2_max_opslimit);
+    limits.argon2_max_memlimit = static_cast<std::size_t>(settings::argon2_max_memlimit_kb) * 1024;
+    limits.bcrypt_max_cost = settings::bcrypt_max_cost;
+    limits.scrypt_max_n = static_cast<std::uint64_t>(settings::scrypt_max_n);
+    return limits;
+}
+
+// The parameters for new hashes. They must stay within the limits, or every
+// hash made now would be refused at the next sign-in.
 Argon2Params current_params() {
+    if (settings::argon2_opslimit > settings::argon2_max_opslimit ||
+        settings::argon2_memlimit_kb > settings::argon2_max_memlimit_kb)
+        throw AuthError("PASSWORD_HASH_TOO_EXPENSIVE",
+                        "pgauth.argon2_opslimit / argon2_memlimit are above pgauth.argon2_max_opslimit / "
+                        "argon2_max_memlimit: raise the limits first");
     return {static_cast<unsigned long long>(settings::argon2_opslimit),
             static_cast<std::size_t>(settings::argon2_memlimit_kb) * 1024};
+}
+
+// libsodium, OpenSSL and libxcrypt cannot be interrupted mid-hash; the limits
+// bound how long that is. Honour a cancel before and after.
+void check_for_interrupts() {
+    pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); });
 }
 
 // NFKC, as Better-Auth does before hashing. Needs a UTF-8 database.
@@ -64,7 +86,26 @@ Datum pgauth_verify_password_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1)) return BoolGetDatum(false);
     std::string stored = text_arg(fcinfo, 0);
     Secret password = password_arg(fcinfo, 1);
-    return BoolGetDatum(verify_password(stored, password.value));
+    check_for_interrupts();
+    bool match = verify_password(stored, password.value, current_limits());
+    check_for_interrupts();
+    return BoolGetDatum(match);
+}
+
+// auth.check_password_hash(hash text) -> void: the import check. Raises
+// INVALID_PASSWORD_HASH for an unknown format and PASSWORD_HASH_TOO_EXPENSIVE
+// for a cost above the limits; does no hashing.
+PGAUTH_FUNCTION(pgauth_check_password_hash)
+Datum pgauth_check_password_hash_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_PASSWORD_HASH", "the password hash is NULL");
+    std::string stored = text_arg(fcinfo, 0);
+    if (classify_hash(stored) == HashKind::unknown)
+        throw AuthError("INVALID_PASSWORD_HASH",
+                        "Unrecognised password hash format: expected argon2id PHC, Better-Auth scrypt (salthex:keyhex) "
+                        "or bcrypt ($2a$/$2b$/$2y$)");
+    if (std::string why = cost_over_limits(stored, current_limits()); !why.empty())
+        throw AuthError("PASSWORD_HASH_TOO_EXPENSIVE", "the password hash is too expensive to verify: " + why);
+    PG_RETURN_VOID();
 }
 
 // auth.password_needs_rehash(hash text) -> boolean

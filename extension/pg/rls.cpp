@@ -5,6 +5,8 @@
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
 #include "pg/jwt.hpp"
+#include "pg/session_lookup.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -105,13 +107,28 @@ void register_identity_callbacks() { RegisterXactCallback(at_transaction_end, nu
 
 using namespace pgauth;
 
-// auth.jwt_session_init(jwt text, session_wide boolean DEFAULT false) -> void
+// auth.jwt_session_init(jwt text, session_wide boolean DEFAULT false, audience text DEFAULT NULL) -> void
 PGAUTH_FUNCTION(pgauth_jwt_session_init)
 Datum pgauth_jwt_session_init_impl(FunctionCallInfo fcinfo) {
     pg_call([] { forget_identity(); });  // a failed init leaves nobody signed in
     if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_TOKEN", "the token is NULL");
     std::string token = text_arg(fcinfo, 0);
-    remember(verify_token(token, std::nullopt), true, session_wide_arg(fcinfo));
+    // The audience defaults to pgauth.base_url (what session_jwt signs for): a JWT
+    // issued for another audience must not sign anyone in here.
+    std::string audience = !arg_is_null(fcinfo, 2) ? text_arg(fcinfo, 2)
+                                                   : std::string(settings::base_url ? settings::base_url : "");
+    std::string claims_json = verify_token(token, audience);
+    // A JWT that names a session stops working when that session ends.
+    jwt::Json claims = jwt::Json::parse(claims_json, nullptr, false);
+    if (!claims.is_discarded() && claims.is_object() && claims.contains("sid")) {
+        const jwt::Json& sid = claims["sid"];
+        std::optional<pg_uuid_t> id = sid.is_string() ? parse_uuid(sid.get_ref<const std::string&>()) : std::nullopt;
+        if (!id) throw AuthError("INVALID_TOKEN", "the sid claim is not a session id");
+        TimestampTz now = GetCurrentTransactionStartTimestamp();
+        if (!pg_call([&]() noexcept { return session_is_live(*id, now); }))
+            throw AuthError("INVALID_TOKEN", "the session named by sid has ended");
+    }
+    remember(claims_json, true, session_wide_arg(fcinfo));
     PG_RETURN_VOID();
 }
 

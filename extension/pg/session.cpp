@@ -32,9 +32,15 @@ Datum bytea_datum(Bytes data) {
     });
 }
 
+// Internal SQL runs as the extension owner but is parsed (and re-parsed by the
+// plan cache whenever the caller's search_path changes) with the caller's
+// search_path. So every operator, function, type and cast is schema-qualified:
+// a caller-created app.=(uuid, uuid) can never be chosen. (A pinned search_path
+// would need a GUC save/restore around every call; qualifying costs nothing.)
 const Oid extend_types[] = {UUIDOID, TIMESTAMPTZOID};
-KeptPlan extend_plan("UPDATE auth.sessions SET expires_at = $2, updated_at = pg_catalog.now() WHERE id = $1", 2,
-                     extend_types);
+KeptPlan extend_plan(
+    "UPDATE auth.sessions SET expires_at = $2, updated_at = pg_catalog.now() WHERE id OPERATOR(pg_catalog.=) $1", 2,
+    extend_types);
 
 const Oid insert_types[] = {UUIDOID, BYTEAOID, TIMESTAMPTZOID, BOOLOID, INETOID, TEXTOID};
 KeptPlan insert_plan(

@@ -25,7 +25,7 @@ namespace {
 
 struct Catalog {
     bool valid = false;
-    Oid sessions = InvalidOid, token_index = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
+    Oid sessions = InvalidOid, token_index = InvalidOid, sessions_pkey = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
     AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
     AttrNumber u_role, u_para_wallet_id, u_is_active;  // InvalidAttrNumber before 0.2.0
@@ -35,7 +35,8 @@ Catalog catalog;
 bool callback_registered = false;
 
 void forget_catalog(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == catalog.sessions || relid == catalog.token_index || relid == catalog.users ||
+    if (relid == InvalidOid || relid == catalog.sessions || relid == catalog.token_index ||
+        relid == catalog.sessions_pkey || relid == catalog.users ||
         relid == catalog.users_pkey)
         catalog.valid = false;
 }
@@ -61,6 +62,7 @@ void resolve_catalog() {
     Catalog c;
     c.sessions = relation(ns, "sessions");
     c.token_index = relation(ns, "sessions_token_hash_key");
+    c.sessions_pkey = relation(ns, "sessions_pkey");
     c.users = relation(ns, "users");
     c.users_pkey = relation(ns, "users_pkey");
     c.s_id = column(c.sessions, "id");
@@ -157,6 +159,18 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
         }
         end_scan(user);
     }
+    end_scan(session);
+    return found;
+}
+
+bool session_is_live(const pg_uuid_t& session_id, TimestampTz now) {
+    if (!catalog.valid) resolve_catalog();
+    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+    UniqueScan session;
+    bool found = scan_unique(session, catalog.sessions, catalog.sessions_pkey, F_UUID_EQ,
+                             UUIDPGetDatum(const_cast<pg_uuid_t*>(&session_id)), snapshot);
+    bool isnull = false;
+    if (found) found = DatumGetTimestampTz(attr(session.slot, catalog.s_expires_at, &isnull)) > now;
     end_scan(session);
     return found;
 }

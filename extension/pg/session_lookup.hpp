@@ -36,4 +36,9 @@ using SessionVisitor = void (*)(SessionRow& row, void* context);
 // through pg_call.
 bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* context);
 
+// True when the session with this id exists and has not expired (a revoked
+// session's row is deleted). One index scan on auth.sessions_pkey. May
+// ereport: call it through pg_call.
+bool session_is_live(const pg_uuid_t& session_id, TimestampTz now);
+
 }  // namespace pgauth

@@ -12,6 +12,10 @@ extern int password_min_length;       // 8
 extern int password_max_length;       // 128
 extern int argon2_opslimit;           // t, 2
 extern int argon2_memlimit_kb;        // m in KiB, 19456 (19 MiB)
+extern int argon2_max_opslimit;       // highest t a stored argon2id hash may declare, 10
+extern int argon2_max_memlimit_kb;    // highest m (KiB) a stored argon2id hash may declare, 65536 (64 MiB)
+extern int bcrypt_max_cost;           // highest bcrypt cost, 14
+extern int scrypt_max_n;              // highest scrypt N, 131072 (2^17)
 extern int avatar_claim_timeout;      // seconds a claim_avatar claim stays exclusive, 60
 extern char* key_file;                // path of the 32-byte KEK; superuser-only
 extern char* base_url;                // the public base URL: default iss and aud of session JWTs

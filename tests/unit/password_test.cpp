@@ -3,6 +3,7 @@
 
 #include <crypt.h>
 
+#include <chrono>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/crypto.hpp"
+#include "core/error.hpp"
 #include "core/password.hpp"
 
 using namespace pgauth;
@@ -132,4 +134,46 @@ TEST_F(password, RejectsParametersBelowTheLibraryMinimum) {
     EXPECT_THROW(hash_password("x", Argon2Params{0, 0}), std::invalid_argument);
     EXPECT_THROW(dummy_verify("x", Argon2Params{1, 1024}), std::invalid_argument);
     EXPECT_NO_THROW(dummy_verify("x", fast));
+}
+
+// An imported hash declares its own cost; above the limits nothing is hashed.
+TEST_F(password, PoisonedHashesAreRefusedFast) {
+    const std::string argon2_poison =
+        "$argon2id$v=19$m=262144,t=300,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+    const std::string bcrypt_poison = "$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+    const HashLimits limits;
+    EXPECT_NE(cost_over_limits(argon2_poison, limits).find("m=262144"), std::string::npos);
+    EXPECT_NE(cost_over_limits(bcrypt_poison, limits).find("cost 31"), std::string::npos);
+    EXPECT_NE(cost_over_limits("$argon2id$v=19$m=65536,t=11,p=1$c2FsdA$aGFzaA", limits).find("t=11"),
+              std::string::npos);
+    EXPECT_EQ(cost_over_limits("$argon2id$v=19$m=65536,t=10,p=1$c2FsdA$aGFzaA", limits), "");
+    EXPECT_EQ(cost_over_limits(bcrypt_vector, limits), "");
+    EXPECT_EQ(cost_over_limits(scrypt_vector, limits), "");
+    EXPECT_NE(cost_over_limits("hunter2", limits), "");
+
+    auto started = std::chrono::steady_clock::now();
+    for (const std::string& poison : {argon2_poison, bcrypt_poison}) {
+        try {
+            verify_password(poison, "anything", limits);
+            ADD_FAILURE() << "verified " << poison;
+        } catch (const AuthError& e) {
+            EXPECT_EQ(e.code(), "PASSWORD_HASH_UNVERIFIABLE");
+        }
+    }
+    // scrypt's N is fixed by the Better-Auth format; the raw function refuses a large N before working
+    EXPECT_THROW(scrypt_raw("pw", "salt", std::uint64_t{1} << 20, 8, 1, 64), std::invalid_argument);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+}
+
+TEST_F(password, LimitsAreConfigurable) {
+    HashLimits strict;
+    strict.bcrypt_max_cost = 4;
+    EXPECT_THROW(verify_password(bcrypt_vector, "U*U", strict), AuthError);  // the vector has cost 5
+    strict.bcrypt_max_cost = 5;
+    EXPECT_TRUE(verify_password(bcrypt_vector, "U*U", strict));
+    HashLimits tiny;
+    tiny.argon2_max_memlimit = 4096 * 1024;
+    EXPECT_THROW(verify_password(hash_password("x", fast), "x", tiny), AuthError);  // fast uses 8 MiB
+    tiny.scrypt_max_n = 8192;
+    EXPECT_THROW(verify_password(scrypt_vector, scrypt_password, tiny), AuthError);
 }

@@ -1,0 +1,71 @@
+// The error catalog. Adding a code: add a row here; `make installcheck`
+// (sql/errors.sql) checks that auth.error_codes holds exactly these rows.
+#include "core/error_codes.hpp"
+
+#include <array>
+
+namespace pgauth {
+namespace {
+
+constexpr std::array catalog{
+    // 0.1.0
+    ErrorCode{"BAD_REQUEST", "PA400", 400, "Bad request"},
+    ErrorCode{"VALIDATION_ERROR", "PA400", 400, "Invalid input"},
+    ErrorCode{"INVALID_EMAIL", "PA400", 400, "Invalid email"},
+    ErrorCode{"PASSWORD_TOO_SHORT", "PA400", 400, "Password too short"},
+    ErrorCode{"PASSWORD_TOO_LONG", "PA400", 400, "Password too long"},
+    ErrorCode{"INVALID_PASSWORD", "PA400", 400, "Invalid password"},
+    ErrorCode{"INVALID_PASSWORD_HASH", "PA400", 400, "Unrecognised password hash format"},
+    ErrorCode{"INVALID_EMAIL_OR_PASSWORD", "PA401", 401, "Invalid email or password"},
+    ErrorCode{"UNAUTHORIZED", "PA401", 401, "Unauthorized"},
+    ErrorCode{"SESSION_EXPIRED", "PA401", 401, "Session expired. Re-authenticate to perform this action."},
+    ErrorCode{"INVALID_TOKEN", "PA401", 401, "Invalid token"},
+    ErrorCode{"FORBIDDEN", "PA403", 403, "Forbidden"},
+    ErrorCode{"USER_NOT_FOUND", "PA404", 404, "User not found"},
+    ErrorCode{"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "PA422", 422, "User already exists. Use another email."},
+    ErrorCode{"RATE_LIMITED", "PA429", 429, "Too many requests. Please try again later."},
+    ErrorCode{"INTERNAL_ERROR", "PA500", 500, "Internal error"},
+    // 0.2.0: avatars, wallets, profile
+    ErrorCode{"AVATAR_CLAIM_INVALID", "PA409", 409, "The avatar claim is unknown, already used or expired"},
+    ErrorCode{"AVATAR_ALREADY_LINKED", "PA409", 409, "This avatar is already linked to another user"},
+    ErrorCode{"WALLET_ALREADY_LINKED", "PA409", 409, "This wallet is already linked to another user"},
+    ErrorCode{"AVATAR_PROVIDER_UNAVAILABLE", "PA503", 503, "The avatar provider is unavailable. Try again later."},
+    ErrorCode{"USER_INACTIVE", "PA403", 403, "This account is deactivated"},
+    // 0.2.0: answered by the HTTP layer itself
+    ErrorCode{"FAILED_TO_GET_SESSION", "PA400", 400, "Failed to get session"},
+    ErrorCode{"EMAIL_CAN_NOT_BE_UPDATED", "PA400", 400, "Email can not be updated"},
+    ErrorCode{"MISSING_OR_NULL_ORIGIN", "PA403", 403, "Missing or null Origin"},
+    ErrorCode{"INVALID_ORIGIN", "PA403", 403, "Invalid origin"},
+    ErrorCode{"INVALID_CALLBACKURL", "PA403", 403, "Invalid callbackURL"},
+    ErrorCode{"NOT_FOUND", "PA404", 404, "Not found"},
+    ErrorCode{"METHOD_NOT_ALLOWED", "PA405", 405, "Method not allowed"},
+    ErrorCode{"PAYLOAD_TOO_LARGE", "PA413", 413, "Request body is too large"},
+    ErrorCode{"UNSUPPORTED_MEDIA_TYPE", "PA415", 415, "Content-Type must be application/json"},
+    ErrorCode{"SERVICE_UNAVAILABLE", "PA503", 503, "Service unavailable. Try again later."},
+    // 0.3.0: JWT
+    ErrorCode{"INVALID_KEY", "PA400", 400, "Invalid key"},
+    ErrorCode{"SIGNING_KEY_UNAVAILABLE", "PA500", 500, "No signing key is available: check pgauth.key_file"},
+    // 0.4.0: HTTP request limits
+    ErrorCode{"INVALID_PATH", "PA400", 400, "Invalid request path"},
+    ErrorCode{"LENGTH_REQUIRED", "PA411", 411, "Content-Length is required"},
+    ErrorCode{"URI_TOO_LONG", "PA414", 414, "Request URI is too long"},
+    ErrorCode{"REQUEST_HEADER_FIELDS_TOO_LARGE", "PA431", 431, "Request header fields are too large"},
+    ErrorCode{"TOO_MANY_CONNECTIONS", "PA503", 503, "Too many connections. Try again later."},
+    // 0.4.0: password hash cost limits
+    ErrorCode{"PASSWORD_HASH_TOO_EXPENSIVE", "PA400", 400,
+              "The password hash declares a cost above the configured limits"},
+    ErrorCode{"PASSWORD_HASH_UNVERIFIABLE", "PA500", 500,
+              "The stored password hash exceeds the configured cost limits: an administrator must reset it"},
+};
+
+}  // namespace
+
+std::span<const ErrorCode> error_catalog() noexcept { return catalog; }
+
+const ErrorCode* find_error(std::string_view code) noexcept {
+    for (const ErrorCode& e : catalog)
+        if (e.code == code) return &e;
+    return nullptr;
+}
+
+}  // namespace pgauth

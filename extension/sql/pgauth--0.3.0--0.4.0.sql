@@ -1,0 +1,102 @@
+-- pgauth 0.3.0 -> 0.4.0: the compiled error catalog, password hash cost limits,
+-- audience and session checks in jwt_session_init, settings() without the key
+-- file path, and the password-less delete_user(uuid) taken from pgauth_service.
+\echo Use "ALTER EXTENSION pgauth UPDATE TO '0.4.0'" to load this file. \quit
+
+-- ---------------------------------------------------------------- errors
+-- The catalog is compiled into the library (extension/core/error_codes.cpp): raising
+-- an error runs no SQL. auth.error_codes is filled from it, for SQL readers and the HTTP layer.
+CREATE FUNCTION auth.error_code_catalog(OUT code text, OUT sqlstate text, OUT http_status integer, OUT message text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'pgauth_error_code_catalog' LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.error_code_catalog() IS
+  'The error catalog compiled into the library; auth.error_codes holds the same rows.';
+
+INSERT INTO auth.error_codes AS e (code, sqlstate, http_status, message)
+SELECT c.code, c.sqlstate, c.http_status, c.message FROM auth.error_code_catalog() c
+ON CONFLICT (code) DO UPDATE
+   SET sqlstate = excluded.sqlstate, http_status = excluded.http_status, message = excluded.message;
+DELETE FROM auth.error_codes e
+ WHERE NOT EXISTS (SELECT 1 FROM auth.error_code_catalog() c WHERE c.code OPERATOR(pg_catalog.=) e.code);
+
+CREATE OR REPLACE FUNCTION auth.raise(code text, reason text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgauth_raise' LANGUAGE C STABLE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.raise(text, text) IS
+  'Raises the catalog error named by code (SQLSTATE, message, DETAIL = code); reason overrides the message. Unknown codes raise INTERNAL_ERROR.';
+
+-- ---------------------------------------------------------------- password hash cost limits
+CREATE FUNCTION auth.check_password_hash(hash text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgauth_check_password_hash' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.check_password_hash(text) IS
+  'Import check without hashing: INVALID_PASSWORD_HASH for an unknown format, PASSWORD_HASH_TOO_EXPENSIVE for a cost above pgauth.argon2_max_memlimit / argon2_max_opslimit / bcrypt_max_cost / scrypt_max_n.';
+
+CREATE OR REPLACE FUNCTION auth.import_user(email text, name text, password_hash text DEFAULT NULL,
+                                 email_verified boolean DEFAULT false, created_at timestamptz DEFAULT now())
+    RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_email text := auth.normalize_email(import_user.email);
+    v_id uuid;
+BEGIN
+    IF import_user.password_hash IS NOT NULL THEN
+        PERFORM auth.check_password_hash(import_user.password_hash);
+    END IF;
+    IF import_user.name IS NULL OR btrim(import_user.name) = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'name is required');
+    END IF;
+    BEGIN
+        INSERT INTO auth.users (email, name, email_verified, created_at, updated_at)
+        VALUES (v_email, btrim(import_user.name), coalesce(import_user.email_verified, false),
+                coalesce(import_user.created_at, now()), now())
+        RETURNING id INTO v_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM auth.raise('USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL');
+    END;
+    IF import_user.password_hash IS NOT NULL THEN
+        INSERT INTO auth.accounts (user_id, provider_id, account_id, password_hash)
+        VALUES (v_id, 'credential', v_id::text, import_user.password_hash);
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION auth.import_user(text, text, text, boolean, timestamptz) IS
+  'Migration path: creates a user with an existing hash (argon2id, Better-Auth scrypt or bcrypt), rehashed to argon2id at first sign-in. A hash whose cost is above the pgauth.*_max_* limits is refused (PASSWORD_HASH_TOO_EXPENSIVE).';
+
+COMMENT ON FUNCTION auth.verify_password(text, text) IS
+  'True if NFKC(password) matches hash: argon2id, Better-Auth scrypt (salthex:keyhex) or bcrypt ($2a$/$2b$/$2y$). False for NULLs or unknown formats. PASSWORD_HASH_UNVERIFIABLE, without hashing, for a hash above the cost limits.';
+
+-- ---------------------------------------------------------------- row-level security
+-- jwt_session_init checks aud (pgauth.base_url unless named) and refuses a JWT whose sid session has ended.
+DROP FUNCTION auth.jwt_session_init(text, boolean);
+CREATE FUNCTION auth.jwt_session_init(jwt text, session_wide boolean DEFAULT false, audience text DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'pgauth_jwt_session_init' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.jwt_session_init(text, boolean, text) IS
+  'Verifies a JWT (aud must be audience, default pgauth.base_url; a sid claim must name a live session) and signs its subject in for this transaction (or, with session_wide, this connection) for auth.jwt(), auth.user_id() and auth.session().';
+
+-- ---------------------------------------------------------------- settings
+CREATE OR REPLACE FUNCTION auth.settings(OUT name text, OUT setting text, OUT description text) RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT s.name, s.setting || coalesce(s.unit, ''), s.short_desc
+      FROM pg_catalog.pg_settings s
+     WHERE s.name LIKE 'pgauth.%' AND auth.hash_token('') IS NOT NULL  -- loads the module, defining its settings
+       -- superuser-only settings (pgauth.key_file) only for a superuser login: this function runs
+       -- as its owner, so the caller is judged by session_user, which only a superuser can change
+       AND (s.name <> 'pgauth.key_file'
+            OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false))
+     ORDER BY s.name
+$$;
+COMMENT ON FUNCTION auth.settings() IS
+  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file only for superusers.';
+
+-- ---------------------------------------------------------------- users
+-- The password-less delete_user(uuid) is an admin operation; pgauth_service deletes with delete_user(uuid, text).
+REVOKE EXECUTE ON FUNCTION auth.delete_user(uuid) FROM pgauth_service;
+COMMENT ON FUNCTION auth.delete_user(uuid) IS
+  'Admin: deletes a user with its accounts and sessions without a password check; false if unknown.';
+
+-- ---------------------------------------------------------------- privileges
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.jwt_session_init(text, boolean, text), auth.error_code_catalog()
+  TO pgauth_reader, pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.check_password_hash(text) TO pgauth_admin;

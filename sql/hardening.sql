@@ -1,0 +1,224 @@
+-- Hardening: a caller who may CREATE in some schema cannot make the extension run its code.
+-- The C functions run internal SQL as the extension owner; a name resolved through the
+-- caller's search_path would let a planted operator or function run as that owner.
+-- For pgauth_reader, pgauth_service and pgauth_admin: plant a trap for every operator and
+-- function the internal SQL could name, first on search_path, then call every auth.* function
+-- the role may execute (good paths and error paths). A trap that runs as anyone but the
+-- caller bumps public.hostile_hits (not rolled back) and raises 'HOSTILE ...'.
+CREATE SEQUENCE public.hostile_hits;
+GRANT USAGE, SELECT ON SEQUENCE public.hostile_hits TO PUBLIC;
+CREATE ROLE regress_hostile_reader LOGIN IN ROLE pgauth_reader;
+CREATE ROLE regress_hostile_service LOGIN IN ROLE pgauth_service;
+CREATE ROLE regress_hostile_admin LOGIN IN ROLE pgauth_admin;
+CREATE SCHEMA hostile_reader AUTHORIZATION regress_hostile_reader;
+CREATE SCHEMA hostile_service AUTHORIZATION regress_hostile_service;
+CREATE SCHEMA hostile_admin AUTHORIZATION regress_hostile_admin;
+
+-- plant(schema): run by the hostile role itself, so it owns what it creates
+CREATE FUNCTION public.plant(s text) RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog AS $plant$
+DECLARE
+    trap constant text := $t$
+        IF current_user OPERATOR(pg_catalog.<>) session_user THEN
+            PERFORM pg_catalog.nextval('public.hostile_hits');
+            RAISE EXCEPTION 'HOSTILE %s ran as %% for %%', current_user, session_user;
+        END IF;$t$;
+    n integer := 0;
+    t text; op text; r record; f record;
+BEGIN
+    -- comparisons for every type the internal SQL touches
+    FOREACH t IN ARRAY ARRAY['text', 'bytea', 'uuid', 'timestamptz', 'interval', 'integer', 'bigint', 'boolean',
+                             'jsonb', 'inet', 'double precision', 'numeric', 'name', 'oid'] LOOP
+        FOREACH op IN ARRAY ARRAY['=', '<>', '<', '>', '<=', '>='] LOOP
+            n := n + 1;
+            EXECUTE format('CREATE FUNCTION %I.trap_%s(a %s, b %s) RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog AS %L',
+                           s, n, t, t, format('BEGIN' || trap || ' RETURN a OPERATOR(pg_catalog.%s) b; END',
+                                              format('%s %s', t, op), op));
+            EXECUTE format('CREATE OPERATOR %I.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = %I.trap_%s)',
+                           s, op, t, t, s, n);
+        END LOOP;
+    END LOOP;
+    -- arithmetic, concatenation, jsonb and pattern operators
+    FOR r IN SELECT * FROM (VALUES
+        ('timestamptz', '+', 'interval', 'timestamptz'), ('timestamptz', '-', 'interval', 'timestamptz'),
+        ('timestamptz', '-', 'timestamptz', 'interval'), ('interval', '+', 'interval', 'interval'),
+        ('interval', '*', 'double precision', 'interval'), ('integer', '+', 'integer', 'integer'),
+        ('integer', '-', 'integer', 'integer'), ('bigint', '+', 'bigint', 'bigint'), ('bigint', '-', 'bigint', 'bigint'),
+        ('double precision', '+', 'double precision', 'double precision'),
+        ('double precision', '/', 'double precision', 'double precision'),
+        ('text', '||', 'text', 'text'), ('bytea', '||', 'bytea', 'bytea'), ('jsonb', '||', 'jsonb', 'jsonb'),
+        ('jsonb', '?', 'text', 'boolean'), ('jsonb', '->>', 'text', 'text'), ('jsonb', '->', 'text', 'jsonb'),
+        ('text', '~', 'text', 'boolean'), ('text', '!~', 'text', 'boolean'), ('text', '~*', 'text', 'boolean'),
+        ('text', '~~', 'text', 'boolean')) v(l, op, rt, res) LOOP
+        n := n + 1;
+        EXECUTE format('CREATE FUNCTION %I.trap_%s(a %s, b %s) RETURNS %s LANGUAGE plpgsql SET search_path = pg_catalog AS %L',
+                       s, n, r.l, r.rt, r.res, format('BEGIN' || trap || ' RETURN a OPERATOR(pg_catalog.%s) b; END',
+                                                      format('%s %s %s', r.l, r.op, r.rt), r.op));
+        EXECUTE format('CREATE OPERATOR %I.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = %I.trap_%s)',
+                       s, r.op, r.l, r.rt, s, n);
+    END LOOP;
+    -- functions the SQL names, with the same signatures as pg_catalog's
+    FOR f IN SELECT * FROM (VALUES
+        ('now', '', 'timestamptz', ''), ('clock_timestamp', '', 'timestamptz', ''),
+        ('gen_random_uuid', '', 'uuid', ''), ('lower', 'a text', 'text', 'a'), ('upper', 'a text', 'text', 'a'),
+        ('btrim', 'a text', 'text', 'a'), ('btrim', 'a text, b text', 'text', 'a, b'),
+        ('length', 'a text', 'integer', 'a'), ('char_length', 'a text', 'integer', 'a'),
+        ('octet_length', 'a text', 'integer', 'a'), ('octet_length', 'a bytea', 'integer', 'a'),
+        ('left', 'a text, b integer', 'text', 'a, b'), ('encode', 'a bytea, b text', 'text', 'a, b'),
+        ('decode', 'a text, b text', 'bytea', 'a, b'), ('sha256', 'a bytea', 'bytea', 'a'),
+        ('split_part', 'a text, b text, c integer', 'text', 'a, b, c'),
+        ('current_setting', 'a text', 'text', 'a'), ('current_setting', 'a text, b boolean', 'text', 'a, b'),
+        ('convert_to', 'a text, b name', 'bytea', 'a, b'),
+        ('make_interval', 'years integer DEFAULT 0, months integer DEFAULT 0, weeks integer DEFAULT 0, '
+                          'days integer DEFAULT 0, hours integer DEFAULT 0, mins integer DEFAULT 0, '
+                          'secs double precision DEFAULT 0', 'interval',
+                          'years, months, weeks, days, hours, mins, secs')) v(name, params, res, args) LOOP
+        n := n + 1;
+        EXECUTE format('CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql SET search_path = pg_catalog AS %L', s, f.name, f.params, f.res,
+                       format('BEGIN' || trap || ' RETURN pg_catalog.%I(%s); END',
+                              format('%s(%s)', f.name, f.params), f.name, f.args));
+    END LOOP;
+    RETURN n;
+END
+$plant$;
+GRANT EXECUTE ON FUNCTION public.plant(text) TO PUBLIC;
+
+-- the calls: every function a role may execute, named by signature, with plausible arguments
+CREATE TABLE public.hostile_calls (role text, step integer, fn regprocedure, sql text);
+GRANT SELECT ON public.hostile_calls TO PUBLIC;
+CREATE FUNCTION public.calls_for(r text, tok text, uid uuid, jwt text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT * FROM (VALUES
+        ('auth.error_code_catalog()', 'SELECT count(*) FROM auth.error_code_catalog()'),
+        ('auth.validate_session(text)', format('SELECT * FROM auth.validate_session(%L)', tok)),
+        ('auth.validate_session(text)', 'SELECT * FROM auth.validate_session(''nope'')'),
+        ('auth.hash_token(text)', 'SELECT auth.hash_token(''abc'')'),
+        ('auth.get_user(uuid)', format('SELECT * FROM auth.get_user(%L)', uid)),
+        ('auth.list_sessions(uuid)', format('SELECT * FROM auth.list_sessions(%L)', uid)),
+        ('auth.settings()', 'SELECT count(*) FROM auth.settings()'),
+        ('auth.avatar_for(uuid,text)', format('SELECT auth.avatar_for(%L)', uid)),
+        ('auth.get_user_profile(uuid)', format('SELECT * FROM auth.get_user_profile(%L)', uid)),
+        ('auth.jwks()', 'SELECT auth.jwks()'),
+        ('auth.verify_jwt(text,text)', format('SELECT auth.verify_jwt(%L)', jwt)),
+        ('auth.verify_jwt(text,text)', 'SELECT auth.verify_jwt(''a.b.c'')'),
+        ('auth.verify_jwt(text,text)', format('SELECT auth.verify_jwt(%L, ''https://other.example'')', jwt)),
+        ('auth.jwt_session_init(text,boolean,text)', format('SELECT auth.jwt_session_init(%L)', jwt)),
+        ('auth.jwt_session_init(text,boolean,text)', 'SELECT auth.jwt_session_init(''a.b.c'')'),
+        ('auth.jwt()', 'SELECT auth.jwt()'),
+        ('auth.user_id()', 'SELECT auth.user_id()'),
+        ('auth.session()', 'SELECT auth.session()'),
+        ('auth.session_init(text,boolean)', format('SELECT auth.session_init(%L)', tok)),
+        ('auth.session_init(text,boolean)', 'SELECT auth.session_init(''nope'')'),
+        ('auth.session_reset()', 'SELECT auth.session_reset()'),
+        ('auth.hash_password(text)', 'SELECT auth.hash_password(''hostile-pass-1'')'),
+        ('auth.verify_password(text,text)', 'SELECT auth.verify_password(''$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'', ''U*U'')'),
+        ('auth.verify_password(text,text)', 'SELECT auth.verify_password(''$2a$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'', ''U*U'')'),
+        ('auth.check_user_password(uuid,text)', format('SELECT auth.check_user_password(%L, ''hostile-pass-1'')', uid)),
+        ('auth.sign_jwt(jsonb,interval,text)', 'SELECT auth.sign_jwt(''{"a": 1}'', ''1 hour'', ''aud'')'),
+        ('auth.session_jwt(text)', format('SELECT auth.session_jwt(%L)', tok)),
+        ('auth.session_jwt(text)', 'SELECT auth.session_jwt(''nope'')'),
+        ('auth.sign_in_email(text,text,boolean,inet,text)',
+            format('SELECT * FROM auth.sign_in_email(%L, ''hostile-pass-1'', false, ''10.0.0.1'', ''ua'')', r || '@example.com')),
+        ('auth.sign_in_email(text,text,boolean,inet,text)',
+            format('SELECT * FROM auth.sign_in_email(%L, ''wrong-pass-1'')', r || '@example.com')),
+        ('auth.sign_up_email(text,text,text,text,inet,text)',
+            format('SELECT * FROM auth.sign_up_email(%L, ''hostile-pass-1'', ''Second'')', r || '.2@example.com')),
+        ('auth.sign_up_email(text,text,text,text,inet,text)', 'SELECT * FROM auth.sign_up_email(''bad'', ''x'', ''x'')'),
+        ('auth.update_user(uuid,text,text)', format('SELECT auth.update_user(%L, ''New Name'', NULL)', uid)),
+        ('auth.change_password(uuid,text,text,boolean,text)',
+            format('SELECT auth.change_password(%L, ''wrong-pass-1'', ''hostile-pass-2'')', uid)),
+        ('auth.claim_avatar(uuid,text)', format('SELECT * FROM auth.claim_avatar(%L)', uid)),
+        ('auth.complete_avatar(uuid,text)', 'SELECT auth.complete_avatar(''00000000-0000-0000-0000-000000000000'', ''av'')'),
+        ('auth.fail_avatar(uuid,text)', 'SELECT auth.fail_avatar(''00000000-0000-0000-0000-000000000000'', ''no'')'),
+        ('auth.link_para_wallet(uuid,text)', format('SELECT auth.link_para_wallet(%L, %L)', uid, r || '-wallet')),
+        ('auth.revoke_user_session(uuid,text)', format('SELECT auth.revoke_user_session(%L, ''nope'')', uid)),
+        ('auth.revoke_user_sessions(uuid,text)', format('SELECT auth.revoke_user_sessions(%L, %L)', uid, tok)),
+        ('auth.revoke_session(text)', format('SELECT auth.revoke_session(%L)', tok)),
+        ('auth.delete_user(uuid,text)', format('SELECT auth.delete_user(%L, ''wrong-pass-1'')', uid)),
+        -- pgauth_admin only
+        ('auth.import_user(text,text,text,boolean,timestamptz)',
+            format('SELECT auth.import_user(%L, ''Imp'', ''$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'') IS NOT NULL', r || '.imp@example.com')),
+        ('auth.import_user(text,text,text,boolean,timestamptz)', 'SELECT auth.import_user(''x@example.com'', ''X'', ''md5'')'),
+        ('auth.check_password_hash(text)', 'SELECT auth.check_password_hash(''$2a$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'')'),
+        ('auth.password_needs_rehash(text)', 'SELECT auth.password_needs_rehash(''x'')'),
+        ('auth.password_hash_kind(text)', 'SELECT auth.password_hash_kind(''x'')'),
+        ('auth.purge_expired_sessions()', 'SELECT auth.purge_expired_sessions() >= 0'),
+        ('auth.set_user_profile(uuid,text,text,boolean)', format('SELECT auth.set_user_profile(%L, ''admin'')', uid)),
+        ('auth.link_avatar(uuid,text,text)', format('SELECT auth.link_avatar(%L, ''oasis'', %L)', uid, r || '-avatar')),
+        ('auth.rotate_signing_key(text)', 'SELECT length(auth.rotate_signing_key())'),
+        ('auth.rotate_signing_key(text)', 'SELECT auth.rotate_signing_key(''HS256'')'),
+        ('auth.import_signing_key(jsonb)', 'SELECT auth.import_signing_key(''{"kty": "OKP"}'')'),
+        ('auth.retire_signing_key(text,timestamptz)', 'SELECT auth.retire_signing_key(''nope'')'),
+        ('auth.delete_user(uuid)', format('SELECT auth.delete_user(%L)', uid))
+    ) AS c(fn, sql) LOOP
+        INSERT INTO public.hostile_calls
+        SELECT r, (SELECT count(*) FROM public.hostile_calls) + 1, v.fn::regprocedure, v.sql;
+    END LOOP;
+END
+$$;
+
+-- the set-up for one role: a user with a session that is due for sliding expiry, a JWT for
+-- pgauth.base_url naming that session, and the role's traps
+CREATE FUNCTION public.prepare_role(r text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    s record;
+BEGIN
+    SELECT * INTO s FROM auth.sign_up_email(r || '@example.com', 'hostile-pass-1', 'Hostile');
+    UPDATE auth.sessions SET expires_at = now() + interval '1 hour' WHERE id = s.session_id;
+    PERFORM public.calls_for(r, s.session_token, s.user_id,
+        auth.sign_jwt(jsonb_build_object('sub', s.user_id, 'sid', s.session_id), NULL,
+                      current_setting('pgauth.base_url')));
+END
+$$;
+SELECT public.prepare_role('reader'), public.prepare_role('service'), public.prepare_role('admin');
+
+-- every function a role may execute is called (a new grant without a call here fails this test)
+SELECT r AS role, p.oid::regprocedure AS not_called
+  FROM unnest(ARRAY['reader', 'service', 'admin']) r
+ CROSS JOIN pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'auth' AND has_function_privilege('regress_hostile_' || r, p.oid, 'EXECUTE')
+   AND NOT EXISTS (SELECT 1 FROM public.hostile_calls c WHERE c.role = r AND c.fn = p.oid)
+ ORDER BY 1, 2;
+
+SET SESSION AUTHORIZATION regress_hostile_reader;
+SET search_path = hostile_reader, pg_catalog;
+SELECT public.plant('hostile_reader') AS traps_planted;
+SELECT c.fn, split_part(public.try(c.sql), ':', 1) AS result FROM public.hostile_calls c
+ WHERE c.role = 'reader' AND has_function_privilege(c.fn, 'EXECUTE') ORDER BY c.step;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+
+SET SESSION AUTHORIZATION regress_hostile_service;
+SET search_path = hostile_service, pg_catalog;
+SELECT public.plant('hostile_service') AS traps_planted;
+SELECT c.fn, split_part(public.try(c.sql), ':', 1) AS result FROM public.hostile_calls c
+ WHERE c.role = 'service' AND has_function_privilege(c.fn, 'EXECUTE') ORDER BY c.step;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+
+SET SESSION AUTHORIZATION regress_hostile_admin;
+SET search_path = hostile_admin, pg_catalog;
+SELECT public.plant('hostile_admin') AS traps_planted;
+SELECT c.fn, split_part(public.try(c.sql), ':', 1) AS result FROM public.hostile_calls c
+ WHERE c.role = 'admin' AND has_function_privilege(c.fn, 'EXECUTE') ORDER BY c.step;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+
+-- no trap ever ran as another role (is_called stays false)
+SELECT is_called AS a_trap_ran_as_another_role FROM public.hostile_hits;
+
+-- the traps were live: called by their owner, they do run (as the owner, so they do not raise)
+SET SESSION AUTHORIZATION regress_hostile_reader;
+SET search_path = hostile_reader, pg_catalog;
+SELECT 'a' = 'a' AS owner_call, pg_catalog.pg_get_function_identity_arguments(
+       (SELECT o.oprcode FROM pg_catalog.pg_operator o WHERE o.oprnamespace = 'hostile_reader'::regnamespace
+           AND o.oprname = '=' AND o.oprleft = 'text'::regtype)::regproc::oid) AS trap_args;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+
+SET client_min_messages = warning;
+DROP SCHEMA hostile_reader, hostile_service, hostile_admin CASCADE;
+DROP OWNED BY regress_hostile_reader, regress_hostile_service, regress_hostile_admin;
+DROP ROLE regress_hostile_reader, regress_hostile_service, regress_hostile_admin;
+RESET client_min_messages;
