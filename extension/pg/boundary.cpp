@@ -81,16 +81,4 @@ Datum invoke(FunctionCallInfo fcinfo, Implementation impl) {
     pg_unreachable();
 }
 
-bool arg_is_null(FunctionCallInfo fcinfo, int n) { return PG_NARGS() <= n || PG_ARGISNULL(n); }
-
-std::string text_arg(FunctionCallInfo fcinfo, int n) {
-    if (arg_is_null(fcinfo, n)) throw AuthError("VALIDATION_ERROR", "a required argument is NULL");
-    text* t = pg_call([&] { return PG_GETARG_TEXT_PP(n); });
-    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-Datum text_datum(std::string_view s) {
-    return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size()))); });
-}
-
 }  // namespace pgauth

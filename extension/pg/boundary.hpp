@@ -9,6 +9,7 @@
 //  * C++ -> PG: any call that may ereport() goes through pg_call(), which
 //    catches the longjmp, copies the ErrorData and throws PgError; invoke()
 //    re-raises it unchanged (SQLSTATE, message and detail preserved).
+//  * Datum and SPI helpers (copying in and out of C++ types) are in pg/datum.hpp.
 #pragma once
 
 extern "C" {
@@ -55,63 +56,66 @@ private:
     ErrorData* data_;  // palloc'd in the caller's memory context
 };
 
-// Runs `fn` (which calls PostgreSQL and may ereport) under its own
-// sigsetjmp. On error: restore the exception stack, copy the error, flush it
-// and throw PgError. `fn` must not own C++ objects with destructors across
-// the PostgreSQL call, and its result must be trivially destructible.
-// `error` is written only after the longjmp and `result` only on the path
-// without one, so neither is read in an indeterminate state.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wclobbered"
+// Saves PostgreSQL's two error stacks and puts them back when it goes out of
+// scope, or earlier through restore(): PG_TRY/PG_CATCH's save and restore as
+// an object. PG_CATCH restores both stacks before its handler runs anything,
+// so a second error inside the handler (CopyErrorData can fail) goes to the
+// outer handler instead of jumping back into a frame that is gone.
+class ErrorStackGuard {
+public:
+    ErrorStackGuard() noexcept : exception_stack_(PG_exception_stack), context_stack_(error_context_stack) {}
+    ~ErrorStackGuard() { restore(); }
+    ErrorStackGuard(const ErrorStackGuard&) = delete;
+    ErrorStackGuard& operator=(const ErrorStackGuard&) = delete;
+    void restore() const noexcept {
+        PG_exception_stack = exception_stack_;
+        error_context_stack = context_stack_;
+    }
+
+private:
+    sigjmp_buf* exception_stack_;
+    ErrorContextCallback* context_stack_;
+};
+
+// Runs `fn`, which calls PostgreSQL and may ereport(), under its own
+// sigsetjmp. On error: restore the stacks (as PG_CATCH does), copy the error
+// into the caller's memory context, flush it and throw PgError, which
+// invoke() re-raises unchanged.
+//
+// `fn` must be noexcept (checked at compile time): a C++ exception must not
+// leave a frame that PostgreSQL may also longjmp out of. So callbacks do
+// only PostgreSQL calls and plain copies, own no C++ object with a
+// destructor across a call that may ereport (the longjmp would skip it), and
+// return a trivially destructible value. Nothing set after sigsetjmp is read
+// after the longjmp except `error`, which is written only then.
 template <typename Fn>
-auto pg_call(Fn&& fn) -> decltype(fn()) {
-    using R = decltype(fn());
+auto pg_call(Fn&& fn) -> std::invoke_result_t<Fn&> {
+    using R = std::invoke_result_t<Fn&>;
+    static_assert(std::is_nothrow_invocable_v<Fn&>,
+                  "pg_call callbacks must be noexcept: see the comment above pg_call");
     static_assert(std::is_void_v<R> || std::is_trivially_destructible_v<R>,
                   "pg_call results must be trivially destructible");
     MemoryContext caller_context = CurrentMemoryContext;
-    sigjmp_buf* saved_stack = PG_exception_stack;
-    ErrorContextCallback* saved_context = error_context_stack;
-    sigjmp_buf local;
     ErrorData* error = nullptr;
-    if constexpr (std::is_void_v<R>) {
+    {
+        ErrorStackGuard guard;
+        sigjmp_buf local;
         if (sigsetjmp(local, 0) == 0) {
             PG_exception_stack = &local;
-            fn();
-        } else {
-            error_context_stack = saved_context;
-            MemoryContextSwitchTo(caller_context);
-            error = CopyErrorData();
-            FlushErrorState();
+            return fn();  // the guard restores the stacks on the way out
         }
-        PG_exception_stack = saved_stack;
-        if (error) throw PgError(error);
-    } else {
-        R result{};
-        if (sigsetjmp(local, 0) == 0) {
-            PG_exception_stack = &local;
-            result = fn();
-        } else {
-            error_context_stack = saved_context;
-            MemoryContextSwitchTo(caller_context);
-            error = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_exception_stack = saved_stack;
-        if (error) throw PgError(error);
-        return result;
+        guard.restore();
+        MemoryContextSwitchTo(caller_context);
+        error = CopyErrorData();
+        FlushErrorState();
     }
+    throw PgError(error);
 }
-#pragma GCC diagnostic pop
 
 using Implementation = Datum (*)(FunctionCallInfo);
 
 // PG -> C++ entry. Defined in boundary.cpp.
 Datum invoke(FunctionCallInfo fcinfo, Implementation impl);
-
-// Text helpers (copying; call inside implementations only).
-std::string text_arg(FunctionCallInfo fcinfo, int n);     // throws AuthError INVALID_ARGUMENT on NULL
-bool arg_is_null(FunctionCallInfo fcinfo, int n);
-Datum text_datum(std::string_view s);                     // palloc'd text
 
 }  // namespace pgauth
 

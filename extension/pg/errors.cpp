@@ -1,6 +1,6 @@
 // auth.error_code_catalog(): the compiled error catalog as rows, so the install
 // script fills auth.error_codes from it and a regress test can compare the two.
-#include "pg/boundary.hpp"
+#include "pg/datum.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -14,13 +14,15 @@ using namespace pgauth;
 // auth.error_code_catalog() -> SETOF (code text, sqlstate text, http_status integer, message text)
 PGAUTH_FUNCTION(pgauth_error_code_catalog)
 Datum pgauth_error_code_catalog_impl(FunctionCallInfo fcinfo) {
-    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    // noexcept: PostgreSQL SRF set-up
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (const ErrorCode& e : error_catalog()) {
         Datum values[4] = {text_datum(e.code), text_datum(e.sqlstate), Int32GetDatum(e.http_status),
                            text_datum(e.message)};
         bool nulls[4] = {false, false, false, false};
-        pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+        // noexcept: stores plain Datums built before the call
+        pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     }
     return 0;
 }

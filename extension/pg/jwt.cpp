@@ -9,7 +9,7 @@
 
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
-#include "pg/spi.hpp"
+#include "pg/datum.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -76,23 +76,21 @@ void forget_keys(Datum, Oid relid) {
 
 bool published(const CachedKey& k, TimestampTz now) { return !k.retires_at || *k.retires_at > now; }
 
-std::string spi_text(int row, int column) {
-    char* value = pg_call([&] { return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column); });
-    return value ? std::string(value) : std::string();
-}
-
 // Reloads auth.jwks when a change was signalled (or on first use).
 void load_keys() {
     if (cache.loaded) return;
     if (!callback_registered) {
-        pg_call([] { CacheRegisterRelcacheCallback(forget_keys, 0); });
+        pg_call([]() noexcept { CacheRegisterRelcacheCallback(forget_keys, 0); });
         callback_registered = true;
     }
     KeyCache fresh;
     {
         SpiConnection spi;
-        jwks_relid = pg_call([] { return get_relname_relid("jwks", get_namespace_oid("auth", false)); });
-        uint64 rows = pg_call([] {
+        // noexcept: one catalog call with plain arguments
+        jwks_relid = pg_call([]() noexcept { return get_relname_relid("jwks", get_namespace_oid("auth", false)); });
+        // noexcept: catalog lookups with string literals
+        // noexcept: SPI calls and elog only; the SQL is a literal
+        uint64 rows = pg_call([]() noexcept {
             if (SPI_execute("SELECT kid, alg, public_jwk::pg_catalog.text, retires_at, private_key"
                             " FROM auth.jwks ORDER BY created_at DESC, kid",
                             false, 0) != SPI_OK_SELECT)
@@ -100,31 +98,13 @@ void load_keys() {
             return SPI_processed;
         });
         for (uint64 i = 0; i < rows; i++) {
-            int row = static_cast<int>(i);
-            CachedKey entry{jwt::PublicKey::from_jwk(jwt::Json::parse(spi_text(row, 3))), std::nullopt, {}};
-            if (entry.key.kid() != spi_text(row, 1) || jwt::alg_name(entry.key.alg()) != spi_text(row, 2))
+            CachedKey entry{jwt::PublicKey::from_jwk(jwt::Json::parse(spi_text(i, 3))), std::nullopt, {}};
+            if (entry.key.kid() != spi_text(i, 1) || jwt::alg_name(entry.key.alg()) != spi_text(i, 2))
                 throw AuthError(key_unavailable, "auth.jwks has a row whose kid or alg does not match its key");
-            struct Cell {
-                Datum value;
-                bool null;
-            };
-            Cell retires = pg_call([&] {
-                Cell c;
-                c.value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 4, &c.null);
-                return c;
-            });
+            SpiCell retires = spi_cell(i, 4);
             if (!retires.null) entry.retires_at = DatumGetTimestampTz(retires.value);
-            Cell sealed = pg_call([&] {
-                Cell c;
-                c.value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 5, &c.null);
-                if (!c.null) c.value = PointerGetDatum(PG_DETOAST_DATUM(c.value));
-                return c;
-            });
-            if (!sealed.null) {
-                auto* b = reinterpret_cast<bytea*>(DatumGetPointer(sealed.value));
-                auto* p = reinterpret_cast<const std::uint8_t*>(VARDATA(b));
-                entry.sealed.assign(p, p + VARSIZE(b) - VARHDRSZ);
-            }
+            SpiCell sealed = spi_cell(i, 5);
+            if (!sealed.null) entry.sealed = bytea_bytes(sealed.value);
             if (fresh.current < 0 && !entry.retires_at && !entry.sealed.empty())
                 fresh.current = static_cast<int>(fresh.keys.size());
             fresh.keys.push_back(std::move(entry));
@@ -161,7 +141,8 @@ jwt::SecretBytes read_kek() {
     }
 }
 
-bool writable() { return !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly; }
+// noexcept callback: RecoveryInProgress reads shared memory
+bool writable() { return !pg_call([]() noexcept { return RecoveryInProgress(); }) && !XactReadOnly; }
 
 // Inserts a key and makes it the signing key: the keys it replaces stay
 // published for pgauth.jwt_key_grace_period. Concurrent rotations queue on
@@ -171,7 +152,9 @@ bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* seal
     std::string jwk = key.jwk().dump();
     std::string kid = key.kid();
     std::string alg(jwt::alg_name(key.alg()));
-    return pg_call([&] {
+    Datum blob = sealed ? bytea_datum(*sealed) : Datum(0);
+    // noexcept: SPI calls and c_str() of strings built above
+    return pg_call([&]() noexcept {
         if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0)
             elog(ERROR, "pgauth: locking auth.jwks failed");
         if (sealed) {
@@ -186,14 +169,8 @@ bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* seal
                 elog(ERROR, "pgauth: retiring keys failed");
         }
         Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
-        bytea* blob = nullptr;
-        if (sealed) {
-            blob = static_cast<bytea*>(palloc(VARHDRSZ + sealed->size()));
-            SET_VARSIZE(blob, VARHDRSZ + sealed->size());
-            memcpy(VARDATA(blob), sealed->data(), sealed->size());
-        }
         Datum args[4] = {CStringGetTextDatum(kid.c_str()), CStringGetTextDatum(alg.c_str()),
-                         CStringGetTextDatum(jwk.c_str()), PointerGetDatum(blob)};
+                         CStringGetTextDatum(jwk.c_str()), blob};
         char nulls[4] = {' ', ' ', ' ', sealed ? ' ' : 'n'};
         if (SPI_execute_with_args("INSERT INTO auth.jwks (kid, alg, public_jwk, private_key)"
                                   " VALUES ($1, $2, $3::pg_catalog.jsonb, $4) ON CONFLICT (kid) DO NOTHING",
@@ -216,7 +193,8 @@ std::string add_signing_key(const jwt::SigningKey& key) {
 void create_first_key() {
     {
         SpiConnection spi;
-        bool exists = pg_call([] {
+        // noexcept: SPI calls and elog only; the SQL is literals
+        bool exists = pg_call([]() noexcept {
             if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0 ||
                 SPI_execute("SELECT 1 FROM auth.jwks WHERE retires_at IS NULL AND private_key IS NOT NULL", false,
                             1) != SPI_OK_SELECT)
@@ -255,25 +233,6 @@ const jwt::SigningKey& signer() {
 
 TimestampTz now_timestamp() { return GetCurrentTimestamp(); }
 
-std::string jsonb_text(Datum value) {
-    char* out = pg_call([&] {
-        Jsonb* jb = DatumGetJsonbP(value);
-        return JsonbToCString(nullptr, &jb->root, static_cast<int>(VARSIZE(jb)));
-    });
-    return out;
-}
-
-std::string uuid_text(const pg_uuid_t& u) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < UUID_LEN; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-        out += digits[u.data[i] >> 4];
-        out += digits[u.data[i] & 15];
-    }
-    return out;
-}
-
 // ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON.
 std::string iso_time(TimestampTz ts) {
     int64 ms = static_cast<int64>(std::floor(static_cast<double>(ts) / 1000.0)) + 946684800000LL;
@@ -309,14 +268,6 @@ std::string sign_claims(OrderedJson claims, int64 lifetime, std::optional<std::s
 
 double unix_now() { return static_cast<double>(now_timestamp()) / USECS_PER_SEC + 946684800.0; }
 
-Datum jsonb_datum(const std::string& json) {
-    try {
-        return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
-    } catch (const PgError&) {
-        throw AuthError("INVALID_TOKEN", "the payload is not valid JSON for PostgreSQL");
-    }
-}
-
 std::string verify_token(std::string_view token, std::optional<std::string_view> audience) {
     jwt::Parsed parsed = jwt::parse(token);
     load_keys();
@@ -339,13 +290,9 @@ OrderedJson session_payload(std::string_view session_token) {
         TimestampTz created_at, updated_at, expires_at;
     } copy{};
     Digest digest = sha256(session_token);
-    Datum key = pg_call([&] {
-        bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + digest.size()));
-        SET_VARSIZE(b, VARHDRSZ + digest.size());
-        memcpy(VARDATA(b), digest.data(), digest.size());
-        return PointerGetDatum(b);
-    });
-    bool found = pg_call([&] {
+    Datum key = bytea_datum(digest);
+    // noexcept: the index scans and a captureless visitor that copies Datums (datumCopy)
+    bool found = pg_call([&]() noexcept {
         return lookup_session(key, GetCurrentTransactionStartTimestamp(),
             [](SessionRow& row, void* context) {
                 auto* c = static_cast<Copy*>(context);
@@ -367,7 +314,7 @@ OrderedJson session_payload(std::string_view session_token) {
             &copy);
     });
     if (!found) throw AuthError("UNAUTHORIZED");
-    auto str = [](Datum d) { return std::string(pg_call([&] { return TextDatumGetCString(d); })); };
+    auto str = [](Datum d) { return text_string(d); };
     std::string id = uuid_text(copy.user_id);
     OrderedJson payload = {
         {"name", str(copy.name)},
@@ -436,16 +383,19 @@ Datum pgauth_jwks_impl(FunctionCallInfo fcinfo) {
 PGAUTH_FUNCTION(pgauth_sign_jwt)
 Datum pgauth_sign_jwt_impl(FunctionCallInfo fcinfo) {
     int64 lifetime = arg_is_null(fcinfo, 1) ? settings::jwt_expires_in
-                                            : interval_seconds(pg_call([&] { return PG_GETARG_INTERVAL_P(1); }));
+                                            // noexcept callback: detoasting an argument
+                                            : interval_seconds(pg_call([&]() noexcept { return PG_GETARG_INTERVAL_P(1); }));
     std::optional<std::string> audience;
     if (!arg_is_null(fcinfo, 2)) audience = text_arg(fcinfo, 2);
     if (arg_is_null(fcinfo, 0)) return text_datum(sign_claims(OrderedJson::object(), lifetime, audience));
-    Jsonb* claims = pg_call([&] { return PG_GETARG_JSONB_P(0); });
+    // noexcept: detoasting an argument
+    Jsonb* claims = pg_call([&]() noexcept { return PG_GETARG_JSONB_P(0); });
     if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
         throw AuthError("VALIDATION_ERROR", "claims must be a JSON object");
     // Usually none of the claims we set is among them: splice jsonb's own text
     // between ours instead of parsing and re-serializing it (a quarter of the cost).
-    bool ours = pg_call([&] {
+    // noexcept: jsonb key lookups over string literals
+    bool ours = pg_call([&]() noexcept {
         for (const char* name : {"iat", "exp", "iss", "aud"}) {
             if (name[0] == 'a' && !audience) continue;
             if (getKeyJsonValueFromContainer(&claims->root, name, 3, nullptr)) return true;
@@ -504,7 +454,8 @@ Datum pgauth_session_jwt_impl(FunctionCallInfo fcinfo) {
 PGAUTH_FUNCTION(pgauth_verify_jwt)
 Datum pgauth_verify_jwt_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_TOKEN", "the token is NULL");
-    text* t = pg_call([&] { return PG_GETARG_TEXT_PP(0); });
+    // noexcept: detoasting an argument
+    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
     std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
     std::optional<std::string> audience;
     if (!arg_is_null(fcinfo, 1)) audience = text_arg(fcinfo, 1);
@@ -514,7 +465,8 @@ Datum pgauth_verify_jwt_impl(FunctionCallInfo fcinfo) {
 // Statement trigger on auth.jwks: every change invalidates every backend's key cache.
 PGAUTH_FUNCTION(pgauth_jwks_changed)
 Datum pgauth_jwks_changed_impl(FunctionCallInfo fcinfo) {
-    pg_call([&] {
+    // noexcept: trigger-data checks and an invalidation call
+    pg_call([&]() noexcept {
         if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "pgauth: jwks_changed must be called as a trigger");
         CacheInvalidateRelcacheByRelid(RelationGetRelid(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation));
     });

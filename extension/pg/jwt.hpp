@@ -1,7 +1,7 @@
 // JWT signing and verification inside the backend, shared by jwt.cpp (the
 // SQL API) and rls.cpp (the row-level security helpers).
 #pragma once
-#include "pg/boundary.hpp"
+#include "pg/datum.hpp"
 
 #include <optional>
 #include <string>
@@ -20,10 +20,6 @@ std::string verify_token(std::string_view token, std::optional<std::string_view>
 // sub), without iat/exp/iss/aud. Throws AuthError UNAUTHORIZED when the token
 // names no live session. Does not extend the session.
 jwt::OrderedJson session_payload(std::string_view session_token);
-
-// JSON text -> jsonb datum (palloc'd). Throws INVALID_TOKEN if PostgreSQL
-// refuses the text (e.g. \u0000).
-Datum jsonb_datum(const std::string& json);
 
 // Seconds since the Unix epoch, now.
 double unix_now();

@@ -1,5 +1,5 @@
 // SQL-callable password functions: hashing, verification, policy.
-#include "pg/boundary.hpp"
+#include "pg/datum.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -43,7 +43,9 @@ void check_for_interrupts() {
 
 // NFKC, as Better-Auth does before hashing. Needs a UTF-8 database.
 std::string nfkc(const std::string& password) {
-    text* normalized = pg_call([&] {
+    // noexcept: a cancel arrives as ereport, caught by pg_call
+    // noexcept: text conversions and a PostgreSQL function call; data()/size() do not throw
+    text* normalized = pg_call([&]() noexcept {
         Datum in = PointerGetDatum(cstring_to_text_with_len(password.data(), static_cast<int>(password.size())));
         return DatumGetTextPP(DirectFunctionCall2(unicode_normalize_func, in, CStringGetTextDatum("NFKC")));
     });
@@ -65,7 +67,7 @@ Secret password_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 int char_length(const std::string& s) {
-    return pg_call([&] { return pg_mbstrlen_with_len(s.data(), static_cast<int>(s.size())); });
+    return pg_call([&]() noexcept { return pg_mbstrlen_with_len(s.data(), static_cast<int>(s.size())); });
 }
 
 }  // namespace
@@ -147,4 +149,5 @@ Datum pgauth_check_password_policy_impl(FunctionCallInfo fcinfo) {
     if (length < settings::password_min_length) throw AuthError("PASSWORD_TOO_SHORT");
     if (length > settings::password_max_length) throw AuthError("PASSWORD_TOO_LONG");
     PG_RETURN_VOID();
+// noexcept: one PostgreSQL call over data()/size()
 }

@@ -77,7 +77,8 @@ void remember(const std::string& claims_json, bool from_jwt, bool session_wide) 
     if (!claims.is_discarded() && claims.contains("sub") && claims["sub"].is_string())
         user = parse_uuid(claims["sub"].get_ref<const std::string&>());
     Datum value = jsonb_datum(claims_json);
-    pg_call([&] {
+    // noexcept: MemoryContextAlloc and memcpy
+    pg_call([&]() noexcept {
         Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(TopMemoryContext, VARSIZE(DatumGetPointer(value))));
         memcpy(copy, DatumGetPointer(value), VARSIZE(DatumGetPointer(value)));
         identity.claims = copy;
@@ -89,7 +90,8 @@ void remember(const std::string& claims_json, bool from_jwt, bool session_wide) 
 }
 
 Datum copy_claims() {
-    return pg_call([] {
+    // noexcept: palloc and memcpy
+    return pg_call([]() noexcept {
         Size size = VARSIZE(identity.claims);
         void* out = palloc(size);
         memcpy(out, identity.claims, size);
@@ -110,7 +112,8 @@ using namespace pgauth;
 // auth.jwt_session_init(jwt text, session_wide boolean DEFAULT false, audience text DEFAULT NULL) -> void
 PGAUTH_FUNCTION(pgauth_jwt_session_init)
 Datum pgauth_jwt_session_init_impl(FunctionCallInfo fcinfo) {
-    pg_call([] { forget_identity(); });  // a failed init leaves nobody signed in
+    // noexcept: forget_identity is plain C (pfree)
+    pg_call([]() noexcept { forget_identity(); });  // a failed init leaves nobody signed in
     if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_TOKEN", "the token is NULL");
     std::string token = text_arg(fcinfo, 0);
     // The audience defaults to pgauth.base_url (what session_jwt signs for): a JWT
@@ -125,6 +128,7 @@ Datum pgauth_jwt_session_init_impl(FunctionCallInfo fcinfo) {
         std::optional<pg_uuid_t> id = sid.is_string() ? parse_uuid(sid.get_ref<const std::string&>()) : std::nullopt;
         if (!id) throw AuthError("INVALID_TOKEN", "the sid claim is not a session id");
         TimestampTz now = GetCurrentTransactionStartTimestamp();
+        // noexcept: an index scan over a copied uuid
         if (!pg_call([&]() noexcept { return session_is_live(*id, now); }))
             throw AuthError("INVALID_TOKEN", "the session named by sid has ended");
     }
@@ -135,7 +139,8 @@ Datum pgauth_jwt_session_init_impl(FunctionCallInfo fcinfo) {
 // auth.session_init(session_token text, session_wide boolean DEFAULT false) -> void
 PGAUTH_FUNCTION(pgauth_session_init)
 Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
-    pg_call([] { forget_identity(); });
+    // noexcept: forget_identity is plain C (pfree)
+    pg_call([]() noexcept { forget_identity(); });
     if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
     std::string token = text_arg(fcinfo, 0);
     jwt::OrderedJson payload = session_payload(token);
@@ -147,7 +152,8 @@ Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
 // auth.session_reset() -> void: nobody is signed in any more.
 PGAUTH_FUNCTION(pgauth_session_reset)
 Datum pgauth_session_reset_impl(FunctionCallInfo fcinfo) {
-    pg_call([] { forget_identity(); });
+    // noexcept: forget_identity is plain C (pfree)
+    pg_call([]() noexcept { forget_identity(); });
     PG_RETURN_VOID();
 }
 
@@ -169,9 +175,5 @@ Datum pgauth_session_impl(FunctionCallInfo fcinfo) {
 PGAUTH_FUNCTION(pgauth_user_id)
 Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
     if (!identity.claims || !identity.has_user) PG_RETURN_NULL();
-    return pg_call([] {
-        auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-        *out = identity.user_id;
-        return UUIDPGetDatum(out);
-    });
+    return uuid_datum(identity.user_id);
 }

@@ -1,7 +1,7 @@
 // auth.selftest_boundary(kind text): forces each kind of failure through the
 // C++ <-> PostgreSQL boundary so tests can prove that none of them crashes the
 // backend and each becomes a clean SQL error. Superuser only (no GRANT).
-#include "pg/boundary.hpp"
+#include "pg/datum.hpp"
 
 #include <new>
 #include <stdexcept>
@@ -19,7 +19,8 @@ Datum pgauth_selftest_boundary_impl(FunctionCallInfo fcinfo) {
     if (kind == "unknown_exception") throw 42;
     if (kind == "auth_error") throw AuthError("INVALID_TOKEN", "selftest: token rejected");
     if (kind == "postgres_error") {
-        pg_call([] { return DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
+        // noexcept: a PostgreSQL function call that raises division_by_zero
+        pg_call([]() noexcept { return DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
     }
     if (kind == "crypto_failure") {
         // argon2id refuses parameters below its minimum: a real crypto-library failure.

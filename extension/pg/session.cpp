@@ -1,5 +1,5 @@
 // Sessions: token hashing, issuing, and the hot-path validate_session.
-#include "pg/spi.hpp"
+#include "pg/datum.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 
@@ -22,15 +22,6 @@ namespace {
 
 // Longest token we bother hashing; anything longer cannot be one of ours.
 constexpr std::size_t max_token_length = 1024;
-
-Datum bytea_datum(Bytes data) {
-    return pg_call([&] {
-        bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + data.size()));
-        SET_VARSIZE(b, VARHDRSZ + data.size());
-        memcpy(VARDATA(b), data.data(), data.size());
-        return PointerGetDatum(b);
-    });
-}
 
 // Internal SQL runs as the extension owner but is parsed (and re-parsed by the
 // plan cache whenever the caller's search_path changes) with the caller's
@@ -68,7 +59,8 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
     // building it from pg_proc on every call is a measurable share of the hot path.
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     bits32 flags = rsinfo && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc ? MAT_SRF_USE_EXPECTED_DESC : 0;
-    pg_call([&] { InitMaterializedSRF(fcinfo, flags); });
+    // noexcept: PostgreSQL SRF set-up
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, flags); });
     if (arg_is_null(fcinfo, 0)) return 0;
     std::string token = text_arg(fcinfo, 0);
     if (token.empty() || token.size() > max_token_length) return 0;
@@ -84,10 +76,11 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
         bool writable;  // false on a hot standby or in a read-only transaction
         bool extend;
         pg_uuid_t session_id;
-    } visit{rsinfo, GetCurrentTransactionStartTimestamp(),
-            !pg_call([] { return RecoveryInProgress(); }) && !XactReadOnly, false, {}};
+    } visit{rsinfo, GetCurrentTransactionStartTimestamp(),  // noexcept callback: RecoveryInProgress reads shared memory
+            !pg_call([]() noexcept { return RecoveryInProgress(); }) && !XactReadOnly, false, {}};
     Datum key = bytea_datum(digest);
-    bool found = pg_call([&] {
+    // noexcept: the index scans and a captureless visitor that only stores Datums in the tuplestore
+    bool found = pg_call([&]() noexcept {
         return lookup_session(key, visit.now,
             [](SessionRow& row, void* context) {
                 auto* v = static_cast<Visit*>(context);
@@ -125,7 +118,8 @@ Datum pgauth_create_session_impl(FunctionCallInfo fcinfo) {
     int64 lifetime = int64(remember_me ? settings::session_expires_in : settings::session_short_expires_in);
     TimestampTz expires_at = GetCurrentTransactionStartTimestamp() + lifetime * USECS_PER_SEC;
 
-    TupleDesc result_desc = pg_call([&] {
+    // noexcept: catalog calls and elog
+    TupleDesc result_desc = pg_call([&]() noexcept {
         TupleDesc desc;
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "pgauth: create_session must return a composite");
@@ -141,7 +135,8 @@ Datum pgauth_create_session_impl(FunctionCallInfo fcinfo) {
         char nulls[6] = {' ', ' ', ' ', ' ', arg_is_null(fcinfo, 2) ? 'n' : ' ', arg_is_null(fcinfo, 3) ? 'n' : ' '};
         insert_plan.execute(args, nulls, false, 0);
         // Copy the new id out of SPI memory before SPI_finish.
-        session_id = pg_call([&] {
+        // noexcept: SPI calls on a result already fetched
+        session_id = pg_call([&]() noexcept {
             bool isnull;
             Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
             return SPI_datumTransfer(id, false, UUID_LEN);
@@ -150,5 +145,6 @@ Datum pgauth_create_session_impl(FunctionCallInfo fcinfo) {
     Datum out[3] = {session_id, text_datum(token), TimestampTzGetDatum(expires_at)};
     bool out_nulls[3] = {false, false, false};
     sodium_memzero(token.data(), token.size());
-    return pg_call([&] { return HeapTupleGetDatum(heap_form_tuple(result_desc, out, out_nulls)); });
+    // noexcept: forms a tuple from plain Datums
+    return pg_call([&]() noexcept { return HeapTupleGetDatum(heap_form_tuple(result_desc, out, out_nulls)); });
 }
