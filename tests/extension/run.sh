@@ -31,14 +31,33 @@ if [ "$restored" = "dump@example.com" ]; then ok "restored dump validates the sa
 dropdb "${db}_restored"
 rm -f "$dump" "$full"
 
-# 3. The backend survives every forced boundary failure (a crash would restart all backends).
-before=$(psql -qAt -d "$db" -c "SELECT pg_postmaster_start_time()")
-for kind in std_exception bad_alloc unknown_exception auth_error postgres_error crypto_failure; do
-  psql -qAt -d "$db" -c "SELECT auth.selftest_boundary('$kind')" >/dev/null 2>&1 || true
+# 3. The backend survives every forced boundary failure. A crash in any backend makes the
+#    postmaster end every other backend and reinitialize (pg_postmaster_start_time() does not
+#    change), so a long-lived watcher connection must still be there, with the same PID and
+#    start time, afterwards; each failure also runs in its own backend, checked by PID.
+psql -qAtX -d "$db" -c "SET application_name = 'pgauth_crash_watch'; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+watcher=$!
+watch=""
+for _ in $(seq 50); do
+  watch=$(psql -qAtX -d "$db" -c "SELECT pid || '/' || backend_start FROM pg_stat_activity WHERE application_name = 'pgauth_crash_watch'")
+  [ -n "$watch" ] && break; sleep 0.1
 done
-after=$(psql -qAt -d "$db" -c "SELECT pg_postmaster_start_time()")
-alive=$(psql -qAt -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
-if [ "$before" = "$after" ] && [ "$alive" -ge 1 ]; then ok "no backend crash or restart"; else bad "postmaster restarted"; fi
+survived=0
+for kind in std_exception bad_alloc unknown_exception auth_error postgres_error crypto_failure; do
+  # the failure and a later statement in the same session: both answered by one backend
+  out=$(psql -qAtX -d "$db" -c "SELECT pg_backend_pid()" -c "SELECT auth.selftest_boundary('$kind')" -c "SELECT pg_backend_pid()" 2>/dev/null || true)
+  first=$(printf '%s\n' "$out" | head -n1); last=$(printf '%s\n' "$out" | tail -n1)
+  [ -n "$first" ] && [ "$first" = "$last" ] && survived=$((survived+1))
+done
+${PGAUTH_TEST_CRASH_HOOK:-true}  # lets a test of this test crash a backend here
+still=$(psql -qAtX -d "$db" -c "SELECT pid || '/' || backend_start FROM pg_stat_activity WHERE application_name = 'pgauth_crash_watch'")
+psql -qAtX -d "$db" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgauth_crash_watch'" >/dev/null 2>&1 || true
+wait "$watcher" 2>/dev/null || true
+if [ -n "$watch" ] && [ "$watch" = "$still" ] && [ "$survived" -eq 6 ]; then
+  ok "no backend crash or restart (watcher $watch kept, $survived/6 failing sessions kept their backend)"
+else
+  bad "backend crash or restart: watcher before '$watch' after '$still', $survived/6 sessions kept their backend"
+fi
 
 # 4. A hot standby answers validate_session without writing (sliding expiry skipped).
 if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
