@@ -70,9 +70,8 @@ std::optional<pg_uuid_t> parse_uuid(std::string_view s) {
     return out;
 }
 
-// Replaces the identity with `claims_json` (already verified).
-void remember(const std::string& claims_json, bool from_jwt, bool session_wide) {
-    jwt::Json claims = jwt::Json::parse(claims_json, nullptr, false);
+// Replaces the identity with `claims_json` (already verified; `claims` is its parse).
+void remember(const std::string& claims_json, const jwt::Json& claims, bool from_jwt, bool session_wide) {
     std::optional<pg_uuid_t> user;
     if (!claims.is_discarded() && claims.contains("sub") && claims["sub"].is_string())
         user = parse_uuid(claims["sub"].get_ref<const std::string&>());
@@ -132,7 +131,7 @@ Datum pgauth_jwt_session_init_impl(FunctionCallInfo fcinfo) {
         if (!pg_call([&]() noexcept { return session_is_live(*id, now); }))
             throw AuthError("INVALID_TOKEN", "the session named by sid has ended");
     }
-    remember(claims_json, true, session_wide_arg(fcinfo));
+    remember(claims_json, claims, true, session_wide_arg(fcinfo));
     PG_RETURN_VOID();
 }
 
@@ -145,7 +144,8 @@ Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
     std::string token = text_arg(fcinfo, 0);
     jwt::OrderedJson payload = session_payload(token);
     sodium_memzero(token.data(), token.size());
-    remember(payload.dump(), false, session_wide_arg(fcinfo));
+    std::string claims_json = payload.dump();
+    remember(claims_json, jwt::Json::parse(claims_json, nullptr, false), false, session_wide_arg(fcinfo));
     PG_RETURN_VOID();
 }
 
