@@ -62,6 +62,7 @@ void Executor::work() {
             if (queue_.empty()) return;  // stopping and nothing left
             item = std::move(queue_.front());
             queue_.pop_front();
+            if (stopping_ && queue_.empty()) reaper_wake_.notify_one();  // nothing left for it to wait for
         }
         run(item.task, Clock::now() - item.enqueued > max_wait_);
     }
