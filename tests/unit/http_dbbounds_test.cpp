@@ -141,7 +141,7 @@ TEST(http_watchdog, LeavesAFinishedCallAlone) {
     }  // the call finished in time
     EXPECT_EQ(dog.watched(), 0u);
     std::this_thread::sleep_for(150ms);
-    ASSERT_EQ(::send(s.fd[1], "x", 1, 0), 1);
+    ASSERT_EQ(::send(s.fd[1], "x", 1, MSG_NOSIGNAL), 1);
     EXPECT_EQ(wait_and_read(s.fd[0], 1000ms), 1);  // still connected
 }
 
@@ -159,9 +159,9 @@ TEST(http_watchdog, NeverTouchesAReusedDescriptorNumber) {
     ASSERT_TRUE(second.fd[0] == number || second.fd[1] == number);
     std::this_thread::sleep_for(250ms);  // past the deadline: the watchdog fired on its own copy
     EXPECT_TRUE(guard.fired());
-    ASSERT_EQ(::send(second.fd[1], "x", 1, 0), 1);
+    ASSERT_EQ(::send(second.fd[1], "x", 1, MSG_NOSIGNAL), 1);
     EXPECT_EQ(wait_and_read(second.fd[0], 1000ms), 1);
-    ASSERT_EQ(::send(second.fd[0], "y", 1, 0), 1);
+    ASSERT_EQ(::send(second.fd[0], "y", 1, MSG_NOSIGNAL), 1);
     EXPECT_EQ(wait_and_read(second.fd[1], 1000ms), 1);
 }
 
