@@ -193,9 +193,9 @@ Server::~Server() { shutdown(); }
 void Server::route(Http::Method method, const std::string& path, const std::string& name, Handler handler,
                    RouteKind kind) {
     known_.emplace_back(path, method);
-    router_.addRoute(method, path, [this, name, kind, handler = std::move(handler)](const Rest::Request& request,
-                                                                                   Http::ResponseWriter writer) {
-        dispatch(name, handler, kind, request, std::move(writer));
+    auto info = std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), kind});
+    router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
+        dispatch(info, request, std::move(writer));
         return Rest::Route::Result::Ok;
     });
 }
@@ -224,9 +224,11 @@ void answer(Context& ctx, Response& res, std::string& failure, F&& fn) {
 
 }  // namespace
 
-void Server::dispatch(const std::string& name, const Handler& handler, RouteKind kind, const Rest::Request& request,
-                      Http::ResponseWriter writer) {
+void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Request& request, Http::ResponseWriter writer) {
     auto started = std::chrono::steady_clock::now();
+    const std::string& name = route->name;
+    const Handler& handler = route->handler;
+    const RouteKind kind = route->kind;
     Request req(request);
     Outcome out;
     auto& ctx = *context_;
@@ -279,11 +281,11 @@ void Server::dispatch(const std::string& name, const Handler& handler, RouteKind
         o.res = Response::json({{"code", "SERVICE_UNAVAILABLE"}, {"message", "The server is busy. Try again later."}}, 503);
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, &name, &handler, pending, started, busy](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy](bool expired) {
         Outcome o;
         if (expired) busy(o);
-        else answer(*context_, o.res, o.failure, [&] { return handler(*context_, Request(pending->request)); });
-        respond(name, pending->request, pending->writer, o, started, true);
+        else answer(*context_, o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
+        respond(route->name, pending->request, pending->writer, o, started, true);
     });
     if (!queued) {
         busy(out);
@@ -337,8 +339,9 @@ void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer
         throw ctx.errors().make("NOT_FOUND", 404);
     };
     // Unknown routes go through the same pipeline (rate limit, logging, keep-alive).
-    dispatch(other_method ? "method_not_allowed" : "not_found", handler, RouteKind::no_database, request,
-             std::move(writer));
+    dispatch(std::make_shared<const RouteInfo>(RouteInfo{other_method ? "method_not_allowed" : "not_found",
+                                                         std::move(handler), RouteKind::no_database}),
+             request, std::move(writer));
 }
 
 void Server::start() {

@@ -113,8 +113,14 @@ public:
     Context& context() { return *context_; }
 
 private:
-    void dispatch(const std::string& name, const Handler& handler, RouteKind kind,
-                  const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer);
+    struct RouteInfo {
+        std::string name;
+        Handler handler;
+        RouteKind kind;
+    };
+    // `route` is shared with the executor task (Pistache copies its router and handlers).
+    void dispatch(std::shared_ptr<const RouteInfo> route, const Pistache::Rest::Request& request,
+                  Pistache::Http::ResponseWriter writer);
     struct Outcome;
     void respond(const std::string& name, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& writer,
                  Outcome& outcome, std::chrono::steady_clock::time_point started, bool other_thread);

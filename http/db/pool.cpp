@@ -83,6 +83,9 @@ std::size_t Pool::in_use() const {
 
 Pool::Lease::~Lease() {
     if (!pool_) return;
+    // A deadline that fired just as the call finished left a shut-down socket
+    // that libpq does not know about yet: drop it rather than fail the next call.
+    if (guard_.fired()) pool_->slots_[slot_].reset();
     guard_.reset();  // before the connection can go to another thread
     pool_->release(slot_);
 }
