@@ -322,7 +322,7 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
             writer.send(static_cast<Http::Code>(res.status), res.body)
                 .then([unsent](ssize_t) { --*unsent; }, [unsent](std::exception_ptr&) { --*unsent; });
         } catch (const std::exception&) {
-            if (out.failure.empty()) out.failure = "client went away";
+            out.failure += out.failure.empty() ? "client went away" : "; client went away";
         }
     }
 

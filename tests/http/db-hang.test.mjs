@@ -69,14 +69,18 @@ test("frozen database: ok and metrics answer at once, database routes 503 in tim
   let dbCalls, oks, metrics, health;
   freeze();
   try {
-    // More database-bound requests than reactor threads, executor threads and connections.
+    // More database-bound requests than reactor threads, executor threads and connections,
+    // and some whose clients give up (and close the connection) before the answer.
     const pending = Array.from({ length: 6 }, getSession);
+    const abandoned = Array.from({ length: 3 }, () =>
+      timed(`${server.api}/get-session`, { headers: { cookie: user.cookie } }, 150));
     await sleep(100);
     oks = [];
     for (let wave = 0; wave < 4; wave++)
       oks.push(...await Promise.all(Array.from({ length: 10 }, () => timed(`${server.api}/ok`, {}, 2000))));
     metrics = await timed(`${server.base}/metrics`, {}, 2000);
     dbCalls = await Promise.all(pending);
+    await Promise.all(abandoned);
     health = await timed(`${server.base}/health`);
   } finally {
     thaw();
@@ -115,6 +119,9 @@ test("frozen database: ok and metrics answer at once, database routes 503 in tim
   assert.deepEqual(healthy.body, { status: "ok" });
   const log = server.logs.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.ok(log.some((l) => l.route === "get-session" && l.status === 503), "503s are logged");
+  // Answering a client that went away is logged, not a crash.
+  assert.ok(log.some((l) => l.route === "get-session" && /client went away/.test(l.error ?? "")), server.logs.stdout);
+  assert.equal(server.child.exitCode, null);
 });
 
 test("unreachable database: health names libpq's reason, without the address", async () => {
