@@ -4,12 +4,12 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
-#include <cstdlib>
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
