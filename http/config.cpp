@@ -23,7 +23,11 @@ const Setting settings[] = {
     {"--trusted-origins", "PGAUTH_TRUSTED_ORIGINS", "comma-separated origins allowed to call state-changing endpoints (the base URL's origin always is)"},
     {"--rate-limit", "PGAUTH_RATE_LIMIT", "on|off (default on): 100 requests/10 s per IP, 3/10 s on sign-in, sign-up, change-password"},
     {"--threads", "PGAUTH_THREADS", "HTTP worker threads (default 4 per core)"},
-    {"--pool-size", "PGAUTH_POOL_SIZE", "database connections (default = threads)"},
+    {"--pool-size", "PGAUTH_POOL_SIZE", "database connections, and threads running database-bound requests (default = threads)"},
+    {"--db-connect-timeout", "PGAUTH_DB_CONNECT_TIMEOUT", "seconds to open a database connection (default 5; libpq connect_timeout, unless the URL or PGCONNECT_TIMEOUT sets it)"},
+    {"--db-call-timeout-ms", "PGAUTH_DB_CALL_TIMEOUT_MS", "hard deadline of one database call in ms, enforced even when the database is frozen (default 7000; keep it above the 5 s statement_timeout)"},
+    {"--pool-wait-ms", "PGAUTH_POOL_WAIT_MS", "longest wait in ms for a free connection or database thread before answering 503 (default 2000)"},
+    {"--db-queue", "PGAUTH_DB_QUEUE", "database-bound requests that may wait for a thread; more answer 503 at once (default 16 x pool size)"},
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
@@ -130,6 +134,14 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.threads = threads.empty() ? static_cast<int>(4 * cores) : parse_int("PGAUTH_THREADS", threads, 1, 256);
     std::string pool = get("PGAUTH_POOL_SIZE");
     c.pool_size = pool.empty() ? c.threads : parse_int("PGAUTH_POOL_SIZE", pool, 1, 1000);
+    auto optional_int = [&](const char* name, int fallback, int min, int max) {
+        std::string v = get(name);
+        return v.empty() ? fallback : parse_int(name, v, min, max);
+    };
+    c.db_connect_timeout_s = optional_int("PGAUTH_DB_CONNECT_TIMEOUT", c.db_connect_timeout_s, 1, 600);
+    c.db_call_timeout_ms = optional_int("PGAUTH_DB_CALL_TIMEOUT_MS", c.db_call_timeout_ms, 100, 600000);
+    c.pool_wait_ms = optional_int("PGAUTH_POOL_WAIT_MS", c.pool_wait_ms, 1, 600000);
+    c.db_queue = optional_int("PGAUTH_DB_QUEUE", 16 * c.pool_size, 1, 1000000);
 
     c.oasis_url = get("PGAUTH_OASIS_URL");
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");

@@ -21,6 +21,10 @@ struct Config {
     int pool_size = 0;                         // 0: = threads
     std::size_t max_body = 1 << 20;
     int statement_timeout_ms = 5000;
+    int db_connect_timeout_s = 5;              // libpq connect_timeout unless the URL sets one
+    int db_call_timeout_ms = 7000;             // hard deadline of one database call (watchdog)
+    int pool_wait_ms = 2000;                   // longest wait for a pooled connection or an executor thread
+    int db_queue = 0;                          // queued database-bound requests; 0: 16 x pool_size
     std::string oasis_url;
     std::string oasis_admin_username;
     std::string oasis_admin_password;

@@ -4,10 +4,12 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
@@ -103,8 +105,13 @@ const json& Request::json() const {
 
 Context::Context(Config config)
     : config_(std::move(config)),
-      pool_(config_.database_url, static_cast<std::size_t>(config_.pool_size),
-            [timeout = config_.statement_timeout_ms](pqxx::connection& c) { prepare_statements(c, timeout); }),
+      pool_(with_client_bounds(config_.database_url,
+                               ClientBounds{.connect_timeout_s = config_.db_connect_timeout_s,
+                                            .tcp_user_timeout_ms = config_.db_call_timeout_ms},
+                               std::getenv("PGCONNECT_TIMEOUT")),
+            static_cast<std::size_t>(config_.pool_size),
+            [timeout = config_.statement_timeout_ms](pqxx::connection& c) { prepare_statements(c, timeout); },
+            std::chrono::milliseconds(config_.db_call_timeout_ms)),
       limiter_(config_.rate_limit),
       origins_(config_.trusted_origins),
       oasis_(config_.oasis_url, config_.oasis_admin_username, config_.oasis_admin_password) {}
@@ -112,21 +119,33 @@ Context::Context(Config config)
 pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&)>& fn) {
     auto lease = [&] {
         try {
-            return pool_.acquire(std::chrono::milliseconds(config_.statement_timeout_ms));
+            return pool_.acquire(std::chrono::milliseconds(config_.pool_wait_ms));
         } catch (const PoolExhausted&) {
-            throw ApiError(503, "SERVICE_UNAVAILABLE", "The database is busy. Try again later.");
+            throw DatabaseUnavailable("The database is busy. Try again later.", "busy");
         }
     }();
+    auto timed_out = [&] {
+        lease.discard();
+        return DatabaseUnavailable("The database did not answer in time. Try again later.", "timeout");
+    };
     try {
         pqxx::connection& conn = lease.connection();
         if (!errors_.loaded()) errors_.load(conn);
         pqxx::nontransaction tx(conn);
         return fn(tx);
-    } catch (const pqxx::broken_connection&) {
+    } catch (const pqxx::broken_connection& e) {
+        if (lease.timed_out()) throw timed_out();
         lease.discard();
-        throw ApiError(503, "SERVICE_UNAVAILABLE", "The database is unavailable. Try again later.");
+        std::string reason = connection_failure_reason(e.what());
+        if (reason == "timeout expired") reason = "timeout";  // connect_timeout
+        else reason = "unreachable: " + reason;
+        throw DatabaseUnavailable("The database is unavailable. Try again later.", reason);
     } catch (const pqxx::sql_error& e) {
+        if (lease.timed_out()) throw timed_out();
         throw errors_.from_sql(e);
+    } catch (const pqxx::failure&) {
+        if (lease.timed_out()) throw timed_out();
+        throw;
     }
 }
 
@@ -158,6 +177,11 @@ std::optional<std::string> Context::session_token(const Request& request) const 
 // ---------------------------------------------------------------- Server
 
 Server::Server(Config config) : context_(std::make_unique<Context>(std::move(config))) {
+    const auto& cfg = context_->config();
+    // One executor thread per pooled connection: a thread never waits for
+    // another's connection, and a hung database holds at most pool_size threads.
+    executor_ = std::make_unique<Executor>(static_cast<std::size_t>(cfg.pool_size), static_cast<std::size_t>(cfg.db_queue),
+                                           std::chrono::milliseconds(cfg.pool_wait_ms));
     Rest::Routes::NotFound(router_, [this](const Rest::Request& request, Http::ResponseWriter writer) {
         not_found(request, std::move(writer));
         return Rest::Route::Result::Ok;
@@ -166,23 +190,50 @@ Server::Server(Config config) : context_(std::make_unique<Context>(std::move(con
 
 Server::~Server() { shutdown(); }
 
-void Server::route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
+void Server::route(Http::Method method, const std::string& path, const std::string& name, Handler handler,
+                   RouteKind kind) {
     known_.emplace_back(path, method);
-    router_.addRoute(method, path, [this, name, handler = std::move(handler)](const Rest::Request& request,
-                                                                             Http::ResponseWriter writer) {
-        dispatch(name, handler, request, std::move(writer));
+    auto info = std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), kind});
+    router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
+        dispatch(info, request, std::move(writer));
         return Rest::Route::Result::Ok;
     });
 }
 
-void Server::dispatch(const std::string& name, const Handler& handler, const Rest::Request& request,
-                      Http::ResponseWriter writer) {
-    auto started = std::chrono::steady_clock::now();
-    Request req(request);
+struct Server::Outcome {
     Response res;
-    std::string failure;
-    auto& ctx = *context_;
+    std::string failure;  // for the log: the code or what() of a 5xx
+};
+
+namespace {
+
+// Runs `fn` and turns what it throws into the JSON answer.
+template <typename F>
+void answer(Context& ctx, Response& res, std::string& failure, F&& fn) {
     try {
+        res = fn();
+    } catch (const ApiError& e) {
+        res = Response::json({{"code", e.code()}, {"message", e.what()}}, e.status());
+        if (e.status() >= 500) failure = e.code();
+    } catch (const std::exception& e) {
+        failure = e.what();
+        ApiError internal = ctx.errors().make("INTERNAL_ERROR", 500);
+        res = Response::json({{"code", internal.code()}, {"message", internal.what()}}, 500);
+    }
+}
+
+}  // namespace
+
+void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Request& request, Http::ResponseWriter writer) {
+    auto started = std::chrono::steady_clock::now();
+    const std::string& name = route->name;
+    const Handler& handler = route->handler;
+    const RouteKind kind = route->kind;
+    Request req(request);
+    Outcome out;
+    auto& ctx = *context_;
+    bool admitted = false;
+    answer(ctx, out.res, out.failure, [&]() -> Response {
         const auto& cfg = ctx.config();
         if (req.body().size() > cfg.max_body) throw ctx.errors().make("PAYLOAD_TOO_LARGE", 413);
         if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
@@ -206,20 +257,46 @@ void Server::dispatch(const std::string& name, const Handler& handler, const Res
         auto decision = ctx.limiter().check(req.ip(), request.resource());
         if (!decision.allowed) {
             ApiError limited = ctx.errors().make("RATE_LIMITED", 429);
-            res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);
+            Response res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);
             res.header("X-Retry-After", std::to_string(decision.retry_after_seconds));
-        } else {
-            res = handler(ctx, req);
+            return res;
         }
-    } catch (const ApiError& e) {
-        res = Response::json({{"code", e.code()}, {"message", e.what()}}, e.status());
-        if (e.status() >= 500) failure = e.code();
-    } catch (const std::exception& e) {
-        failure = e.what();
-        ApiError internal = ctx.errors().make("INTERNAL_ERROR", 500);
-        res = Response::json({{"code", internal.code()}, {"message", internal.what()}}, 500);
+        admitted = true;
+        if (kind == RouteKind::no_database) return handler(ctx, req);
+        return Response{};
+    });
+    if (!admitted || kind == RouteKind::no_database) {
+        respond(name, request, writer, out, started, false);
+        return;
     }
 
+    // Database-bound: hand the request (a copy: Pistache's dies with this call)
+    // and the writer to the executor; the reactor thread is free at once.
+    struct Pending {
+        Rest::Request request;
+        Http::ResponseWriter writer;
+    };
+    auto pending = std::make_shared<Pending>(Pending{request, std::move(writer)});
+    auto busy = [](Outcome& o) {
+        o.res = Response::json({{"code", "SERVICE_UNAVAILABLE"}, {"message", "The server is busy. Try again later."}}, 503);
+        o.failure = "SERVICE_UNAVAILABLE";
+    };
+    bool queued = executor_->submit([this, route, pending, started, busy](bool expired) {
+        Outcome o;
+        if (expired) busy(o);
+        else answer(*context_, o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
+        respond(route->name, pending->request, pending->writer, o, started, true);
+    });
+    if (!queued) {
+        busy(out);
+        respond(name, pending->request, pending->writer, out, started, false);
+    }
+}
+
+void Server::respond(const std::string& name, const Rest::Request& request, Http::ResponseWriter& writer, Outcome& out,
+                     std::chrono::steady_clock::time_point started, bool other_thread) {
+    auto& ctx = *context_;
+    Response& res = out.res;
     for (auto& [header, value] : res.headers) {
         if (iequals(header, "Set-Cookie")) writer.cookies().add(Http::Cookie::fromString(value));
         else writer.headers().add(std::make_shared<NamedHeader>(header, value));
@@ -232,11 +309,27 @@ void Server::dispatch(const std::string& name, const Handler& handler, const Res
         writer.headers().remove<Http::Header::Connection>();
         writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
-    writer.send(static_cast<Http::Code>(res.status), res.body);
+    if (!other_thread) {
+        writer.send(static_cast<Http::Code>(res.status), res.body);
+    } else {
+        // From an executor thread the client may be gone: hold the peer while
+        // sending (Pistache checks, then uses it), and count the answer until
+        // the reactor has written it, so a drain can wait for it.
+        try {
+            auto peer = writer.peer();  // throws once the peer went away
+            ++*unsent_;
+            auto unsent = unsent_;
+            writer.send(static_cast<Http::Code>(res.status), res.body)
+                .then([unsent](ssize_t) { --*unsent; }, [unsent](std::exception_ptr&) { --*unsent; });
+        } catch (const std::exception&) {
+            out.failure += out.failure.empty() ? "client went away" : "; client went away";
+        }
+    }
 
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics().observe(name, res.status, seconds);
-    log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000, req.ip(), failure);
+    log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000,
+                request.address().host(), out.failure);
 }
 
 void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer) {
@@ -246,7 +339,9 @@ void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer
         throw ctx.errors().make("NOT_FOUND", 404);
     };
     // Unknown routes go through the same pipeline (rate limit, logging, keep-alive).
-    dispatch(other_method ? "method_not_allowed" : "not_found", handler, request, std::move(writer));
+    dispatch(std::make_shared<const RouteInfo>(RouteInfo{other_method ? "method_not_allowed" : "not_found",
+                                                         std::move(handler), RouteKind::no_database}),
+             request, std::move(writer));
 }
 
 void Server::start() {
@@ -260,7 +355,7 @@ void Server::start() {
             if (!taken)
                 route(other, path, "method_not_allowed", [](Context& ctx, const Request&) -> Response {
                     throw ctx.errors().make("METHOD_NOT_ALLOWED", 405);
-                });
+                }, RouteKind::no_database);
         }
     }
     const auto& cfg = context_->config();
@@ -281,6 +376,13 @@ void Server::start() {
 std::uint16_t Server::port() const { return endpoint_ ? static_cast<std::uint16_t>(endpoint_->getPort()) : 0; }
 
 void Server::shutdown() {
+    // Queued and in-flight database requests finish first (each bounded by the
+    // call deadline; new ones meanwhile answer 503), then their answers are
+    // written by the still-running reactor, then the endpoint stops.
+    if (executor_) executor_->drain();
+    auto flush_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (*unsent_ > 0 && std::chrono::steady_clock::now() < flush_deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (endpoint_) {
         endpoint_->shutdown();
         endpoint_.reset();

@@ -1,6 +1,8 @@
 // pgauth-http's request pipeline: size limit -> JSON -> origin check -> rate
 // limit -> one SQL call (in the route) -> response, plus logging and metrics.
 #pragma once
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "config.hpp"
 #include "db/pool.hpp"
 #include "errors.hpp"
+#include "executor.hpp"
 #include "jwks_cache.hpp"
 #include "metrics.hpp"
 #include "oasis.hpp"
@@ -66,7 +69,9 @@ public:
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError via auth.error_codes; a broken connection is
-    // dropped and answers 503 for this request only.
+    // dropped and answers 503 for this request only. Waiting for a connection is
+    // bounded by pool_wait_ms, the call by db_call_timeout_ms; both answer 503
+    // as DatabaseUnavailable (whose reason() /health reports).
     template <typename... Args>
     pqxx::result exec(const char* statement, Args&&... args) {
         return run([&](pqxx::nontransaction& tx) { return tx.exec_prepared(statement, std::forward<Args>(args)...); });
@@ -90,22 +95,39 @@ private:
 
 using Handler = std::function<Response(Context&, const Request&)>;
 
+// Where a route's handler runs: on the database executor (the default: anything
+// that may call the database), or inline on Pistache's reactor thread (only
+// handlers that never block: no database, no outbound HTTP).
+enum class RouteKind { database, no_database };
+
 class Server {
 public:
     explicit Server(Config config);
     ~Server();
     // Registers a route under the full path (e.g. "/api/auth/get-session").
-    void route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
+    void route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler,
+               RouteKind kind = RouteKind::database);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
-    void shutdown();         // stops accepting, drains in-flight requests
+    void shutdown();         // finishes queued and in-flight database requests, then stops
     Context& context() { return *context_; }
 
 private:
-    void dispatch(const std::string& name, const Handler& handler, const Pistache::Rest::Request& request,
+    struct RouteInfo {
+        std::string name;
+        Handler handler;
+        RouteKind kind;
+    };
+    // `route` is shared with the executor task (Pistache copies its router and handlers).
+    void dispatch(std::shared_ptr<const RouteInfo> route, const Pistache::Rest::Request& request,
                   Pistache::Http::ResponseWriter writer);
+    struct Outcome;
+    void respond(const std::string& name, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& writer,
+                 Outcome& outcome, std::chrono::steady_clock::time_point started, bool other_thread);
     void not_found(const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer);
     std::unique_ptr<Context> context_;
+    std::unique_ptr<Executor> executor_;
+    std::shared_ptr<std::atomic<long>> unsent_ = std::make_shared<std::atomic<long>>(0);  // executor answers not yet written
     Pistache::Rest::Router router_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
     std::vector<std::pair<std::string, Pistache::Http::Method>> known_;

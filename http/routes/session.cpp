@@ -288,11 +288,21 @@ void register_session_routes(Server& server) {
 }
 
 void register_core_routes(Server& server) {
+    // ok and metrics never touch the database: they answer inline, even while it hangs.
     server.route(Method::Get, "/api/auth/ok", "ok", [](Context&, const Request&) {
         return Response::json({{"ok", true}});
-    });
+    }, RouteKind::no_database);
     server.route(Method::Get, "/health", "health", [](Context& ctx, const Request&) {
-        ctx.exec("health");
+        try {
+            ctx.exec("health");
+        } catch (const DatabaseUnavailable& e) {
+            // "timeout", "busy" or "unreachable: <libpq's reason>"; never the URL or a user name
+            return Response::json({{"status", "unavailable"},
+                                   {"database", e.reason()},
+                                   {"code", e.code()},
+                                   {"message", e.what()}},
+                                  503);
+        }
         return Response::json({{"status", "ok"}});
     });
     server.route(Method::Get, "/metrics", "metrics", [](Context& ctx, const Request&) {
@@ -300,7 +310,7 @@ void register_core_routes(Server& server) {
         res.content_type = "text/plain; version=0.0.4";
         res.body = ctx.metrics().render(ctx.pool().size(), ctx.pool().in_use());
         return res;
-    });
+    }, RouteKind::no_database);
 }
 
 }  // namespace pgauth::http
