@@ -48,10 +48,17 @@ private:
 
 std::mutex log_mutex;
 
+// A path as logged: at most max_logged_path bytes, then a marker with the full size.
+constexpr std::size_t max_logged_path = 256;
+std::string logged_path(std::string_view path) {
+    if (path.size() <= max_logged_path) return std::string(path);
+    return std::string(path.substr(0, max_logged_path)) + "...(truncated, " + std::to_string(path.size()) + " bytes)";
+}
+
 // One JSON line per request. Never the query string, a body, a cookie or a token.
-void log_request(const std::string& method, const std::string& route, const std::string& path, int status,
+void log_request(const std::string& method, const std::string& route, std::string_view path, int status,
                  double ms, const std::string& ip, const std::string& error) {
-    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", path},
+    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", logged_path(path)},
                  {"status", status},        {"ms", ms},          {"ip", ip}};
     if (!error.empty()) line["error"] = error;
     std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -203,7 +210,7 @@ void Server::dispatch(const std::string& name, const Handler& handler, const Res
                 if (!ctx.origins().trusted_origin(*origin)) throw ctx.errors().make("INVALID_ORIGIN", 403);
             }
         }
-        auto decision = ctx.limiter().check(req.ip(), request.resource());
+        auto decision = ctx.limiter().check(req.ip(), name);
         if (!decision.allowed) {
             ApiError limited = ctx.errors().make("RATE_LIMITED", 429);
             res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);

@@ -69,18 +69,73 @@ TEST(http_origin, Policy) {
 TEST(http_rate_limit, BetterAuthDefaults) {
     RateLimiter limiter(true);
     auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.check("10.0.0.1", "/api/auth/sign-in/email", t0).allowed);
-    auto denied = limiter.check("10.0.0.1", "/api/auth/sign-in/email", t0);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.check("10.0.0.1", "sign-in-email", t0).allowed);
+    auto denied = limiter.check("10.0.0.1", "sign-in-email", t0);
     EXPECT_FALSE(denied.allowed);
     EXPECT_GE(denied.retry_after_seconds, 1);
-    EXPECT_TRUE(limiter.check("10.0.0.2", "/api/auth/sign-in/email", t0).allowed);  // per IP
-    EXPECT_TRUE(limiter.check("10.0.0.1", "/api/auth/get-session", t0).allowed);   // own budget
-    EXPECT_TRUE(limiter.check("10.0.0.1", "/api/auth/sign-in/email", t0 + std::chrono::seconds(10)).allowed);
-    for (int i = 1; i < 100; ++i) ASSERT_TRUE(limiter.check("10.0.0.3", "/api/auth/get-session", t0).allowed);
-    EXPECT_TRUE(limiter.check("10.0.0.3", "/api/auth/list-sessions", t0).allowed);  // the 100th
-    EXPECT_FALSE(limiter.check("10.0.0.3", "/api/auth/get-session", t0).allowed);
+    EXPECT_LE(denied.retry_after_seconds, 10);
+    EXPECT_TRUE(limiter.check("10.0.0.2", "sign-in-email", t0).allowed);  // per IP
+    EXPECT_TRUE(limiter.check("10.0.0.1", "get-session", t0).allowed);    // own budget
+    EXPECT_TRUE(limiter.check("10.0.0.1", "sign-in-email", t0 + std::chrono::seconds(10)).allowed);
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.check("10.0.0.3", "get-session", t0).allowed);
+    EXPECT_FALSE(limiter.check("10.0.0.3", "get-session", t0).allowed);  // the 101st
+    EXPECT_TRUE(limiter.check("10.0.0.3", "list-sessions", t0).allowed);  // per route
     RateLimiter off(false);
-    for (int i = 0; i < 10; ++i) EXPECT_TRUE(off.check("10.0.0.1", "/api/auth/sign-in/email", t0).allowed);
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(off.check("10.0.0.1", "sign-in-email", t0).allowed);
+    EXPECT_EQ(off.size(), 0u);
+}
+
+TEST(http_rate_limit, StrictnessComesFromTheRouteName) {
+    for (const char* strict : {"sign-in-email", "sign-up-email", "sign-in-social", "change-password"})
+        EXPECT_TRUE(strict_route(strict)) << strict;
+    for (const char* loose : {"get-session", "not_found", "method_not_allowed", "change-email", "sign-out",
+                              "/api/auth/sign-in/email", "x-sign-in"})
+        EXPECT_FALSE(strict_route(loose)) << loose;
+    // 404 and 405 answers share one loose bucket per client and never touch sign-up's budget
+    RateLimiter limiter(true);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 50; ++i) {
+        limiter.check("10.0.0.1", "not_found", t0);
+        limiter.check("10.0.0.1", "method_not_allowed", t0);
+    }
+    EXPECT_EQ(limiter.size(), 2u);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.check("10.0.0.1", "sign-up-email", t0).allowed);
+}
+
+TEST(http_rate_limit, CappedWithExpiredFirstThenOldestEviction) {
+    using namespace std::chrono_literals;
+    RateLimiter limiter(true, 4);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) limiter.check("10.0.0.1", "sign-in-email", t0);  // the oldest, now limited
+    limiter.check("10.0.0.2", "r", t0 + 1s);
+    limiter.check("10.0.0.3", "r", t0 + 2s);
+    limiter.check("10.0.0.4", "r", t0 + 3s);
+    EXPECT_EQ(limiter.size(), 4u);
+    EXPECT_FALSE(limiter.check("10.0.0.1", "sign-in-email", t0 + 4s).allowed);
+    limiter.check("10.0.0.5", "r", t0 + 4s);  // full of live windows: the oldest (10.0.0.1) goes
+    EXPECT_EQ(limiter.size(), 4u);
+    EXPECT_TRUE(limiter.check("10.0.0.1", "sign-in-email", t0 + 4s).allowed);  // forgotten, so a fresh window
+    // expired windows are dropped before any live one
+    limiter.check("10.0.0.6", "r", t0 + 12s);  // 10.0.0.3 (t0+2s) has expired (10.0.0.2 was evicted)
+    EXPECT_EQ(limiter.size(), 4u);  // .4, .5, .1, .6
+    for (int i = 0; i < 99; ++i) ASSERT_TRUE(limiter.check("10.0.0.4", "r", t0 + 12s).allowed);
+    // a flood of distinct clients never grows the table beyond its cap
+    for (int i = 0; i < 10'000; ++i) limiter.check("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250), "r", t0 + 13s);
+    EXPECT_EQ(limiter.size(), 4u);
+    RateLimiter big(true);
+    for (int i = 0; i < 150'000; ++i) big.check("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                                                    std::to_string(i & 255), "get-session", t0);
+    EXPECT_EQ(big.size(), RateLimiter::max_entries);
+}
+
+TEST(http_rate_limit, KeyIsTheRouteNotThePath) {
+    // the key never holds the request path: any spelling of a path maps to its route first
+    RateLimiter limiter(true);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.check("10.0.0.1", "sign-in-email", t0).allowed);
+    EXPECT_FALSE(limiter.check("10.0.0.1", "sign-in-email", t0).allowed);
+    EXPECT_FALSE(limiter.check("[::ffff:10.0.0.1]", "sign-in-email", t0).allowed);  // same client spelled as IPv4-mapped
+    EXPECT_EQ(limiter.size(), 1u);
 }
 
 TEST(http_rate_limit, Ipv6GroupedBy64) {
