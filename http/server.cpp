@@ -67,6 +67,23 @@ void log_request(const std::string& method, const std::string& route, std::strin
     std::fputc('\n', stdout);
 }
 
+// The headers Better-Auth's CSRF rule looks at (see csrf_refusal in origin.hpp).
+struct CsrfHeaders {
+    bool has_cookie = false, fetch_metadata = false;
+    std::optional<std::string> origin, referer;
+    CsrfInput input() const { return {has_cookie, fetch_metadata, origin, referer}; }
+};
+CsrfHeaders csrf_headers(const Request& req) {
+    auto present = [&](const char* header) {
+        auto v = req.header(header);
+        return v && v->find_first_not_of(" \t") != std::string::npos;
+    };
+    const auto& jar = req.raw().cookies();
+    return {req.header("Cookie").has_value() || jar.begin() != jar.end(),
+            present("Sec-Fetch-Site") || present("Sec-Fetch-Mode") || present("Sec-Fetch-Dest"),
+            req.header("Origin"), req.header("Referer")};
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Request
@@ -198,17 +215,8 @@ void Server::dispatch(const std::string& name, const Handler& handler, const Res
                 if (!type || lower(*type).rfind("application/json", 0) != 0)
                     throw ctx.errors().make("UNSUPPORTED_MEDIA_TYPE", 415);
             }
-            // Better-Auth's CSRF rule: a request that carries cookies or browser
-            // fetch metadata must come from a trusted origin.
-            bool has_cookies = request.cookies().begin() != request.cookies().end();
-            bool fetch_metadata = req.header("Sec-Fetch-Site") || req.header("Sec-Fetch-Mode") || req.header("Sec-Fetch-Dest");
-            if (has_cookies || fetch_metadata) {
-                auto origin = req.header("Origin");
-                if (!origin || origin->empty() || *origin == "null") origin = req.header("Referer");
-                if (!origin || origin->empty() || *origin == "null")
-                    throw ctx.errors().make("MISSING_OR_NULL_ORIGIN", 403);
-                if (!ctx.origins().trusted_origin(*origin)) throw ctx.errors().make("INVALID_ORIGIN", 403);
-            }
+            auto csrf = csrf_headers(req);
+            if (auto refusal = csrf_refusal(ctx.origins(), csrf.input())) throw ctx.errors().make(*refusal, 403);
         }
         auto decision = ctx.limiter().check(req.ip(), name);
         if (!decision.allowed) {

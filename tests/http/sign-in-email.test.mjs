@@ -70,3 +70,15 @@ test("a state-changing request with a cookie needs a trusted Origin", async () =
   const good = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: server.base });
   assert.equal(good.status, 200);
 });
+
+test("Origin: null with a cookie is refused even with a trusted Referer", async () => {
+  const user = await signUp(server);
+  const body = { email: user.email, password: user.password };
+  const trustedReferer = `${server.base}/login`;
+  const nullOrigin = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: "null", referer: trustedReferer });
+  assertApiError(assert, nullOrigin, 403, "MISSING_OR_NULL_ORIGIN");
+  const nullMeta = await post(`${server.api}/sign-in/email`, body, { "sec-fetch-site": "cross-site", origin: "null", referer: trustedReferer });
+  assertApiError(assert, nullMeta, 403, "MISSING_OR_NULL_ORIGIN");
+  const untrusted = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: "http://evil.example", referer: trustedReferer });
+  assertApiError(assert, untrusted, 403, "INVALID_ORIGIN");
+});

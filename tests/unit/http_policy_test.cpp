@@ -169,3 +169,23 @@ TEST(http_config, EnvironmentAndFlags) {
     env.erase("PGAUTH_SECRET");
     EXPECT_THROW(load_config({}, lookup), ConfigError);
 }
+
+TEST(http_origin, CsrfRule) {
+    OriginPolicy policy({"http://127.0.0.1:8080"});
+    const std::string_view trusted = "http://127.0.0.1:8080", page = "http://127.0.0.1:8080/login", evil = "https://evil.example";
+    auto refusal = [&](bool cookie, bool metadata, std::optional<std::string_view> origin, std::optional<std::string_view> referer) {
+        auto r = csrf_refusal(policy, CsrfInput{cookie, metadata, origin, referer});
+        return r ? std::string(*r) : std::string("allowed");
+    };
+    EXPECT_EQ(refusal(false, false, std::nullopt, std::nullopt), "allowed");  // a server-side caller
+    EXPECT_EQ(refusal(false, false, evil, std::nullopt), "allowed");
+    EXPECT_EQ(refusal(true, false, trusted, std::nullopt), "allowed");
+    EXPECT_EQ(refusal(true, false, std::nullopt, page), "allowed");  // Referer only when Origin is absent
+    EXPECT_EQ(refusal(true, false, "", page), "allowed");            // ... or empty
+    EXPECT_EQ(refusal(true, false, "null", page), "MISSING_OR_NULL_ORIGIN");  // never falls back
+    EXPECT_EQ(refusal(false, true, "null", page), "MISSING_OR_NULL_ORIGIN");
+    EXPECT_EQ(refusal(true, false, std::nullopt, std::nullopt), "MISSING_OR_NULL_ORIGIN");
+    EXPECT_EQ(refusal(true, false, std::nullopt, "null"), "MISSING_OR_NULL_ORIGIN");
+    EXPECT_EQ(refusal(true, false, evil, page), "INVALID_ORIGIN");  // Origin wins over a trusted Referer
+    EXPECT_EQ(refusal(false, true, std::nullopt, evil), "INVALID_ORIGIN");
+}
