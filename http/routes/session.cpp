@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "cookies.hpp"
+#include "request_fields.hpp"
 #include "server.hpp"
 
 namespace pgauth::http {
@@ -11,25 +12,6 @@ using Pistache::Http::Method;
 using nlohmann::json;
 
 namespace {
-
-// ---------------------------------------------------------------- request fields
-
-std::optional<std::string> text_field(const json& body, const char* key, bool required) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) {
-        if (required) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " is required");
-        return std::nullopt;
-    }
-    if (!it->is_string()) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " must be a string");
-    return it->get<std::string>();
-}
-
-bool bool_field(const json& body, const char* key, bool fallback) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " must be a boolean");
-    return it->get<bool>();
-}
 
 std::optional<std::string> callback_url(Context& ctx, const json& body) {
     auto url = text_field(body, "callbackURL", false);

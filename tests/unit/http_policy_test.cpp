@@ -8,6 +8,7 @@
 #include "core/crypto.hpp"
 #include "origin.hpp"
 #include "rate_limit.hpp"
+#include "request_fields.hpp"
 
 using namespace pgauth::http;
 
@@ -168,6 +169,27 @@ TEST(http_config, EnvironmentAndFlags) {
     EXPECT_THROW(load_config({}, lookup), ConfigError);
     env.erase("PGAUTH_SECRET");
     EXPECT_THROW(load_config({}, lookup), ConfigError);
+}
+
+TEST(http_fields, NulIsRefused) {
+    auto ok = text_field_of(R"({"password":"correct-horse-battery"})", "password", true);
+    EXPECT_TRUE(ok.error_code.empty());
+    EXPECT_EQ(ok.value.value(), "correct-horse-battery");
+    for (const char* body : {R"({"password":"correct-horse-battery\u0000WRONG"})", R"({"password":"\u0000"})",
+                             R"({"password":"x\u0000"})"}) {
+        auto r = text_field_of(body, "password", true);
+        EXPECT_EQ(r.error_code, "VALIDATION_ERROR") << body;
+        EXPECT_FALSE(r.value) << body;
+        EXPECT_NE(r.message.find("NUL"), std::string::npos) << r.message;
+    }
+    EXPECT_EQ(text_field_of(R"({"password":12})", "password", true).error_code, "VALIDATION_ERROR");
+    EXPECT_EQ(text_field_of(R"({})", "password", true).error_code, "VALIDATION_ERROR");
+    auto absent = text_field_of(R"({"password":null})", "password", false);
+    EXPECT_TRUE(absent.error_code.empty());
+    EXPECT_FALSE(absent.value);
+    EXPECT_EQ(text_field_of("{", "password", true).error_code, "BAD_REQUEST");
+    EXPECT_EQ(text_field_of("[]", "password", true).error_code, "VALIDATION_ERROR");
+    EXPECT_EQ(text_field_of(R"({"name":"caf\u00e9"})", "name", true).value.value(), "caf\xc3\xa9");
 }
 
 TEST(http_origin, CsrfRule) {
