@@ -155,10 +155,15 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
 }
 
 std::optional<std::string> Context::session_token(const Request& request) const {
-    const auto& cookies = request.raw().cookies();
+    // Read from the raw header: Pistache's jar keeps one of several same-name cookies,
+    // and a duplicated session cookie (cookie tossing) must count as no cookie.
     const std::string name = config_.cookie_name();
-    if (cookies.has(name)) {
-        auto decoded = url_decode(cookies.get(name).value);
+    auto header = request.header("Cookie");
+    auto found = header ? find_unique_cookie(*header, name) : CookieLookup{};
+    const auto& jar = request.raw().cookies();
+    auto in_jar = std::count_if(jar.begin(), jar.end(), [&](const auto& c) { return c.name == name; });
+    if (found.state == CookieLookup::State::one && in_jar <= 1) {
+        auto decoded = url_decode(found.value);
         if (decoded) {
             if (auto token = verify_signed_token(*decoded, config_.secret)) return token;
         }

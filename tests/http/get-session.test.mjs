@@ -98,3 +98,27 @@ test("keep-alive without a Connection header", async () => {
   assert.doesNotMatch(data, /Connection: Close/i);
   socket.destroy();
 });
+
+test("two session cookies of the same name mean no session; one works", async () => {
+  const victim = await signUp(server);
+  const attacker = await signUp(server);
+  const get = async (cookie) => {
+    const r = await fetch(`${server.api}/get-session`, { headers: { cookie } });
+    assert.equal(r.status, 200);
+    return r.json();
+  };
+  assert.equal((await get(victim.cookie)).user.id, victim.user.id);
+  // a sibling subdomain's cookie (longer Path, so sent first) beside the real one
+  for (const cookie of [`${attacker.cookie}; ${victim.cookie}`, `${victim.cookie}; ${attacker.cookie}`,
+                        `${victim.cookie}; other=1; ${victim.cookie}`, `${victim.cookie}; better-auth.session_token=junk`]) {
+    assert.equal(await get(cookie), null, cookie);
+    const bearer = await fetch(`${server.api}/list-sessions`, { headers: { cookie } });
+    assert.equal(bearer.status, 401, cookie);
+  }
+  assert.equal((await get(`other=1; ${victim.cookie}; x=2`)).user.id, victim.user.id);
+  // Authorization: Bearer still works beside a tossed cookie (it names the session explicitly)
+  const both = await fetch(`${server.api}/get-session`, {
+    headers: { cookie: `${attacker.cookie}; ${victim.cookie}`, authorization: `Bearer ${victim.token}` },
+  });
+  assert.equal((await both.json()).user.id, victim.user.id);
+});

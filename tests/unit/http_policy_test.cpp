@@ -34,9 +34,26 @@ TEST(http_cookies, UrlEncoding) {
 }
 
 TEST(http_cookies, FindAndSet) {
-    EXPECT_EQ(find_cookie("a=1; better-auth.session_token=xyz; b=2", "better-auth.session_token").value(), "xyz");
-    EXPECT_EQ(find_cookie("x=\"q\"", "x").value(), "q");
-    EXPECT_FALSE(find_cookie("better-auth.session_token_x=1", "better-auth.session_token"));
+    using State = CookieLookup::State;
+    const char* name = "better-auth.session_token";
+    auto one = find_unique_cookie("a=1; better-auth.session_token=xyz; b=2", name);
+    EXPECT_EQ(one.state, State::one);
+    EXPECT_EQ(one.value, "xyz");
+    EXPECT_EQ(find_unique_cookie("x=\"q\"", "x").value, "q");
+    EXPECT_EQ(find_unique_cookie(" \tx = v \t;y=1", "x").value, "v");
+    EXPECT_EQ(find_unique_cookie("better-auth.session_token_x=1; xbetter-auth.session_token=2", name).state, State::absent);
+    EXPECT_EQ(find_unique_cookie("", name).state, State::absent);
+    EXPECT_EQ(find_unique_cookie(";;=;better-auth.session_token", name).state, State::absent);  // no '=': not a pair
+    EXPECT_EQ(find_unique_cookie("better-auth.session_token=", name).state, State::one);
+    // cookie tossing: a second cookie of the same name makes both untrustworthy, whichever comes first
+    for (const char* tossed : {"better-auth.session_token=evil; better-auth.session_token=good",
+                               "better-auth.session_token=good;better-auth.session_token=evil",
+                               "better-auth.session_token=same; a=1; better-auth.session_token=same",
+                               "better-auth.session_token=x; better-auth.session_token="}) {
+        auto r = find_unique_cookie(tossed, name);
+        EXPECT_EQ(r.state, State::duplicate) << tossed;
+        EXPECT_TRUE(r.value.empty()) << tossed;
+    }
     EXPECT_EQ(set_cookie("n", "v", {604800, false}), "n=v; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax");
     EXPECT_EQ(set_cookie("n", "v", {std::nullopt, true}), "n=v; Path=/; HttpOnly; SameSite=Lax; Secure");
 }
