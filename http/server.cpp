@@ -284,7 +284,7 @@ void Server::start() {
         }
     }
     const auto& cfg = context_->config();
-    Address address(cfg.listen_host, Port(cfg.listen_port));
+    Address address(cfg.listen_address());  // IPv6 in brackets, which Pistache's parser needs
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
                        .threads(cfg.threads)

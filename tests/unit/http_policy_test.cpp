@@ -188,6 +188,40 @@ TEST(http_config, EnvironmentAndFlags) {
     EXPECT_THROW(load_config({}, lookup), ConfigError);
 }
 
+TEST(http_config, ListenParsing) {
+    auto a = parse_listen("[::1]:8080");
+    EXPECT_EQ(a.host, "::1");
+    EXPECT_EQ(a.port, 8080);
+    EXPECT_EQ(parse_listen("127.0.0.1:0").port, 0);
+    EXPECT_EQ(parse_listen("localhost:65535").host, "localhost");
+    EXPECT_EQ(parse_listen("[2001:db8::1]:443").host, "2001:db8::1");
+    EXPECT_EQ(parse_listen("[::]:80").host, "::");
+    for (const char* bad : {"", "8080", ":8080", "::1:8080", "[::1]", "[::1]8080", "[::1:8080", "[]:80", "[nope]:80",
+                            "[127.0.0.1]:80", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x",
+                            "127.0.0.1:123456", "a b:80", "host/x:80"})
+        EXPECT_THROW(parse_listen(bad), ConfigError) << bad;
+    try {
+        parse_listen("::1:8080");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("brackets"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(bracket_host("::1"), "[::1]");
+    EXPECT_EQ(bracket_host("127.0.0.1"), "127.0.0.1");
+
+    std::map<std::string, std::string> env = {{"PGAUTH_DATABASE_URL", "postgresql://x/db"},
+                                              {"PGAUTH_SECRET", std::string(32, 's')},
+                                              {"PGAUTH_LISTEN", "[::1]:8080"}};
+    auto lookup = [&](const char* n) -> const char* { auto it = env.find(n); return it == env.end() ? nullptr : it->second.c_str(); };
+    Config c = load_config({}, lookup);
+    EXPECT_EQ(c.listen_host, "::1");
+    EXPECT_EQ(c.listen_address(), "[::1]:8080");
+    EXPECT_EQ(c.base_url, "http://[::1]:8080");
+    EXPECT_EQ(c.trusted_origins.at(0), "http://[::1]:8080");
+    env["PGAUTH_LISTEN"] = "::1:8080";
+    EXPECT_THROW(load_config({}, lookup), ConfigError);
+}
+
 TEST(http_fields, NulIsRefused) {
     auto ok = text_field_of(R"({"password":"correct-horse-battery"})", "password", true);
     EXPECT_TRUE(ok.error_code.empty());
