@@ -30,6 +30,7 @@ const Setting settings[] = {
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
+    {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
 };
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
@@ -178,6 +179,7 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.oasis_url = get("PGAUTH_OASIS_URL");
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");
     c.oasis_admin_password = get("PGAUTH_OASIS_ADMIN_PASSWORD");
+    c.metrics_token = get("PGAUTH_METRICS_TOKEN");
     return c;
 }
 

@@ -25,6 +25,7 @@ struct Config {
     std::string oasis_url;
     std::string oasis_admin_username;
     std::string oasis_admin_password;
+    std::string metrics_token;                 // empty: /metrics answers loopback clients only
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

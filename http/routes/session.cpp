@@ -277,7 +277,19 @@ void register_core_routes(Server& server) {
         ctx.exec("health");
         return Response::json({{"status", "ok"}});
     });
-    server.route(Method::Get, "/metrics", "metrics", [](Context& ctx, const Request&) {
+    server.route(Method::Get, "/metrics", "metrics", [](Context& ctx, const Request& req) {
+        auto authorization = req.header("Authorization");
+        switch (metrics_access(ctx.config().metrics_token, authorization, req.ip())) {
+            case MetricsAccess::allowed: break;
+            case MetricsAccess::unauthorized: {
+                ApiError e = ctx.errors().make("UNAUTHORIZED", 401);
+                Response res = Response::json({{"code", e.code()}, {"message", "/metrics needs Authorization: Bearer <metrics token>"}}, 401);
+                res.header("WWW-Authenticate", "Bearer");
+                return res;
+            }
+            case MetricsAccess::forbidden:
+                throw ApiError(403, "FORBIDDEN", "/metrics answers loopback clients only unless a metrics token is configured");
+        }
         Response res;
         res.content_type = "text/plain; version=0.0.4";
         res.body = ctx.metrics().render(ctx.pool().size(), ctx.pool().in_use());

@@ -100,6 +100,20 @@ test("SIGTERM drains and exits 0", async () => {
   assert.ok(r.status === 200 || r.status === "connection error");
 });
 
+test("/metrics with a token: no or a wrong bearer is 401 JSON, the right one is 200", async () => {
+  const token = "metrics-token-0123456789";
+  const server = await startServer({ PGAUTH_METRICS_TOKEN: token });
+  for (const authorization of [undefined, "Bearer wrong", `Bearer ${token}x`, `Basic ${token}`, "Bearer"]) {
+    const r = await fetch(`${server.base}/metrics`, { headers: authorization ? { authorization } : {} });
+    assertApiError(assert, { status: r.status, body: await r.json() }, 401, "UNAUTHORIZED");
+    assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer/);
+  }
+  const ok = await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /pgauth_http_requests_total\{route="metrics",status="401"\} 5/);
+  assert.ok(!server.logs.stdout.includes(token));
+});
+
 async function ipv6Loopback() {
   return new Promise((resolve) => {
     const s = net.createServer().once("error", () => resolve(false)).listen(0, "::1", () => s.close(() => resolve(true)));

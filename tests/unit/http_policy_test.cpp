@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "cookies.hpp"
 #include "core/crypto.hpp"
+#include "metrics.hpp"
 #include "origin.hpp"
 #include "rate_limit.hpp"
 #include "request_fields.hpp"
@@ -218,6 +219,10 @@ TEST(http_config, ListenParsing) {
     EXPECT_EQ(c.listen_address(), "[::1]:8080");
     EXPECT_EQ(c.base_url, "http://[::1]:8080");
     EXPECT_EQ(c.trusted_origins.at(0), "http://[::1]:8080");
+    EXPECT_TRUE(c.metrics_token.empty());
+    env["PGAUTH_METRICS_TOKEN"] = "m-token";
+    EXPECT_EQ(load_config({}, lookup).metrics_token, "m-token");
+    EXPECT_EQ(load_config({"--metrics-token", "other"}, lookup).metrics_token, "other");
     env["PGAUTH_LISTEN"] = "::1:8080";
     EXPECT_THROW(load_config({}, lookup), ConfigError);
 }
@@ -261,4 +266,22 @@ TEST(http_origin, CsrfRule) {
     EXPECT_EQ(refusal(true, false, std::nullopt, "null"), "MISSING_OR_NULL_ORIGIN");
     EXPECT_EQ(refusal(true, false, evil, page), "INVALID_ORIGIN");  // Origin wins over a trusted Referer
     EXPECT_EQ(refusal(false, true, std::nullopt, evil), "INVALID_ORIGIN");
+}
+
+TEST(http_metrics, Access) {
+    for (const char* ip : {"127.0.0.1", "127.0.0.2", "127.255.0.9", "::1", "[::1]", "::ffff:127.0.0.1"})
+        EXPECT_TRUE(is_loopback(ip)) << ip;
+    for (const char* ip : {"10.0.0.1", "128.0.0.1", "::2", "::ffff:10.0.0.1", "2001:db8::1", "", "localhost", "127.0.0.1x"})
+        EXPECT_FALSE(is_loopback(ip)) << ip;
+    using A = MetricsAccess;
+    EXPECT_EQ(metrics_access("", std::nullopt, "127.0.0.1"), A::allowed);
+    EXPECT_EQ(metrics_access("", std::nullopt, "10.0.0.1"), A::forbidden);
+    EXPECT_EQ(metrics_access("", "Bearer x", "10.0.0.1"), A::forbidden);
+    EXPECT_EQ(metrics_access("s3cret", "Bearer s3cret", "10.0.0.1"), A::allowed);
+    EXPECT_EQ(metrics_access("s3cret", "bearer  s3cret", "10.0.0.1"), A::allowed);
+    for (std::optional<std::string_view> bad : {std::optional<std::string_view>{}, std::optional<std::string_view>{"Bearer"},
+                                                std::optional<std::string_view>{"Bearer "}, std::optional<std::string_view>{"Bearer s3cre"},
+                                                std::optional<std::string_view>{"Bearer s3cret2"}, std::optional<std::string_view>{"Basic s3cret"},
+                                                std::optional<std::string_view>{"s3cret"}})
+        EXPECT_EQ(metrics_access("s3cret", bad, "127.0.0.1"), A::unauthorized) << bad.value_or("(none)");
 }
