@@ -156,13 +156,18 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
 
 std::optional<std::string> Context::session_token(const Request& request) const {
     // Read from the raw header: Pistache's jar keeps one of several same-name cookies,
-    // and a duplicated session cookie (cookie tossing) must count as no cookie.
+    // and a duplicated session cookie (cookie tossing) must count as no cookie. With
+    // two Cookie headers the raw one is the first and the jar holds the last: they
+    // must agree too.
     const std::string name = config_.cookie_name();
     auto header = request.header("Cookie");
     auto found = header ? find_unique_cookie(*header, name) : CookieLookup{};
     const auto& jar = request.raw().cookies();
-    auto in_jar = std::count_if(jar.begin(), jar.end(), [&](const auto& c) { return c.name == name; });
-    if (found.state == CookieLookup::State::one && in_jar <= 1) {
+    std::vector<std::string> in_jar;  // as "name=value", to unquote it like the raw one
+    for (const auto& c : jar)
+        if (c.name == name) in_jar.push_back(name + "=" + c.value);
+    bool jar_agrees = in_jar.empty() || (in_jar.size() == 1 && find_unique_cookie(in_jar[0], name).value == found.value);
+    if (found.state == CookieLookup::State::one && jar_agrees) {
         auto decoded = url_decode(found.value);
         if (decoded) {
             if (auto token = verify_signed_token(*decoded, config_.secret)) return token;

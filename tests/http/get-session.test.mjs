@@ -122,3 +122,36 @@ test("two session cookies of the same name mean no session; one works", async ()
   });
   assert.equal((await both.json()).user.id, victim.user.id);
 });
+
+// One HTTP/1.1 request written by hand, so it can carry two Cookie headers.
+async function rawGet(path, headerLines) {
+  const { port } = new URL(server.base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), "127.0.0.1", () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headerLines.map((l) => `${l}\r\n`).join("")}\r\n`);
+    });
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("error", reject);
+    socket.on("data", (chunk) => {
+      data += chunk;
+      const end = data.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(data);
+      if (end >= 0 && length && data.length >= end + 4 + Number(length[1])) {
+        socket.destroy();
+        resolve(data.slice(end + 4, end + 4 + Number(length[1])));
+      }
+    });
+  });
+}
+
+test("a session cookie in each of two Cookie headers means no session", async () => {
+  const first = await signUp(server);
+  const second = await signUp(server);
+  assert.equal(JSON.parse(await rawGet("/api/auth/get-session", [`Cookie: ${first.cookie}`])).user.id, first.user.id);
+  for (const [a, b] of [[first, second], [second, first], [first, first]]) {
+    const body = await rawGet("/api/auth/get-session", [`Cookie: ${a.cookie}`, `Cookie: ${b.cookie}`]);
+    if (a === b) assert.equal(JSON.parse(body).user.id, a.user.id);  // the same cookie twice is one cookie
+    else assert.equal(body, "null");
+  }
+});
