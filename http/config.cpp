@@ -1,6 +1,9 @@
 #include "config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <thread>
 
@@ -17,7 +20,7 @@ struct Setting {
 
 const Setting settings[] = {
     {"--database-url", "PGAUTH_DATABASE_URL", "libpq connection string or URL of the database with the pgauth extension (required)"},
-    {"--listen", "PGAUTH_LISTEN", "address:port to listen on (default 127.0.0.1:8080; port 0 picks a free port)"},
+    {"--listen", "PGAUTH_LISTEN", "address:port to listen on, IPv6 in brackets (default 127.0.0.1:8080, e.g. [::1]:8080; port 0 picks a free port)"},
     {"--secret", "PGAUTH_SECRET", "cookie-signing secret, at least 32 bytes (required)"},
     {"--base-url", "PGAUTH_BASE_URL", "public base URL, e.g. https://auth.example.com (default http://<listen>); https turns on Secure cookies"},
     {"--trusted-origins", "PGAUTH_TRUSTED_ORIGINS", "comma-separated origins allowed to call state-changing endpoints (the base URL's origin always is)"},
@@ -31,6 +34,7 @@ const Setting settings[] = {
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
+    {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
 };
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
@@ -44,6 +48,49 @@ int parse_int(const std::string& name, const std::string& value, int min, int ma
 }
 
 }  // namespace
+
+ListenAddress parse_listen(std::string_view value) {
+    const std::string shown(value);
+    auto fail = [&](const std::string& why) {
+        return ConfigError("PGAUTH_LISTEN=" + shown + ": " + why +
+                           " (expected address:port, e.g. 127.0.0.1:8080 or [::1]:8080)");
+    };
+    ListenAddress out;
+    std::string_view port;
+    if (!value.empty() && value.front() == '[') {
+        auto close = value.find(']');
+        if (close == std::string_view::npos) throw fail("missing ] after the IPv6 address");
+        out.host = std::string(value.substr(1, close - 1));
+        std::string_view rest = value.substr(close + 1);
+        if (rest.empty() || rest.front() != ':') throw fail("missing :port after ]");
+        port = rest.substr(1);
+        unsigned char v6[16];
+        if (out.host.empty() || inet_pton(AF_INET6, out.host.c_str(), v6) != 1) throw fail("not an IPv6 address");
+    } else {
+        auto colon = value.rfind(':');
+        if (colon == std::string_view::npos) throw fail("missing :port");
+        out.host = std::string(value.substr(0, colon));
+        port = value.substr(colon + 1);
+        if (out.host.find(':') != std::string::npos) throw fail("an IPv6 address must be written in brackets");
+        if (out.host.empty()) throw fail("missing address");
+        if (!std::all_of(out.host.begin(), out.host.end(),
+                         [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; }))
+            throw fail("not an address or host name");
+    }
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+        std::stoi(std::string(port)) > 65535)
+        throw fail("the port must be a number from 0 to 65535");
+    out.port = static_cast<std::uint16_t>(std::stoi(std::string(port)));
+    return out;
+}
+
+std::string bracket_host(std::string_view host) {
+    if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]";
+    return std::string(host);
+}
+
+std::string Config::listen_address() const { return bracket_host(listen_host) + ":" + std::to_string(listen_port); }
 
 std::string help_text() {
     std::string text =
@@ -96,15 +143,13 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
                           " bytes): it signs session cookies and must be at least 32 bytes");
 
     if (std::string listen = get("PGAUTH_LISTEN"); !listen.empty()) {
-        auto colon = listen.rfind(':');
-        if (colon == std::string::npos || colon == 0) throw ConfigError("PGAUTH_LISTEN must be address:port");
-        c.listen_host = listen.substr(0, colon);
-        if (c.listen_host.size() > 2 && c.listen_host.front() == '[') c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
-        c.listen_port = static_cast<std::uint16_t>(parse_int("PGAUTH_LISTEN port", listen.substr(colon + 1), 0, 65535));
+        auto parsed = parse_listen(listen);
+        c.listen_host = std::move(parsed.host);
+        c.listen_port = parsed.port;
     }
 
     c.base_url = get("PGAUTH_BASE_URL");
-    if (c.base_url.empty()) c.base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
+    if (c.base_url.empty()) c.base_url = "http://" + c.listen_address();
     while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
     auto base_origin = origin_of(c.base_url);
     if (!base_origin) throw ConfigError("PGAUTH_BASE_URL must be an absolute http(s) URL");
@@ -146,6 +191,7 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.oasis_url = get("PGAUTH_OASIS_URL");
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");
     c.oasis_admin_password = get("PGAUTH_OASIS_ADMIN_PASSWORD");
+    c.metrics_token = get("PGAUTH_METRICS_TOKEN");
     return c;
 }
 

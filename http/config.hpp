@@ -5,6 +5,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgauth::http {
@@ -28,7 +29,10 @@ struct Config {
     std::string oasis_url;
     std::string oasis_admin_username;
     std::string oasis_admin_password;
+    std::string metrics_token;                 // empty: /metrics answers loopback clients only
 
+    // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
+    std::string listen_address() const;
     bool secure_cookies() const { return base_url.rfind("https://", 0) == 0; }
     std::string cookie_name() const {
         return std::string(secure_cookies() ? "__Secure-" : "") + "better-auth.session_token";
@@ -44,6 +48,15 @@ public:
 };
 
 struct HelpRequested {};
+
+struct ListenAddress {
+    std::string host;  // an IPv4 address, a host name, or an IPv6 address without brackets
+    std::uint16_t port = 0;
+};
+// "127.0.0.1:8080", "localhost:8080" or "[::1]:8080"; throws ConfigError with the reason.
+ListenAddress parse_listen(std::string_view value);
+// The host as it appears in a URL or an address: IPv6 in brackets.
+std::string bracket_host(std::string_view host);
 
 using Environment = std::function<const char*(const char*)>;
 

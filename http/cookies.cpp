@@ -60,23 +60,28 @@ std::optional<std::string> url_decode(std::string_view s) {
     return out;
 }
 
-std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+CookieLookup find_unique_cookie(std::string_view header, std::string_view name) {
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        return v;
+    };
+    CookieLookup found;
+    if (name.empty()) return found;
     std::size_t pos = 0;
-    while (pos < header.size()) {
+    while (pos <= header.size()) {
         auto end = header.find(';', pos);
         if (end == std::string_view::npos) end = header.size();
         std::string_view pair = header.substr(pos, end - pos);
-        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-        auto eq = pair.find('=');
-        if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-            std::string_view value = pair.substr(eq + 1);
-            while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-            return value;
-        }
         pos = end + 1;
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) continue;
+        if (found.state != CookieLookup::State::absent) return {CookieLookup::State::duplicate, {}};
+        std::string_view value = trim(pair.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        found = {CookieLookup::State::one, value};
     }
-    return std::nullopt;
+    return found;
 }
 
 std::string set_cookie(std::string_view name, std::string_view value, const CookieOptions& options) {

@@ -12,8 +12,16 @@ std::optional<std::string> verify_signed_token(std::string_view signed_value,   
 std::string url_encode(std::string_view s);
 std::optional<std::string> url_decode(std::string_view s);
 
-// The value of cookie `name` in a Cookie header (first match), still encoded.
-std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name);
+// Cookie `name` in a Cookie header value. Its value is still encoded (and
+// unquoted). A name sent more than once is `duplicate`: a sibling subdomain can
+// plant a second cookie of the same name, and a browser sends the cookie with
+// the longer Path first, so neither copy can be trusted.
+struct CookieLookup {
+    enum class State { absent, one, duplicate };
+    State state = State::absent;
+    std::string_view value;
+};
+CookieLookup find_unique_cookie(std::string_view header, std::string_view name);
 
 struct CookieOptions {
     std::optional<long> max_age;  // none: a browser-session cookie

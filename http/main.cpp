@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
         } catch (const std::exception& e) {
             std::fprintf(stderr, "{\"msg\":\"database not reachable at start-up; will retry per request\"}\n");
         }
+        std::string host = bracket_host(config.listen_host);
         std::fprintf(stderr, "{\"msg\":\"pgauth-http listening\",\"address\":\"%s:%u\",\"threads\":%d,\"pool\":%d}\n",
-                     config.listen_host.c_str(), server.port(), config.threads, config.pool_size);
+                     host.c_str(), server.port(), config.threads, config.pool_size);
         int sig = 0;
         sigwait(&stop_signals, &sig);
         std::fprintf(stderr, "{\"msg\":\"pgauth-http draining\",\"signal\":%d}\n", sig);

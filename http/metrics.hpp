@@ -4,7 +4,9 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace pgauth::http {
@@ -23,5 +25,15 @@ private:
     double sum_ = 0;
     unsigned long count_ = 0;
 };
+
+// An address in 127.0.0.0/8, ::1, or IPv4-mapped 127.0.0.0/8 (brackets allowed).
+bool is_loopback(std::string_view ip);
+
+// Who may read /metrics. With a token configured: only a request with
+// "Authorization: Bearer <token>" (compared in constant time), from anywhere;
+// otherwise `unauthorized`. Without one: loopback clients only; otherwise `forbidden`.
+enum class MetricsAccess { allowed, unauthorized, forbidden };
+MetricsAccess metrics_access(std::string_view configured_token, std::optional<std::string_view> authorization,
+                             std::string_view client_ip);
 
 }  // namespace pgauth::http

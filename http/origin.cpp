@@ -66,4 +66,13 @@ bool OriginPolicy::safe_redirect(std::string_view target) const {
     return trusted_origin(target);
 }
 
+std::optional<std::string_view> csrf_refusal(const OriginPolicy& policy, const CsrfInput& request) {
+    if (!request.has_cookie && !request.fetch_metadata) return std::nullopt;
+    std::optional<std::string_view> claimed = request.origin;
+    if (!claimed || claimed->empty()) claimed = request.referer;
+    if (!claimed || claimed->empty() || *claimed == "null") return "MISSING_OR_NULL_ORIGIN";
+    if (!policy.trusted_origin(*claimed)) return "INVALID_ORIGIN";
+    return std::nullopt;
+}
+
 }  // namespace pgauth::http

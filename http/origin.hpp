@@ -23,4 +23,18 @@ private:
     std::vector<std::string> trusted_;
 };
 
+// What the CSRF rule looks at in a state-changing (not GET/HEAD/OPTIONS) request.
+struct CsrfInput {
+    bool has_cookie = false;      // a Cookie header was sent
+    bool fetch_metadata = false;  // a non-blank Sec-Fetch-Site, -Mode or -Dest was sent
+    std::optional<std::string_view> origin;
+    std::optional<std::string_view> referer;
+};
+
+// Better-Auth's origin check: a request with cookies or fetch metadata must name
+// a trusted origin. Origin is used when present and not empty; Referer only when
+// Origin is absent or empty. "null" (or nothing) is refused, never replaced by
+// Referer. Returns the refusal's error code, or nullopt to let the request through.
+std::optional<std::string_view> csrf_refusal(const OriginPolicy& policy, const CsrfInput& request);
+
 }  // namespace pgauth::http

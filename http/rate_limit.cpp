@@ -7,17 +7,10 @@
 #include <cstdio>
 
 namespace pgauth::http {
-namespace {
 
-constexpr auto window = std::chrono::seconds(10);
-
-bool strict_path(std::string_view path) {
-    for (std::string_view p : {"/sign-in", "/sign-up", "/change-password", "/change-email"})
-        if (path.find(p) != std::string_view::npos) return true;
-    return false;
+bool strict_route(std::string_view route) {
+    return route.starts_with("sign-in") || route.starts_with("sign-up") || route == "change-password";
 }
-
-}  // namespace
 
 std::string rate_limit_key(std::string_view ip) {
     std::string text(ip);
@@ -39,26 +32,48 @@ std::string rate_limit_key(std::string_view ip) {
     return text;
 }
 
-RateLimiter::Decision RateLimiter::check(std::string_view ip, std::string_view path,
+RateLimiter::Decision RateLimiter::check(std::string_view ip, std::string_view route,
                                          std::chrono::steady_clock::time_point now) {
     if (!enabled_) return {true, 0};
-    bool strict = strict_path(path);
-    int limit = strict ? 3 : 100;
-    std::string key = rate_limit_key(ip) + (strict ? std::string("|") + std::string(path) : std::string("|*"));
+    const int limit = strict_route(route) ? 3 : 100;
+    std::string key = rate_limit_key(ip);
+    key += '|';
+    key += route;
+
     std::lock_guard lock(mutex_);
-    if (now - last_sweep_ > window * 6) {  // forget idle clients so memory stays bounded
-        for (auto it = windows_.begin(); it != windows_.end();)
-            it = now - it->second.start > window ? windows_.erase(it) : std::next(it);
-        last_sweep_ = now;
+    // Windows are kept in order of their start: expired ones are at the front.
+    while (!order_.empty() && now - order_.front().start >= window) {
+        index_.erase(order_.front().key);
+        order_.pop_front();
     }
-    auto& w = windows_[key];
-    if (w.count == 0 || now - w.start >= window) w = {now, 0};
+    auto found = index_.find(key);
+    if (found == index_.end()) {
+        while (order_.size() >= capacity_) {  // full of live windows: drop the oldest
+            index_.erase(order_.front().key);
+            order_.pop_front();
+        }
+        order_.push_back(Window{std::move(key), now, 1});
+        index_.emplace(order_.back().key, std::prev(order_.end()));
+        return {true, 0};
+    }
+    Window& w = *found->second;
+    if (now - w.start >= window) {  // expired but not yet at the front (threads race on `now`)
+        w.start = now;
+        w.count = 1;
+        order_.splice(order_.end(), order_, found->second);
+        return {true, 0};
+    }
     if (w.count >= limit) {
-        auto left = std::chrono::duration_cast<std::chrono::seconds>(w.start + window - now).count();
-        return {false, left < 1 ? 1 : left};
+        auto left = std::chrono::ceil<std::chrono::seconds>(w.start + window - now).count();
+        return {false, left < 1 ? 1 : static_cast<long>(left)};
     }
     ++w.count;
     return {true, 0};
+}
+
+std::size_t RateLimiter::size() const {
+    std::lock_guard lock(mutex_);
+    return order_.size();
 }
 
 }  // namespace pgauth::http

@@ -50,16 +50,40 @@ private:
 
 std::mutex log_mutex;
 
+// A path as logged: at most max_logged_path bytes, then a marker with the full size.
+constexpr std::size_t max_logged_path = 256;
+std::string logged_path(std::string_view path) {
+    if (path.size() <= max_logged_path) return std::string(path);
+    return std::string(path.substr(0, max_logged_path)) + "...(truncated, " + std::to_string(path.size()) + " bytes)";
+}
+
 // One JSON line per request. Never the query string, a body, a cookie or a token.
-void log_request(const std::string& method, const std::string& route, const std::string& path, int status,
+void log_request(const std::string& method, const std::string& route, std::string_view path, int status,
                  double ms, const std::string& ip, const std::string& error) {
-    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", path},
+    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", logged_path(path)},
                  {"status", status},        {"ms", ms},          {"ip", ip}};
     if (!error.empty()) line["error"] = error;
     std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
     std::lock_guard lock(log_mutex);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
+}
+
+// The headers Better-Auth's CSRF rule looks at (see csrf_refusal in origin.hpp).
+struct CsrfHeaders {
+    bool has_cookie = false, fetch_metadata = false;
+    std::optional<std::string> origin, referer;
+    CsrfInput input() const { return {has_cookie, fetch_metadata, origin, referer}; }
+};
+CsrfHeaders csrf_headers(const Request& req) {
+    auto present = [&](const char* header) {
+        auto v = req.header(header);
+        return v && v->find_first_not_of(" \t") != std::string::npos;
+    };
+    const auto& jar = req.raw().cookies();
+    return {req.header("Cookie").has_value() || jar.begin() != jar.end(),
+            present("Sec-Fetch-Site") || present("Sec-Fetch-Mode") || present("Sec-Fetch-Dest"),
+            req.header("Origin"), req.header("Referer")};
 }
 
 }  // namespace
@@ -150,10 +174,20 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
 }
 
 std::optional<std::string> Context::session_token(const Request& request) const {
-    const auto& cookies = request.raw().cookies();
+    // Read from the raw header: Pistache's jar keeps one of several same-name cookies,
+    // and a duplicated session cookie (cookie tossing) must count as no cookie. With
+    // two Cookie headers the raw one is the first and the jar holds the last: they
+    // must agree too.
     const std::string name = config_.cookie_name();
-    if (cookies.has(name)) {
-        auto decoded = url_decode(cookies.get(name).value);
+    auto header = request.header("Cookie");
+    auto found = header ? find_unique_cookie(*header, name) : CookieLookup{};
+    const auto& jar = request.raw().cookies();
+    std::vector<std::string> in_jar;  // as "name=value", to unquote it like the raw one
+    for (const auto& c : jar)
+        if (c.name == name) in_jar.push_back(name + "=" + c.value);
+    bool jar_agrees = in_jar.empty() || (in_jar.size() == 1 && find_unique_cookie(in_jar[0], name).value == found.value);
+    if (found.state == CookieLookup::State::one && jar_agrees) {
+        auto decoded = url_decode(found.value);
         if (decoded) {
             if (auto token = verify_signed_token(*decoded, config_.secret)) return token;
         }
@@ -242,19 +276,10 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
                 if (!type || lower(*type).rfind("application/json", 0) != 0)
                     throw ctx.errors().make("UNSUPPORTED_MEDIA_TYPE", 415);
             }
-            // Better-Auth's CSRF rule: a request that carries cookies or browser
-            // fetch metadata must come from a trusted origin.
-            bool has_cookies = request.cookies().begin() != request.cookies().end();
-            bool fetch_metadata = req.header("Sec-Fetch-Site") || req.header("Sec-Fetch-Mode") || req.header("Sec-Fetch-Dest");
-            if (has_cookies || fetch_metadata) {
-                auto origin = req.header("Origin");
-                if (!origin || origin->empty() || *origin == "null") origin = req.header("Referer");
-                if (!origin || origin->empty() || *origin == "null")
-                    throw ctx.errors().make("MISSING_OR_NULL_ORIGIN", 403);
-                if (!ctx.origins().trusted_origin(*origin)) throw ctx.errors().make("INVALID_ORIGIN", 403);
-            }
+            auto csrf = csrf_headers(req);
+            if (auto refusal = csrf_refusal(ctx.origins(), csrf.input())) throw ctx.errors().make(*refusal, 403);
         }
-        auto decision = ctx.limiter().check(req.ip(), request.resource());
+        auto decision = ctx.limiter().check(req.ip(), name);
         if (!decision.allowed) {
             ApiError limited = ctx.errors().make("RATE_LIMITED", 429);
             Response res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);
@@ -359,7 +384,7 @@ void Server::start() {
         }
     }
     const auto& cfg = context_->config();
-    Address address(cfg.listen_host, Port(cfg.listen_port));
+    Address address(cfg.listen_address());  // IPv6 in brackets, which Pistache's parser needs
     endpoint_ = std::make_unique<Http::Endpoint>(address);
     auto options = Http::Endpoint::options()
                        .threads(cfg.threads)

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "cookies.hpp"
+#include "request_fields.hpp"
 #include "server.hpp"
 
 namespace pgauth::http {
@@ -11,25 +12,6 @@ using Pistache::Http::Method;
 using nlohmann::json;
 
 namespace {
-
-// ---------------------------------------------------------------- request fields
-
-std::optional<std::string> text_field(const json& body, const char* key, bool required) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) {
-        if (required) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " is required");
-        return std::nullopt;
-    }
-    if (!it->is_string()) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " must be a string");
-    return it->get<std::string>();
-}
-
-bool bool_field(const json& body, const char* key, bool fallback) {
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) throw ApiError(400, "VALIDATION_ERROR", std::string(key) + " must be a boolean");
-    return it->get<bool>();
-}
 
 std::optional<std::string> callback_url(Context& ctx, const json& body) {
     auto url = text_field(body, "callbackURL", false);
@@ -305,7 +287,19 @@ void register_core_routes(Server& server) {
         }
         return Response::json({{"status", "ok"}});
     });
-    server.route(Method::Get, "/metrics", "metrics", [](Context& ctx, const Request&) {
+    server.route(Method::Get, "/metrics", "metrics", [](Context& ctx, const Request& req) {
+        auto authorization = req.header("Authorization");
+        switch (metrics_access(ctx.config().metrics_token, authorization, req.ip())) {
+            case MetricsAccess::allowed: break;
+            case MetricsAccess::unauthorized: {
+                ApiError e = ctx.errors().make("UNAUTHORIZED", 401);
+                Response res = Response::json({{"code", e.code()}, {"message", "/metrics needs Authorization: Bearer <metrics token>"}}, 401);
+                res.header("WWW-Authenticate", "Bearer");
+                return res;
+            }
+            case MetricsAccess::forbidden:
+                throw ApiError(403, "FORBIDDEN", "/metrics answers loopback clients only unless a metrics token is configured");
+        }
         Response res;
         res.content_type = "text/plain; version=0.0.4";
         res.body = ctx.metrics().render(ctx.pool().size(), ctx.pool().in_use());

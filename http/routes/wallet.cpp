@@ -9,6 +9,7 @@
 
 #include "cookies.hpp"
 #include "core/crypto.hpp"
+#include "request_fields.hpp"
 #include "server.hpp"
 
 namespace pgauth::http {
@@ -106,14 +107,10 @@ std::string linked_avatar(Context& ctx, const std::string& token) {
 
 Response generate(Context& ctx, const Request& req) {
     const json& body = req.json();
-    auto type = body.find("providerType");
-    if (type == body.end() || !type->is_string() || (*type != "SolanaOASIS" && *type != "EthereumOASIS"))
+    auto type = text_field(body, "providerType", true);
+    if (*type != "SolanaOASIS" && *type != "EthereumOASIS")
         throw ApiError(400, "VALIDATION_ERROR", "providerType must be SolanaOASIS or EthereumOASIS");
-    bool set_default = false;
-    if (auto it = body.find("setAsDefault"); it != body.end() && !it->is_null()) {
-        if (!it->is_boolean()) throw ApiError(400, "VALIDATION_ERROR", "setAsDefault must be a boolean");
-        set_default = it->get<bool>();
-    }
+    bool set_default = bool_field(body, "setAsDefault", false);
     std::string token = session_or_401(ctx, req);
     require_oasis(ctx);
     std::string avatar = avatar_for_session(ctx, token);

@@ -98,3 +98,60 @@ test("keep-alive without a Connection header", async () => {
   assert.doesNotMatch(data, /Connection: Close/i);
   socket.destroy();
 });
+
+test("two session cookies of the same name mean no session; one works", async () => {
+  const victim = await signUp(server);
+  const attacker = await signUp(server);
+  const get = async (cookie) => {
+    const r = await fetch(`${server.api}/get-session`, { headers: { cookie } });
+    assert.equal(r.status, 200);
+    return r.json();
+  };
+  assert.equal((await get(victim.cookie)).user.id, victim.user.id);
+  // a sibling subdomain's cookie (longer Path, so sent first) beside the real one
+  for (const cookie of [`${attacker.cookie}; ${victim.cookie}`, `${victim.cookie}; ${attacker.cookie}`,
+                        `${victim.cookie}; other=1; ${victim.cookie}`, `${victim.cookie}; better-auth.session_token=junk`]) {
+    assert.equal(await get(cookie), null, cookie);
+    const bearer = await fetch(`${server.api}/list-sessions`, { headers: { cookie } });
+    assert.equal(bearer.status, 401, cookie);
+  }
+  assert.equal((await get(`other=1; ${victim.cookie}; x=2`)).user.id, victim.user.id);
+  // Authorization: Bearer still works beside a tossed cookie (it names the session explicitly)
+  const both = await fetch(`${server.api}/get-session`, {
+    headers: { cookie: `${attacker.cookie}; ${victim.cookie}`, authorization: `Bearer ${victim.token}` },
+  });
+  assert.equal((await both.json()).user.id, victim.user.id);
+});
+
+// One HTTP/1.1 request written by hand, so it can carry two Cookie headers.
+async function rawGet(path, headerLines) {
+  const { port } = new URL(server.base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), "127.0.0.1", () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headerLines.map((l) => `${l}\r\n`).join("")}\r\n`);
+    });
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("error", reject);
+    socket.on("data", (chunk) => {
+      data += chunk;
+      const end = data.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(data);
+      if (end >= 0 && length && data.length >= end + 4 + Number(length[1])) {
+        socket.destroy();
+        resolve(data.slice(end + 4, end + 4 + Number(length[1])));
+      }
+    });
+  });
+}
+
+test("a session cookie in each of two Cookie headers means no session", async () => {
+  const first = await signUp(server);
+  const second = await signUp(server);
+  assert.equal(JSON.parse(await rawGet("/api/auth/get-session", [`Cookie: ${first.cookie}`])).user.id, first.user.id);
+  for (const [a, b] of [[first, second], [second, first], [first, first]]) {
+    const body = await rawGet("/api/auth/get-session", [`Cookie: ${a.cookie}`, `Cookie: ${b.cookie}`]);
+    if (a === b) assert.equal(JSON.parse(body).user.id, a.user.id);  // the same cookie twice is one cookie
+    else assert.equal(body, "null");
+  }
+});

@@ -1,8 +1,9 @@
 // /health, /metrics, /api/auth/ok, request logs, rate limits, configuration, SIGTERM
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
 import { test } from "node:test";
-import { DATABASE_URL, assertApiError, post, signUp, startServer, uniqueEmail } from "./harness.mjs";
+import { DATABASE_URL, SECRET, assertApiError, post, signUp, startServer, uniqueEmail } from "./harness.mjs";
 
 test("ok, health and metrics", async () => {
   const server = await startServer();
@@ -97,4 +98,61 @@ test("SIGTERM drains and exits 0", async () => {
   assert.equal(code, 0);
   const r = await inflight;
   assert.ok(r.status === 200 || r.status === "connection error");
+});
+
+test("/metrics with a token: no or a wrong bearer is 401 JSON, the right one is 200", async () => {
+  const token = "metrics-token-0123456789";
+  const server = await startServer({ PGAUTH_METRICS_TOKEN: token });
+  for (const authorization of [undefined, "Bearer wrong", `Bearer ${token}x`, `Basic ${token}`, "Bearer"]) {
+    const r = await fetch(`${server.base}/metrics`, { headers: authorization ? { authorization } : {} });
+    assertApiError(assert, { status: r.status, body: await r.json() }, 401, "UNAUTHORIZED");
+    assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer/);
+  }
+  const ok = await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /pgauth_http_requests_total\{route="metrics",status="401"\} 5/);
+  assert.ok(!server.logs.stdout.includes(token));
+});
+
+async function ipv6Loopback() {
+  return new Promise((resolve) => {
+    const s = net.createServer().once("error", () => resolve(false)).listen(0, "::1", () => s.close(() => resolve(true)));
+  });
+}
+
+test("PGAUTH_LISTEN=[::1]:port serves on the IPv6 loopback", async (t) => {
+  if (!(await ipv6Loopback())) return t.skip("no IPv6 loopback on this machine");
+  const child = spawn(process.env.PGAUTH_HTTP_BIN, [], {
+    env: { PATH: process.env.PATH, PGAUTH_DATABASE_URL: DATABASE_URL, PGAUTH_SECRET: SECRET, PGAUTH_LISTEN: "[::1]:0",
+           PGAUTH_THREADS: "2", PGAUTH_RATE_LIMIT: "off" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  t.after(async () => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM"); await exited; });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  let port;
+  for (let i = 0; i < 100 && !port && child.exitCode === null; i++) {
+    port = /"address":"\[::1\]:(\d+)"/.exec(stderr)?.[1];
+    if (!port) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(port, `pgauth-http did not start on [::1]: ${stderr}`);
+  const r = await fetch(`http://[::1]:${port}/api/auth/ok`);
+  assert.deepEqual(await r.json(), { ok: true });
+  // the default base URL is http://[::1]:<port>, so that origin is trusted
+  const signUp = await post(`http://[::1]:${port}/api/auth/sign-up/email`,
+                            { email: uniqueEmail("v6"), password: "correct-horse-battery", name: "V" },
+                            { origin: "http://[::1]:0" });
+  assert.equal(signUp.status, 200, signUp.text);
+});
+
+test("a bad PGAUTH_LISTEN is a clear configuration error", () => {
+  for (const listen of ["::1:8080", "[::1]", "[nope]:80", "127.0.0.1:99999"]) {
+    const r = spawnSync(process.env.PGAUTH_HTTP_BIN, [], {
+      env: { PATH: process.env.PATH, PGAUTH_DATABASE_URL: DATABASE_URL, PGAUTH_SECRET: SECRET, PGAUTH_LISTEN: listen },
+      encoding: "utf8", timeout: 5000,
+    });
+    assert.equal(r.status, 2, `${listen}: ${r.stderr}`);
+    assert.match(r.stderr, /PGAUTH_LISTEN/, listen);
+  }
 });

@@ -70,3 +70,29 @@ test("a state-changing request with a cookie needs a trusted Origin", async () =
   const good = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: server.base });
   assert.equal(good.status, 200);
 });
+
+test("Origin: null with a cookie is refused even with a trusted Referer", async () => {
+  const user = await signUp(server);
+  const body = { email: user.email, password: user.password };
+  const trustedReferer = `${server.base}/login`;
+  const nullOrigin = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: "null", referer: trustedReferer });
+  assertApiError(assert, nullOrigin, 403, "MISSING_OR_NULL_ORIGIN");
+  const nullMeta = await post(`${server.api}/sign-in/email`, body, { "sec-fetch-site": "cross-site", origin: "null", referer: trustedReferer });
+  assertApiError(assert, nullMeta, 403, "MISSING_OR_NULL_ORIGIN");
+  const untrusted = await post(`${server.api}/sign-in/email`, body, { cookie: user.cookie, origin: "http://evil.example", referer: trustedReferer });
+  assertApiError(assert, untrusted, 403, "INVALID_ORIGIN");
+});
+
+test("a NUL inside the password is refused, not cut off", async () => {
+  const user = await signUp(server);
+  for (const password of [`${user.password}\u0000WRONG`, `${user.password}\u0000`]) {
+    const r = await post(`${server.api}/sign-in/email`, { email: user.email, password });
+    assertApiError(assert, r, 400, "VALIDATION_ERROR");
+    assert.ok(!sessionCookie(r));
+  }
+  const email = await post(`${server.api}/sign-in/email`, { email: `${user.email}\u0000x`, password: user.password });
+  assertApiError(assert, email, 400, "VALIDATION_ERROR");
+  const up = await post(`${server.api}/sign-up/email`, { email: uniqueEmail("nul"), password: "correct-horse-battery\u0000", name: "N" });
+  assertApiError(assert, up, 400, "VALIDATION_ERROR");
+  assert.equal((await post(`${server.api}/sign-in/email`, { email: user.email, password: user.password })).status, 200);
+});
