@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # FastAPI integration tests: clients/python/pgauth_fastapi against the real pgauth-http
-# and a real cluster. Needs PGHOST/PGPORT/PGUSER of a running cluster (superuser, trust)
+# and a real cluster; the package's install; the example app's start without a database. Needs PGHOST/PGPORT/PGUSER of a running cluster (superuser, trust)
 # and PGAUTH_HTTP_BIN (scripts/test.sh sets them). Uses the Debian python3 packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,4 +31,6 @@ export PGAUTH_PY_READER_DSN="postgresql://pgauth_python_reader@${PGHOST}:${PGPOR
 export PGAUTH_PY_ADMIN_DSN="postgresql://${PGUSER}@${PGHOST}:${PGPORT}/${db}"
 export PYTHONPATH="$(cd ../../clients/python && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-exec $py -m unittest -v test_fastapi
+# test_package: clients/python installs offline into a temporary venv.
+# test_example_startup: the example app started before its database (a scratch cluster).
+exec $py -m unittest -v test_fastapi test_package test_example_startup
