@@ -31,6 +31,10 @@ export PGAUTH_PY_READER_DSN="postgresql://pgauth_python_reader@${PGHOST}:${PGPOR
 export PGAUTH_PY_ADMIN_DSN="postgresql://${PGUSER}@${PGHOST}:${PGPORT}/${db}"
 export PYTHONPATH="$(cd ../../clients/python && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# A shuffled order by default, printed so that a failure can be replayed:
+# PGAUTH_PY_ORDER=<seed> | alpha | reverse (see order.py).
+export PGAUTH_PY_ORDER="${PGAUTH_PY_ORDER:-$RANDOM}"
+echo "tests/python: PGAUTH_PY_ORDER=$PGAUTH_PY_ORDER"
 # test_package: clients/python installs offline into a temporary venv.
 # test_example_startup: the example app started before its database (a scratch cluster).
 exec $py -m unittest -v test_fastapi test_package test_example_startup

@@ -1,7 +1,8 @@
 """pgauth_fastapi against the real pgauth-http and a real cluster (run through run.sh).
 
 Users are made through the HTTP API; the app under test runs in-process (TestClient)
-and checks sessions as a login role granted pgauth_reader.
+and checks sessions as a login role granted pgauth_reader. Every test class sets up what it
+needs: run.sh runs them in a shuffled order (PGAUTH_PY_ORDER, see order.py).
 """
 
 import asyncio
@@ -31,6 +32,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from order import load_tests  # noqa: F401 - the test order (PGAUTH_PY_ORDER)
 from pgauth_fastapi import JwtUser, PgAuth, User
 
 BIN = os.environ.get("PGAUTH_HTTP_BIN")
@@ -148,7 +150,8 @@ class Account:
 
 def example_app(module_name: str) -> FastAPI:
     """clients/python/example/app.py, loaded fresh and configured for the test server."""
-    os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE, PGAUTH_SECRET=SECRET)
+    os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE, PGAUTH_SECRET=SECRET,
+                      PGAUTH_ENV_FILE="")  # not a .run/pgauth.env a `make run` of this checkout may have left
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -367,6 +370,12 @@ class SessionTests(Base):
 # ---------------------------------------------------------------- JWTs
 
 
+def sign_jwt(sub: str, ttl: str | None = None, audience: str | None = None) -> str:
+    """A JWT signed in SQL with the current signing key."""
+    return sql("SELECT auth.sign_jwt(jsonb_build_object('sub', $1::text), $2::text::interval, $3::text) AS t",
+               sub, ttl, audience)[0]["t"]
+
+
 class JwtTests(Base):
     @classmethod
     def setUpClass(cls):
@@ -380,8 +389,7 @@ class JwtTests(Base):
         cls.client = make_client(reader_auth())
 
     def sign_jwt(self, ttl: str | None = None, audience: str | None = None) -> str:
-        return sql("SELECT auth.sign_jwt(jsonb_build_object('sub', $1::text), $2::text::interval, $3::text) AS t",
-                   self.dave.id, ttl, audience)[0]["t"]
+        return sign_jwt(self.dave.id, ttl, audience)
 
     def claims(self, **extra) -> dict:
         now = int(time.time())
@@ -398,24 +406,6 @@ class JwtTests(Base):
         r = self.client.get("/jwt-me", headers=bearer(self.sign_jwt("10 minutes", BASE)))
         self.assertEqual(r.status_code, 200, r.text)
         self.assertEqual(r.json()["id"], self.dave.id, r.text)
-
-    def test_zz_every_algorithm_through_the_jwks(self):
-        """Tokens signed in SQL with EdDSA, ES256 and RS256 keys verify with PyJWT via /api/auth/jwks."""
-        for alg in ("ES256", "RS256", "EdDSA"):
-            with self.subTest(alg):
-                kid = sql("SELECT auth.rotate_signing_key($1) AS kid", alg)[0]["kid"]
-                session_jwt = self.dave.jwt()  # issued over HTTP under the new kid: the server's JWKS copy refreshes
-                self.assertEqual(jwt.get_unverified_header(session_jwt), {"alg": alg, "kid": kid})
-                client = make_client(reader_auth())  # a fresh key cache
-                for token in (session_jwt, self.sign_jwt("5 minutes", BASE)):
-                    r = client.get("/jwt-me", headers=bearer(token))
-                    self.assertEqual(r.status_code, 200, r.text)
-                    self.assertEqual(r.json()["id"], self.dave.id, r.text)
-                # PyJWT on its own, with the published key and the pinned algorithm
-                jwk = next(k for k in http.get("/api/auth/jwks").json()["keys"] if k["kid"] == kid)
-                claims = jwt.decode(session_jwt, jwt.PyJWK(jwk, algorithm=alg).key, algorithms=[alg], audience=BASE,
-                                    issuer=BASE)
-                self.assertEqual(claims["sub"], self.dave.id)
 
     def test_flipped_signature_byte(self):
         head, payload, signature = self.token.split(".")
@@ -501,6 +491,33 @@ class JwtTests(Base):
             self.assertEqual(r.json()["id"], self.dave.id, r.text)
             r = client.get("/jwt-me", headers=bearer(self.sign_jwt(audience="https://other.example")))
             self.assert_401(r, "INVALID_TOKEN", "example app: other aud")
+
+
+class KeyRotationTests(Base):
+    """Rotates the signing key: its own account and fresh clients. The other JWT tests hold
+    clients whose cached key set predates a rotation, so the rotation is not one of them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.erin = Account("rotation")
+
+    def test_every_algorithm_through_the_jwks(self):
+        """Tokens signed in SQL with EdDSA, ES256 and RS256 keys verify with PyJWT via /api/auth/jwks."""
+        for alg in ("ES256", "RS256", "EdDSA"):
+            with self.subTest(alg):
+                kid = sql("SELECT auth.rotate_signing_key($1) AS kid", alg)[0]["kid"]
+                session_jwt = self.erin.jwt()  # issued over HTTP under the new kid: the server's JWKS copy refreshes
+                self.assertEqual(jwt.get_unverified_header(session_jwt), {"alg": alg, "kid": kid})
+                client = make_client(reader_auth())  # a fresh key cache
+                for token in (session_jwt, sign_jwt(self.erin.id, "5 minutes", BASE)):
+                    r = client.get("/jwt-me", headers=bearer(token))
+                    self.assertEqual(r.status_code, 200, r.text)
+                    self.assertEqual(r.json()["id"], self.erin.id, r.text)
+                # PyJWT on its own, with the published key and the pinned algorithm
+                jwk = next(k for k in http.get("/api/auth/jwks").json()["keys"] if k["kid"] == kid)
+                claims = jwt.decode(session_jwt, jwt.PyJWK(jwk, algorithm=alg).key, algorithms=[alg], audience=BASE,
+                                    issuer=BASE)
+                self.assertEqual(claims["sub"], self.erin.id)
 
 
 class LocalJwks:
