@@ -22,6 +22,7 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import asyncpg
 import httpx
@@ -164,6 +165,15 @@ def bearer(token: str) -> dict[str, str]:
 
 def make_client(auth: PgAuth, start: bool = True) -> TestClient:
     """An app with the three dependencies; started (one event loop, one pool) unless start=False."""
+    client = TestClient(make_app(auth))
+    if start:
+        client.__enter__()
+        unittest.addModuleCleanup(client.__exit__, None, None, None)
+    return client
+
+
+def make_app(auth: PgAuth) -> FastAPI:
+    """An app with the three dependencies: /me, /maybe, /jwt-me."""
     app = FastAPI()
     auth.install(app)
 
@@ -179,11 +189,7 @@ def make_client(auth: PgAuth, start: bool = True) -> TestClient:
     async def jwt_me(user: JwtUser = Depends(auth.jwt_user)):
         return {"id": user.id, "claims": user.claims}
 
-    client = TestClient(app)
-    if start:
-        client.__enter__()
-        unittest.addModuleCleanup(client.__exit__, None, None, None)
-    return client
+    return app
 
 
 def reader_auth(**options) -> PgAuth:
@@ -347,6 +353,28 @@ class SessionTests(Base):
             self.assertEqual(r.status_code, 503, f"{path}: {r.text}")
             self.assertEqual(r.json()["code"], "SERVICE_UNAVAILABLE", r.text)
         self.assert_401(client.get("/me"), "UNAUTHORIZED")  # nothing to check: no database call
+
+    def test_startup_without_database_then_503_fast(self):
+        """The app starts with its database down; after a failed attempt requests answer 503
+        without a new connection attempt for a second, then try again."""
+        auth = reader_auth(dsn=f"postgresql://pgauth_python_reader@127.0.0.1:{dead_port()}/pgauth_python_test")
+        calls = []
+        real_create_pool = asyncpg.create_pool
+
+        def counting_create_pool(*args, **kwargs):
+            calls.append(time.monotonic())
+            return real_create_pool(*args, **kwargs)
+
+        with mock.patch("asyncpg.create_pool", counting_create_pool), TestClient(make_app(auth)) as client:
+            self.assertEqual(len(calls), 1, "startup did not try to connect")
+            for _ in range(3):
+                r = client.get("/me", headers=self.alice.cookie_header)
+                self.assertEqual((r.status_code, r.json()["code"]), (503, "SERVICE_UNAVAILABLE"), r.text)
+                self.assertEqual(r.headers.get("retry-after"), "1", r.text)
+            self.assertEqual(len(calls), 1, "requests retried at once after a failed connection")
+            time.sleep(1.1)
+            self.assertEqual(client.get("/me", headers=self.alice.cookie_header).status_code, 503)
+            self.assertEqual(len(calls), 2, "no new attempt a second later")
 
     def test_lost_connections_recover(self):
         self.assert_user(self.client.get("/me", headers=self.alice.cookie_header), self.alice)
