@@ -142,5 +142,16 @@ class LateDatabaseTests(unittest.TestCase):
         self.assertEqual((r.status_code, r.json()["code"]), (401, "INVALID_TOKEN"), r.text)
 
 
+
+class InterpreterTests(unittest.TestCase):
+    def test_python_without_fastapi_is_told_which_to_use(self):
+        """Run by an interpreter that does not see Debian's python3-fastapi (here: without its
+        site directories), the example says which interpreter to use instead of a traceback."""
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        r = subprocess.run([PYTHON, "-S", str(EXAMPLE / "app.py")], env=env, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("has no fastapi: run this with /usr/bin/python3", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
