@@ -376,6 +376,20 @@ class SessionTests(Base):
             self.assertEqual(client.get("/me", headers=self.alice.cookie_header).status_code, 503)
             self.assertEqual(len(calls), 2, "no new attempt a second later")
 
+    def test_shutdown_does_not_hang_on_a_connection_in_use(self):
+        """A connection never given back (a leak) must not hold the application's shutdown forever."""
+
+        async def run():
+            auth = reader_auth(close_timeout=0.5)
+            await auth.startup()
+            pool = await auth._get_pool()
+            await pool.acquire()  # never released
+            started = time.monotonic()
+            await asyncio.wait_for(auth.shutdown(), 30)
+            return time.monotonic() - started
+
+        self.assertLess(asyncio.run(run()), 10)
+
     def test_lost_connections_recover(self):
         self.assert_user(self.client.get("/me", headers=self.alice.cookie_header), self.alice)
         sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'pgauth_python_reader'")

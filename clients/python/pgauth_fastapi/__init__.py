@@ -52,6 +52,10 @@ _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-]{1,256}")  # a raw session token is ba
 _SIGNATURE = re.compile(r"[A-Za-z0-9+/]{43}=")  # base64 of an HMAC-SHA256
 _JWKS_MIN_REFRESH = 10.0  # an unknown kid refetches the JWKS at most this often (seconds)
 _POOL_RETRY = 1.0  # after a failed connection, requests answer 503 without retrying for this long (seconds)
+# The connection failed, not the query: the database went away (restart, pg_terminate_backend,
+# network) or the client lost track of the protocol state because of it.
+_CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                      asyncpg.InternalClientError, asyncpg.OperatorInterventionError)
 _ENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)")
 
 
@@ -152,6 +156,7 @@ class PgAuth:
         cookie_name: str = "better-auth.session_token",
         jwks_cache_seconds: int = 300,
         pool_options: dict[str, Any] | None = None,
+        close_timeout: float = 10.0,
     ):
         if dsn is None and pool is None and jwks_url is None:
             raise ValueError("PgAuth needs a dsn or a pool (sessions), or a jwks_url (JWTs)")
@@ -161,6 +166,7 @@ class PgAuth:
         self.jwks_cache_seconds = jwks_cache_seconds
         self.pool_options = {"min_size": 1, "max_size": 10, "timeout": 5, "command_timeout": 5,
                              **(pool_options or {})}
+        self.close_timeout = close_timeout  # shutdown waits this long for connections in use, then terminates them
         self._pool, self._owns_pool = pool, pool is None
         self._pool_lock = asyncio.Lock()
         self._pool_failed_at: float | None = None  # time.monotonic() of the last failed pool creation
@@ -218,7 +224,11 @@ class PgAuth:
     async def shutdown(self) -> None:
         if self._owns_pool and self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), self.close_timeout)
+            except Exception as e:  # noqa: BLE001 - shutting down: never hang or fail here
+                log.warning("pgauth: closing the pool failed (%r); terminating its connections", e)
+                pool.terminate()
 
     async def __aenter__(self) -> "PgAuth":
         await self.startup()
@@ -310,11 +320,16 @@ class PgAuth:
         try:
             pool = await self._get_pool()
             async with pool.acquire(timeout=self.pool_options["timeout"]) as conn:
-                row = await conn.fetchrow(VALIDATE_SESSION, token)
+                try:
+                    row = await conn.fetchrow(VALIDATE_SESSION, token)
+                except _CONNECTION_ERRORS:
+                    # Never hand a broken connection back for a reset and reuse: drop it, and
+                    # the pool opens a new one for this slot on a later request.
+                    conn.terminate()
+                    raise
         except _PoolUnavailable:
             raise _unavailable("database") from None
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError) as e:
+        except _CONNECTION_ERRORS as e:
             log.warning("pgauth: the database is unavailable: %r", e)
             raise _unavailable("database") from None
         except Exception:
