@@ -50,5 +50,6 @@ test:
 bench:
 	bash bench/run.sh
 
+# Stops what `make run` started: pgauth-http (if still running) and the `dev` cluster.
 stop:
-	bash scripts/cluster.sh stop
+	bash scripts/stop.sh

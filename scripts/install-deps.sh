@@ -9,6 +9,8 @@ PKGS=(
   libcurl4-openssl-dev libcrypt-dev libgtest-dev googletest
 
   python3-fastapi python3-asyncpg python3-httpx python3-jwt python3-cryptography python3-uvicorn
+  # pip install ./clients/python offline: the build backend, pip, and venvs for the package test
+  python3-setuptools python3-wheel python3-pip python3-venv
   wrk curl
 )
 missing=()

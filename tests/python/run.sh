@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # FastAPI integration tests: clients/python/pgauth_fastapi against the real pgauth-http
-# and a real cluster. Needs PGHOST/PGPORT/PGUSER of a running cluster (superuser, trust)
+# and a real cluster; the package's install; the example app's start without a database. Needs PGHOST/PGPORT/PGUSER of a running cluster (superuser, trust)
 # and PGAUTH_HTTP_BIN (scripts/test.sh sets them). Uses the Debian python3 packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,4 +31,11 @@ export PGAUTH_PY_READER_DSN="postgresql://pgauth_python_reader@${PGHOST}:${PGPOR
 export PGAUTH_PY_ADMIN_DSN="postgresql://${PGUSER}@${PGHOST}:${PGPORT}/${db}"
 export PYTHONPATH="$(cd ../../clients/python && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-exec $py -m unittest -v test_fastapi
+# A shuffled order by default, printed so that a failure can be replayed:
+# PGAUTH_PY_ORDER=<seed> | alpha | reverse (see order.py).
+export PGAUTH_PY_ORDER="${PGAUTH_PY_ORDER:-$RANDOM}"
+echo "tests/python: PGAUTH_PY_ORDER=$PGAUTH_PY_ORDER"
+# test_package: clients/python installs offline into a temporary venv.
+# test_example_startup: the example app started before its database (a scratch cluster).
+# test_make_run: scripts/run.sh (make run) and make stop, from a scratch copy of scripts/.
+exec $py -m unittest -v test_fastapi test_package test_example_startup test_make_run

@@ -1,7 +1,8 @@
 """pgauth_fastapi against the real pgauth-http and a real cluster (run through run.sh).
 
 Users are made through the HTTP API; the app under test runs in-process (TestClient)
-and checks sessions as a login role granted pgauth_reader.
+and checks sessions as a login role granted pgauth_reader. Every test class sets up what it
+needs: run.sh runs them in a shuffled order (PGAUTH_PY_ORDER, see order.py).
 """
 
 import asyncio
@@ -21,6 +22,7 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import asyncpg
 import httpx
@@ -31,6 +33,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from order import load_tests  # noqa: F401 - the test order (PGAUTH_PY_ORDER)
 from pgauth_fastapi import JwtUser, PgAuth, User
 
 BIN = os.environ.get("PGAUTH_HTTP_BIN")
@@ -148,7 +151,8 @@ class Account:
 
 def example_app(module_name: str) -> FastAPI:
     """clients/python/example/app.py, loaded fresh and configured for the test server."""
-    os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE, PGAUTH_SECRET=SECRET)
+    os.environ.update(PGAUTH_READER_DSN=READER_DSN, PGAUTH_JWKS_URL=JWKS_URL, PGAUTH_ISSUER=BASE, PGAUTH_SECRET=SECRET,
+                      PGAUTH_ENV_FILE="")  # not a .run/pgauth.env a `make run` of this checkout may have left
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -161,6 +165,15 @@ def bearer(token: str) -> dict[str, str]:
 
 def make_client(auth: PgAuth, start: bool = True) -> TestClient:
     """An app with the three dependencies; started (one event loop, one pool) unless start=False."""
+    client = TestClient(make_app(auth))
+    if start:
+        client.__enter__()
+        unittest.addModuleCleanup(client.__exit__, None, None, None)
+    return client
+
+
+def make_app(auth: PgAuth) -> FastAPI:
+    """An app with the three dependencies: /me, /maybe, /jwt-me."""
     app = FastAPI()
     auth.install(app)
 
@@ -176,11 +189,7 @@ def make_client(auth: PgAuth, start: bool = True) -> TestClient:
     async def jwt_me(user: JwtUser = Depends(auth.jwt_user)):
         return {"id": user.id, "claims": user.claims}
 
-    client = TestClient(app)
-    if start:
-        client.__enter__()
-        unittest.addModuleCleanup(client.__exit__, None, None, None)
-    return client
+    return app
 
 
 def reader_auth(**options) -> PgAuth:
@@ -345,6 +354,42 @@ class SessionTests(Base):
             self.assertEqual(r.json()["code"], "SERVICE_UNAVAILABLE", r.text)
         self.assert_401(client.get("/me"), "UNAUTHORIZED")  # nothing to check: no database call
 
+    def test_startup_without_database_then_503_fast(self):
+        """The app starts with its database down; after a failed attempt requests answer 503
+        without a new connection attempt for a second, then try again."""
+        auth = reader_auth(dsn=f"postgresql://pgauth_python_reader@127.0.0.1:{dead_port()}/pgauth_python_test")
+        calls = []
+        real_create_pool = asyncpg.create_pool
+
+        def counting_create_pool(*args, **kwargs):
+            calls.append(time.monotonic())
+            return real_create_pool(*args, **kwargs)
+
+        with mock.patch("asyncpg.create_pool", counting_create_pool), TestClient(make_app(auth)) as client:
+            self.assertEqual(len(calls), 1, "startup did not try to connect")
+            for _ in range(3):
+                r = client.get("/me", headers=self.alice.cookie_header)
+                self.assertEqual((r.status_code, r.json()["code"]), (503, "SERVICE_UNAVAILABLE"), r.text)
+                self.assertEqual(r.headers.get("retry-after"), "1", r.text)
+            self.assertEqual(len(calls), 1, "requests retried at once after a failed connection")
+            time.sleep(1.1)
+            self.assertEqual(client.get("/me", headers=self.alice.cookie_header).status_code, 503)
+            self.assertEqual(len(calls), 2, "no new attempt a second later")
+
+    def test_shutdown_does_not_hang_on_a_connection_in_use(self):
+        """A connection never given back (a leak) must not hold the application's shutdown forever."""
+
+        async def run():
+            auth = reader_auth(close_timeout=0.5)
+            await auth.startup()
+            pool = await auth._get_pool()
+            await pool.acquire()  # never released
+            started = time.monotonic()
+            await asyncio.wait_for(auth.shutdown(), 30)
+            return time.monotonic() - started
+
+        self.assertLess(asyncio.run(run()), 10)
+
     def test_lost_connections_recover(self):
         self.assert_user(self.client.get("/me", headers=self.alice.cookie_header), self.alice)
         sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'pgauth_python_reader'")
@@ -367,6 +412,12 @@ class SessionTests(Base):
 # ---------------------------------------------------------------- JWTs
 
 
+def sign_jwt(sub: str, ttl: str | None = None, audience: str | None = None) -> str:
+    """A JWT signed in SQL with the current signing key."""
+    return sql("SELECT auth.sign_jwt(jsonb_build_object('sub', $1::text), $2::text::interval, $3::text) AS t",
+               sub, ttl, audience)[0]["t"]
+
+
 class JwtTests(Base):
     @classmethod
     def setUpClass(cls):
@@ -380,8 +431,7 @@ class JwtTests(Base):
         cls.client = make_client(reader_auth())
 
     def sign_jwt(self, ttl: str | None = None, audience: str | None = None) -> str:
-        return sql("SELECT auth.sign_jwt(jsonb_build_object('sub', $1::text), $2::text::interval, $3::text) AS t",
-                   self.dave.id, ttl, audience)[0]["t"]
+        return sign_jwt(self.dave.id, ttl, audience)
 
     def claims(self, **extra) -> dict:
         now = int(time.time())
@@ -398,24 +448,6 @@ class JwtTests(Base):
         r = self.client.get("/jwt-me", headers=bearer(self.sign_jwt("10 minutes", BASE)))
         self.assertEqual(r.status_code, 200, r.text)
         self.assertEqual(r.json()["id"], self.dave.id, r.text)
-
-    def test_zz_every_algorithm_through_the_jwks(self):
-        """Tokens signed in SQL with EdDSA, ES256 and RS256 keys verify with PyJWT via /api/auth/jwks."""
-        for alg in ("ES256", "RS256", "EdDSA"):
-            with self.subTest(alg):
-                kid = sql("SELECT auth.rotate_signing_key($1) AS kid", alg)[0]["kid"]
-                session_jwt = self.dave.jwt()  # issued over HTTP under the new kid: the server's JWKS copy refreshes
-                self.assertEqual(jwt.get_unverified_header(session_jwt), {"alg": alg, "kid": kid})
-                client = make_client(reader_auth())  # a fresh key cache
-                for token in (session_jwt, self.sign_jwt("5 minutes", BASE)):
-                    r = client.get("/jwt-me", headers=bearer(token))
-                    self.assertEqual(r.status_code, 200, r.text)
-                    self.assertEqual(r.json()["id"], self.dave.id, r.text)
-                # PyJWT on its own, with the published key and the pinned algorithm
-                jwk = next(k for k in http.get("/api/auth/jwks").json()["keys"] if k["kid"] == kid)
-                claims = jwt.decode(session_jwt, jwt.PyJWK(jwk, algorithm=alg).key, algorithms=[alg], audience=BASE,
-                                    issuer=BASE)
-                self.assertEqual(claims["sub"], self.dave.id)
 
     def test_flipped_signature_byte(self):
         head, payload, signature = self.token.split(".")
@@ -501,6 +533,33 @@ class JwtTests(Base):
             self.assertEqual(r.json()["id"], self.dave.id, r.text)
             r = client.get("/jwt-me", headers=bearer(self.sign_jwt(audience="https://other.example")))
             self.assert_401(r, "INVALID_TOKEN", "example app: other aud")
+
+
+class KeyRotationTests(Base):
+    """Rotates the signing key: its own account and fresh clients. The other JWT tests hold
+    clients whose cached key set predates a rotation, so the rotation is not one of them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.erin = Account("rotation")
+
+    def test_every_algorithm_through_the_jwks(self):
+        """Tokens signed in SQL with EdDSA, ES256 and RS256 keys verify with PyJWT via /api/auth/jwks."""
+        for alg in ("ES256", "RS256", "EdDSA"):
+            with self.subTest(alg):
+                kid = sql("SELECT auth.rotate_signing_key($1) AS kid", alg)[0]["kid"]
+                session_jwt = self.erin.jwt()  # issued over HTTP under the new kid: the server's JWKS copy refreshes
+                self.assertEqual(jwt.get_unverified_header(session_jwt), {"alg": alg, "kid": kid})
+                client = make_client(reader_auth())  # a fresh key cache
+                for token in (session_jwt, sign_jwt(self.erin.id, "5 minutes", BASE)):
+                    r = client.get("/jwt-me", headers=bearer(token))
+                    self.assertEqual(r.status_code, 200, r.text)
+                    self.assertEqual(r.json()["id"], self.erin.id, r.text)
+                # PyJWT on its own, with the published key and the pinned algorithm
+                jwk = next(k for k in http.get("/api/auth/jwks").json()["keys"] if k["kid"] == kid)
+                claims = jwt.decode(session_jwt, jwt.PyJWK(jwk, algorithm=alg).key, algorithms=[alg], audience=BASE,
+                                    issuer=BASE)
+                self.assertEqual(claims["sub"], self.erin.id)
 
 
 class LocalJwks:

@@ -1,8 +1,9 @@
 """FastAPI dependencies for pgauth sessions and JWTs.
 
     auth = PgAuth(dsn="postgresql://app_reader@db/app", secret=..., jwks_url=..., issuer=..., audience=...)
-    app = FastAPI(on_startup=[auth.startup], on_shutdown=[auth.shutdown])
-    auth.install(app)   # JSON error bodies {"code", "message"}
+    # or: auth = PgAuth.from_env()   # PGAUTH_READER_DSN, PGAUTH_SECRET(_FILE), ... (see from_env)
+    app = FastAPI()
+    auth.install(app)   # JSON error bodies {"code", "message"}, pool start/stop
 
     @app.get("/me")
     async def me(user: User = Depends(auth.current_user)): ...
@@ -10,6 +11,10 @@
 Sessions are checked with one SQL call, ``auth.validate_session($1)``, on a pool that
 connects as a role granted ``pgauth_reader``. JWTs are verified offline against the JWKS
 that pgauth-http serves at ``/api/auth/jwks``.
+
+The database may be down when the application starts, or go down later: session
+dependencies then answer 503 ``SERVICE_UNAVAILABLE`` and the pool is (re)created by a
+later request once the database is back, without restarting the application.
 """
 
 import asyncio
@@ -19,11 +24,13 @@ import dataclasses
 import datetime
 import hmac
 import logging
+import os
 import re
 import time
 import uuid
 from hashlib import sha256
-from typing import Any
+from pathlib import Path
+from typing import Any, Mapping
 from urllib.parse import unquote
 
 import asyncpg
@@ -32,7 +39,7 @@ import jwt
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-__all__ = ["PgAuth", "User", "JwtUser", "AuthError"]
+__all__ = ["PgAuth", "User", "JwtUser", "AuthError", "read_env_file"]
 
 log = logging.getLogger("pgauth_fastapi")
 
@@ -44,6 +51,32 @@ _MAX_JWT = 8192
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-]{1,256}")  # a raw session token is base64url
 _SIGNATURE = re.compile(r"[A-Za-z0-9+/]{43}=")  # base64 of an HMAC-SHA256
 _JWKS_MIN_REFRESH = 10.0  # an unknown kid refetches the JWKS at most this often (seconds)
+_POOL_RETRY = 1.0  # after a failed connection, requests answer 503 without retrying for this long (seconds)
+# The connection failed, not the query: the database went away (restart, pg_terminate_backend,
+# network) or the client lost track of the protocol state because of it.
+_CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                      asyncpg.InternalClientError, asyncpg.OperatorInterventionError)
+_ENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)")
+
+
+def read_env_file(path: str | os.PathLike) -> dict[str, str]:
+    """``KEY=value`` lines (optionally ``export``-ed, optionally quoted) of a shell env file.
+
+    This reads the ``.run/pgauth.env`` that ``make run`` writes; '#' lines and blank lines are
+    skipped. Nothing is expanded: values are taken literally.
+    """
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"{path}: not a KEY=value line: {line!r}")
+        key, value = match[1], match[2].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +119,12 @@ def _invalid(message: str = "The token is invalid or expired.") -> AuthError:
 
 
 def _unavailable(what: str) -> AuthError:
-    return AuthError(503, "SERVICE_UNAVAILABLE", f"The {what} is unavailable. Try again later.")
+    return AuthError(503, "SERVICE_UNAVAILABLE", f"The {what} is unavailable. Try again later.",
+                     {"Retry-After": "1"})
+
+
+class _PoolUnavailable(Exception):
+    """The pool could not be created recently; not retried before ``_POOL_RETRY`` seconds."""
 
 
 def _bearer(request: Request) -> str | None:
@@ -118,6 +156,7 @@ class PgAuth:
         cookie_name: str = "better-auth.session_token",
         jwks_cache_seconds: int = 300,
         pool_options: dict[str, Any] | None = None,
+        close_timeout: float = 10.0,
     ):
         if dsn is None and pool is None and jwks_url is None:
             raise ValueError("PgAuth needs a dsn or a pool (sessions), or a jwks_url (JWTs)")
@@ -127,23 +166,69 @@ class PgAuth:
         self.jwks_cache_seconds = jwks_cache_seconds
         self.pool_options = {"min_size": 1, "max_size": 10, "timeout": 5, "command_timeout": 5,
                              **(pool_options or {})}
+        self.close_timeout = close_timeout  # shutdown waits this long for connections in use, then terminates them
         self._pool, self._owns_pool = pool, pool is None
         self._pool_lock = asyncio.Lock()
+        self._pool_failed_at: float | None = None  # time.monotonic() of the last failed pool creation
         self._keys: dict[str, tuple[str, Any]] = {}
         self._keys_at: float | None = None  # time.monotonic() of the last JWKS fetch
         self._keys_lock = asyncio.Lock()
 
+    @classmethod
+    def from_env(cls, env_file: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
+                 **options: Any) -> "PgAuth":
+        """A PgAuth configured from environment variables, falling back to an env file.
+
+        ``environ`` (default ``os.environ``) wins over ``env_file`` (such as the
+        ``.run/pgauth.env`` that ``make run`` writes), key by key:
+
+        - ``PGAUTH_READER_DSN``: a login role granted ``pgauth_reader`` (sessions);
+        - ``PGAUTH_SECRET``, or ``PGAUTH_SECRET_FILE`` naming a file that holds it: pgauth-http's
+          secret, to check signed cookies;
+        - ``PGAUTH_JWKS_URL``, ``PGAUTH_ISSUER`` and ``PGAUTH_AUDIENCE`` (default: the issuer): JWTs.
+
+        Keyword ``options`` are passed to ``PgAuth`` and win over both.
+        """
+        layers = [dict(os.environ if environ is None else environ)]
+        if env_file is not None:
+            layers.append(read_env_file(env_file))
+
+        def get(key: str) -> str | None:
+            return next((layer[key] for layer in layers if layer.get(key)), None)
+
+        secret = None
+        for layer in layers:  # a secret from the environment wins over a secret file named in env_file
+            if layer.get("PGAUTH_SECRET"):
+                secret = layer["PGAUTH_SECRET"]
+            elif layer.get("PGAUTH_SECRET_FILE"):
+                secret = Path(layer["PGAUTH_SECRET_FILE"]).read_text().strip()
+            if secret:
+                break
+        issuer = get("PGAUTH_ISSUER")
+        config: dict[str, Any] = {"dsn": get("PGAUTH_READER_DSN"), "secret": secret, "jwks_url": get("PGAUTH_JWKS_URL"),
+                                  "issuer": issuer, "audience": get("PGAUTH_AUDIENCE") or issuer}
+        config.update(options)
+        return cls(**config)
+
     # ------------------------------------------------------------ lifecycle
 
     async def startup(self) -> None:
-        """Creates the pool (if given a dsn). Without it, the first request does."""
-        if self.dsn is not None or self._pool is not None:
-            await self._get_pool()
+        """Creates the pool (if given a dsn). If the database is unreachable, the application
+        still starts: session dependencies answer 503 and a later request creates the pool."""
+        if self._pool is None and self.dsn is not None:
+            try:
+                await self._get_pool()
+            except Exception as e:  # noqa: BLE001 - any failure: start anyway, retry on a request
+                log.warning("pgauth: the database is unavailable at startup (%r); requests will retry", e)
 
     async def shutdown(self) -> None:
         if self._owns_pool and self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), self.close_timeout)
+            except Exception as e:  # noqa: BLE001 - shutting down: never hang or fail here
+                log.warning("pgauth: closing the pool failed (%r); terminating its connections", e)
+                pool.terminate()
 
     async def __aenter__(self) -> "PgAuth":
         await self.startup()
@@ -162,13 +247,28 @@ class PgAuth:
     async def _error_response(request: Request, exc: AuthError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "message": exc.message}, exc.status_code, exc.headers)
 
+    def _recently_failed(self) -> bool:
+        return self._pool_failed_at is not None and time.monotonic() - self._pool_failed_at < _POOL_RETRY
+
     async def _get_pool(self) -> asyncpg.Pool:
+        """The pool, created on first use. A failed creation is retried by a later call, but
+        not within ``_POOL_RETRY`` seconds: meanwhile callers fail fast instead of queueing up
+        behind connection attempts to a database that is down."""
         if self._pool is None:
             if self.dsn is None:
                 raise RuntimeError("PgAuth has no dsn or pool: session dependencies need one")
+            if self._recently_failed():
+                raise _PoolUnavailable()
             async with self._pool_lock:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self.dsn, **self.pool_options)
+                    if self._recently_failed():  # the request before us just failed
+                        raise _PoolUnavailable()
+                    try:
+                        self._pool = await asyncpg.create_pool(self.dsn, **self.pool_options)
+                    except Exception:
+                        self._pool_failed_at = time.monotonic()
+                        raise
+                    self._pool_failed_at = None
         return self._pool
 
     # ------------------------------------------------------------ sessions
@@ -220,8 +320,16 @@ class PgAuth:
         try:
             pool = await self._get_pool()
             async with pool.acquire(timeout=self.pool_options["timeout"]) as conn:
-                row = await conn.fetchrow(VALIDATE_SESSION, token)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as e:
+                try:
+                    row = await conn.fetchrow(VALIDATE_SESSION, token)
+                except _CONNECTION_ERRORS:
+                    # Never hand a broken connection back for a reset and reuse: drop it, and
+                    # the pool opens a new one for this slot on a later request.
+                    conn.terminate()
+                    raise
+        except _PoolUnavailable:
+            raise _unavailable("database") from None
+        except _CONNECTION_ERRORS as e:
             log.warning("pgauth: the database is unavailable: %r", e)
             raise _unavailable("database") from None
         except Exception:
