@@ -24,6 +24,7 @@ const Setting settings[] = {
     {"--rate-limit", "PGAUTH_RATE_LIMIT", "on|off (default on): 100 requests/10 s per IP, 3/10 s on sign-in, sign-up, change-password"},
     {"--threads", "PGAUTH_THREADS", "HTTP worker threads (default 4 per core)"},
     {"--pool-size", "PGAUTH_POOL_SIZE", "database connections (default = threads)"},
+    {"--max-connections-per-ip", "PGAUTH_MAX_CONNECTIONS_PER_IP", "open connections allowed from one client address (default 256); more get 503 TOO_MANY_CONNECTIONS"},
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
@@ -130,6 +131,8 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.threads = threads.empty() ? static_cast<int>(4 * cores) : parse_int("PGAUTH_THREADS", threads, 1, 256);
     std::string pool = get("PGAUTH_POOL_SIZE");
     c.pool_size = pool.empty() ? c.threads : parse_int("PGAUTH_POOL_SIZE", pool, 1, 1000);
+    if (std::string per_ip = get("PGAUTH_MAX_CONNECTIONS_PER_IP"); !per_ip.empty())
+        c.max_connections_per_ip = static_cast<std::size_t>(parse_int("PGAUTH_MAX_CONNECTIONS_PER_IP", per_ip, 1, 1000000));
 
     c.oasis_url = get("PGAUTH_OASIS_URL");
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");

@@ -11,6 +11,7 @@
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
+#include "input_guard.hpp"
 
 namespace pgauth::http {
 
@@ -254,7 +255,7 @@ void Server::start() {
     auto known = known_;
     for (const auto& [path, method] : known) {
         for (auto other : {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Delete,
-                           Http::Method::Patch}) {
+                           Http::Method::Patch, Http::Method::Head, Http::Method::Options}) {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&](const auto& k) { return k.first == path && k.second == other; });
             if (!taken)
@@ -274,7 +275,13 @@ void Server::start() {
                        .headerTimeout(std::chrono::seconds(10))
                        .bodyTimeout(std::chrono::seconds(30));
     endpoint_->init(options);
-    endpoint_->setHandler(router_.handler());
+    // Every byte passes the input guard before Pistache's parser (input_guard.hpp).
+    auto inner = router_.handler();
+    inner->setMaxRequestSize(cfg.max_body + 64 * 1024);
+    inner->setMaxResponseSize(4 * 1024 * 1024);
+    GuardLimits limits;
+    limits.max_body = cfg.max_body;
+    endpoint_->setHandler(make_guarded_handler(inner, limits, cfg.max_connections_per_ip));
     endpoint_->serveThreaded();
 }
 
