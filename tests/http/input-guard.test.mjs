@@ -90,25 +90,30 @@ const get = (path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
 test("a chunked body whose CRLF is split across reads is refused; the server stays idle and answers", async () => {
   const server = await startServer();
-  const head = "POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r";
-  const results = await Promise.all(
-    Array.from({ length: 10 }, () => exchange(port(server), [head, 300, "\n0\r\n\r\n"], { want: 1, timeout: 3000 })),
-  );
-  for (const r of results) {
-    assert.equal(r.responses.length, 1, r.text);
-    assertJsonError(r.responses[0], 411, "LENGTH_REQUIRED");
-    assert.equal(r.responses[0].headers.connection, "close");
+  let exit;
+  try {
+    const head = "POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r";
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => exchange(port(server), [head, 300, "\n0\r\n\r\n"], { want: 1, timeout: 3000 })),
+    );
+    const started = Date.now();
+    const ok = await exchange(port(server), [get("/api/auth/ok")], { want: 1, timeout: 2000 });
+    assert.equal(ok.responses[0]?.status, 200, `no answer: ${ok.why}`);
+    assert.ok(Date.now() - started < 500, "answered at once");
+    await sleep(300);
+    const before = cpuTicks(server.child.pid);
+    await sleep(1000);
+    const used = cpuTicks(server.child.pid) - before;
+    assert.ok(used < 20, `the process burned ${used} ticks in 1 s while idle`);
+    for (const r of results) {
+      assert.equal(r.responses.length, 1, r.text);
+      assertJsonError(r.responses[0], 411, "LENGTH_REQUIRED");
+      assert.equal(r.responses[0].headers.connection, "close");
+    }
+  } finally {
+    exit = await Promise.race([server.stop(), sleep(5000).then(() => "hung")]);
+    if (exit === "hung") server.child.kill("SIGKILL");
   }
-  const started = Date.now();
-  const ok = await exchange(port(server), [get("/api/auth/ok")], { want: 1, timeout: 2000 });
-  assert.equal(ok.responses[0]?.status, 200, `no answer: ${ok.why}`);
-  assert.ok(Date.now() - started < 500, "answered at once");
-  await sleep(300);
-  const before = cpuTicks(server.child.pid);
-  await sleep(1000);
-  const used = cpuTicks(server.child.pid) - before;
-  assert.ok(used < 20, `the process burned ${used} ticks in 1 s while idle`);
-  const exit = await Promise.race([server.stop(), sleep(5000).then(() => "hung")]);
   assert.notEqual(exit, "hung", "SIGTERM did not finish");
 });
 
