@@ -1,5 +1,6 @@
 #include "input_guard.hpp"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -282,22 +283,38 @@ std::optional<Refusal> RequestScanner::header_line(std::string_view line) {
 
 // ---------------------------------------------------------------- ConnectionLimiter
 
-bool ConnectionLimiter::acquire(const std::string& ip) {
+ConnectionLimiter::Verdict ConnectionLimiter::acquire(const std::string& ip) {
     std::lock_guard lock(mutex_);
-    auto& n = open_[ip];
-    if (n >= per_ip_) {
-        if (n == 0) open_.erase(ip);
-        return false;
+    if (open_total_ >= total_) return Verdict::ServerFull;
+    auto it = open_.find(ip);
+    if (it != open_.end() && it->second >= per_ip_) return Verdict::AddressFull;
+    if (it == open_.end()) {
+        if (per_ip_ == 0) return Verdict::AddressFull;
+        it = open_.emplace(ip, 0).first;
     }
-    ++n;
-    return true;
+    ++it->second;
+    ++open_total_;
+    return Verdict::Accepted;
 }
 
 void ConnectionLimiter::release(const std::string& ip) {
     std::lock_guard lock(mutex_);
     auto it = open_.find(ip);
     if (it == open_.end()) return;
+    --open_total_;
     if (--it->second == 0) open_.erase(it);
+}
+
+std::size_t ConnectionLimiter::total() const {
+    std::lock_guard lock(mutex_);
+    return open_total_;
+}
+
+std::size_t connection_budget(std::size_t reserve) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    auto files = static_cast<std::size_t>(limit.rlim_cur);
+    return files > reserve + 16 ? files - reserve : 16;
 }
 
 std::size_t ConnectionLimiter::count(const std::string& ip) const {
@@ -395,11 +412,18 @@ public:
         inner().onConnection(peer);  // the inner parser's state, which Pistache's idle-peer timer reads
         auto state = std::make_shared<PeerState>(limits_, limiter_, peer->address().host());
         peer->putData(kPeerData, state);
-        if (limiter_->acquire(state->ip)) {
-            state->counted = true;
-        } else {
-            refuse(peer, *state, Refusal{503, "TOO_MANY_CONNECTIONS", "Too many open connections from this address"},
-                   /*cut=*/true);
+        switch (limiter_->acquire(state->ip)) {
+            case ConnectionLimiter::Verdict::Accepted:
+                state->counted = true;
+                break;
+            case ConnectionLimiter::Verdict::AddressFull:
+                refuse(peer, *state, Refusal{503, "TOO_MANY_CONNECTIONS", "Too many open connections from this address"},
+                       /*cut=*/true);
+                break;
+            case ConnectionLimiter::Verdict::ServerFull:
+                refuse(peer, *state, Refusal{503, "TOO_MANY_CONNECTIONS", "The server has too many open connections"},
+                       /*cut=*/true);
+                break;
         }
     }
 
@@ -495,10 +519,9 @@ private:
 }  // namespace
 
 std::shared_ptr<Http::Handler> make_guarded_handler(std::shared_ptr<Http::Handler> inner, GuardLimits limits,
-                                                    std::size_t max_connections_per_ip) {
-    auto handler = std::make_shared<GuardedHandler>(std::move(inner), limits,
-                                                    std::make_shared<ConnectionLimiter>(max_connections_per_ip));
-    return handler;
+                                                    std::size_t max_connections_per_ip, std::size_t max_connections) {
+    auto limiter = std::make_shared<ConnectionLimiter>(max_connections_per_ip, max_connections);
+    return std::make_shared<GuardedHandler>(std::move(inner), limits, std::move(limiter));
 }
 
 }  // namespace pgauth::http

@@ -93,23 +93,34 @@ private:
     Refusal refusal_;
 };
 
-// Open connections per client address, shared by all reactor workers.
+// Open connections per client address and in all, shared by all reactor workers.
 class ConnectionLimiter {
 public:
-    explicit ConnectionLimiter(std::size_t per_ip) : per_ip_(per_ip) {}
-    bool acquire(const std::string& ip);  // false (and nothing counted) when ip is at the cap
+    enum class Verdict { Accepted, AddressFull, ServerFull };
+    ConnectionLimiter(std::size_t per_ip, std::size_t total) : per_ip_(per_ip), total_(total) {}
+    Verdict acquire(const std::string& ip);  // nothing is counted unless Accepted
     void release(const std::string& ip);
     std::size_t count(const std::string& ip) const;
+    std::size_t total() const;
 
 private:
     std::size_t per_ip_;
+    std::size_t total_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::size_t> open_;
+    std::size_t open_total_ = 0;
 };
+
+// How many client connections fit in the open-files limit once `reserve`
+// descriptors are kept for everything else (database pool, epoll, timers, logs).
+// Refusing (and closing) past it keeps accept() from ever failing with EMFILE,
+// on which Pistache 0.0.5's accept loop spins.
+std::size_t connection_budget(std::size_t reserve);
 
 // Wraps Pistache's request handler (the router's) so that every onInput passes
 // the scanner first. Returns the Http::Handler to give Endpoint::setHandler.
 std::shared_ptr<Pistache::Http::Handler> make_guarded_handler(std::shared_ptr<Pistache::Http::Handler> inner,
-                                                              GuardLimits limits, std::size_t max_connections_per_ip);
+                                                              GuardLimits limits, std::size_t max_connections_per_ip,
+                                                              std::size_t max_connections);
 
 }  // namespace pgauth::http

@@ -281,7 +281,9 @@ void Server::start() {
     inner->setMaxResponseSize(4 * 1024 * 1024);
     GuardLimits limits;
     limits.max_body = cfg.max_body;
-    endpoint_->setHandler(make_guarded_handler(inner, limits, cfg.max_connections_per_ip));
+    // Descriptors kept back from client connections: the pool, and per worker its epoll, event and timer fds.
+    std::size_t reserve = 64 + static_cast<std::size_t>(cfg.pool_size) + 8 * static_cast<std::size_t>(cfg.threads);
+    endpoint_->setHandler(make_guarded_handler(inner, limits, cfg.max_connections_per_ip, connection_budget(reserve)));
     endpoint_->serveThreaded();
 }
 

@@ -3,6 +3,7 @@
 #include "input_guard.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <string>
 #include <vector>
@@ -293,16 +294,40 @@ TEST(InputGuard, RefusalResponseIsJson) {
 }
 
 TEST(InputGuard, ConnectionLimiter) {
-    ConnectionLimiter limiter(2);
-    EXPECT_TRUE(limiter.acquire("127.0.0.1"));
-    EXPECT_TRUE(limiter.acquire("127.0.0.1"));
-    EXPECT_FALSE(limiter.acquire("127.0.0.1"));
-    EXPECT_TRUE(limiter.acquire("127.0.0.2"));
+    using V = ConnectionLimiter::Verdict;
+    ConnectionLimiter limiter(2, 100);
+    EXPECT_EQ(limiter.acquire("127.0.0.1"), V::Accepted);
+    EXPECT_EQ(limiter.acquire("127.0.0.1"), V::Accepted);
+    EXPECT_EQ(limiter.acquire("127.0.0.1"), V::AddressFull);
+    EXPECT_EQ(limiter.acquire("127.0.0.2"), V::Accepted);
     EXPECT_EQ(limiter.count("127.0.0.1"), 2u);
+    EXPECT_EQ(limiter.total(), 3u);
     limiter.release("127.0.0.1");
-    EXPECT_TRUE(limiter.acquire("127.0.0.1"));
+    EXPECT_EQ(limiter.acquire("127.0.0.1"), V::Accepted);
     limiter.release("127.0.0.2");
     EXPECT_EQ(limiter.count("127.0.0.2"), 0u);
     limiter.release("127.0.0.9");  // never counted: no effect
     EXPECT_EQ(limiter.count("127.0.0.9"), 0u);
+    EXPECT_EQ(limiter.total(), 2u);
+}
+
+TEST(InputGuard, ConnectionLimiterTotal) {
+    using V = ConnectionLimiter::Verdict;
+    ConnectionLimiter limiter(10, 3);
+    EXPECT_EQ(limiter.acquire("10.0.0.1"), V::Accepted);
+    EXPECT_EQ(limiter.acquire("10.0.0.2"), V::Accepted);
+    EXPECT_EQ(limiter.acquire("10.0.0.3"), V::Accepted);
+    EXPECT_EQ(limiter.acquire("10.0.0.4"), V::ServerFull);
+    EXPECT_EQ(limiter.count("10.0.0.4"), 0u);
+    limiter.release("10.0.0.1");
+    EXPECT_EQ(limiter.acquire("10.0.0.4"), V::Accepted);
+}
+
+TEST(InputGuard, ConnectionBudgetLeavesTheReserve) {
+    rlimit limit{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+    if (limit.rlim_cur > 1000 && limit.rlim_cur != RLIM_INFINITY) {
+        EXPECT_EQ(connection_budget(500), static_cast<std::size_t>(limit.rlim_cur) - 500);
+    }
+    EXPECT_EQ(connection_budget(static_cast<std::size_t>(limit.rlim_cur)), 16u);
 }
