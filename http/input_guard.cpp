@@ -390,8 +390,11 @@ struct PeerState {
 };
 
 // Input read (and thrown away) after a refusal before the connection is cut
-// outright. Reading some lets the client see the answer instead of a reset.
-constexpr std::size_t kDrainBytes = 4 * 1024 * 1024;
+// outright. A client still sending (an upload refused on its Content-Length)
+// must be read to the end: closing with unread input sends a reset, which can
+// destroy the answer before the client reads it. Pistache's header timeout
+// (10 s) ends a refused connection that neither closes nor stops sending.
+constexpr std::size_t kDrainBytes = 64 * 1024 * 1024;
 
 class GuardedHandler final : public Http::Handler, public std::enable_shared_from_this<GuardedHandler> {
 public:
