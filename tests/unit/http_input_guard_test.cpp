@@ -1,10 +1,12 @@
 // The input guard's scanner: verdicts, request boundaries for pipelined and
 // split reads, and caps.
+#include "config.hpp"
 #include "input_guard.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -330,4 +332,20 @@ TEST(InputGuard, ConnectionBudgetLeavesTheReserve) {
         EXPECT_EQ(connection_budget(500), static_cast<std::size_t>(limit.rlim_cur) - 500);
     }
     EXPECT_EQ(connection_budget(static_cast<std::size_t>(limit.rlim_cur)), 16u);
+}
+
+TEST(InputGuard, MaxConnectionsPerIpSetting) {
+    std::map<std::string, std::string> env = {{"PGAUTH_DATABASE_URL", "postgresql://x/db"},
+                                              {"PGAUTH_SECRET", std::string(32, 's')}};
+    auto lookup = [&](const char* n) -> const char* {
+        auto it = env.find(n);
+        return it == env.end() ? nullptr : it->second.c_str();
+    };
+    EXPECT_EQ(load_config({}, lookup).max_connections_per_ip, 256u);
+    EXPECT_EQ(load_config({"--max-connections-per-ip", "7"}, lookup).max_connections_per_ip, 7u);
+    env["PGAUTH_MAX_CONNECTIONS_PER_IP"] = "9";
+    EXPECT_EQ(load_config({}, lookup).max_connections_per_ip, 9u);
+    EXPECT_THROW(load_config({"--max-connections-per-ip", "0"}, lookup), ConfigError);
+    EXPECT_THROW(load_config({"--max-connections-per-ip", "many"}, lookup), ConfigError);
+    EXPECT_NE(help_text().find("--max-connections-per-ip"), std::string::npos);
 }
