@@ -233,6 +233,8 @@ void Server::dispatch(const std::string& name, const Handler& handler, const Res
         writer.headers().remove<Http::Header::Connection>();
         writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
+    // A HEAD answer has no body (Pistache 0.0.5 would send it, and break the framing of the next response).
+    if (request.method() == Http::Method::Head) res.body.clear();
     writer.send(static_cast<Http::Code>(res.status), res.body);
 
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

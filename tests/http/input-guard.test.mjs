@@ -170,9 +170,13 @@ test("unknown methods and TRACE get JSON 405; HEAD and OPTIONS are answered in J
   }
   const options = await exchange(port(server), [`OPTIONS /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n`], { want: 1 });
   assertJsonError(options.responses[0], 405, "METHOD_NOT_ALLOWED");
-  const head = await exchange(port(server), [`HEAD /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n`], { timeout: 1000 });
-  assert.match(head.text, /^HTTP\/1\.1 405 /, head.text);
-  assert.match(head.text, /\r\nContent-Type: application\/json\r\n/i, head.text);
+  // HEAD: a JSON 405 without a body, so the pipelined GET's answer that follows is framed right.
+  const head = await exchange(port(server), [`HEAD /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n${get("/api/auth/ok")}`], { want: 2, timeout: 2000 });
+  assert.equal(head.responses.length, 2, head.text);
+  assert.equal(head.responses[0].status, 405, head.text);
+  assert.match(head.responses[0].headers["content-type"], /^application\/json/, head.text);
+  assert.equal(head.responses[0].text, "", head.text);
+  assert.deepEqual(head.responses[1].body, { ok: true }, head.text);
 });
 
 test("a Content-Type Pistache cannot parse gets JSON 415", async () => {
