@@ -31,6 +31,7 @@ const Setting settings[] = {
     {"--db-call-timeout-ms", "PGAUTH_DB_CALL_TIMEOUT_MS", "hard deadline of one database call in ms, enforced even when the database is frozen (default 7000; keep it above the 5 s statement_timeout)"},
     {"--pool-wait-ms", "PGAUTH_POOL_WAIT_MS", "longest wait in ms for a free connection or database thread before answering 503 (default 2000)"},
     {"--db-queue", "PGAUTH_DB_QUEUE", "database-bound requests that may wait for a thread; more answer 503 at once (default 16 x pool size)"},
+    {"--max-connections-per-ip", "PGAUTH_MAX_CONNECTIONS_PER_IP", "open connections allowed from one client address (default 256); more get 503 TOO_MANY_CONNECTIONS"},
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
@@ -187,6 +188,8 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.db_call_timeout_ms = optional_int("PGAUTH_DB_CALL_TIMEOUT_MS", c.db_call_timeout_ms, 100, 600000);
     c.pool_wait_ms = optional_int("PGAUTH_POOL_WAIT_MS", c.pool_wait_ms, 1, 600000);
     c.db_queue = optional_int("PGAUTH_DB_QUEUE", 16 * c.pool_size, 1, 1000000);
+    if (std::string per_ip = get("PGAUTH_MAX_CONNECTIONS_PER_IP"); !per_ip.empty())
+        c.max_connections_per_ip = static_cast<std::size_t>(parse_int("PGAUTH_MAX_CONNECTIONS_PER_IP", per_ip, 1, 1000000));
 
     c.oasis_url = get("PGAUTH_OASIS_URL");
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");

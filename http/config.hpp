@@ -21,6 +21,7 @@ struct Config {
     int threads = 0;                           // 0: derive from the core count
     int pool_size = 0;                         // 0: = threads
     std::size_t max_body = 1 << 20;
+    std::size_t max_connections_per_ip = 256;  // open connections per client address
     int statement_timeout_ms = 5000;
     int db_connect_timeout_s = 5;              // libpq connect_timeout unless the URL sets one
     int db_call_timeout_ms = 7000;             // hard deadline of one database call (watchdog)

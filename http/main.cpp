@@ -1,6 +1,7 @@
 // pgauth-http: configuration, start-up, and a clean SIGTERM/SIGINT drain.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,21 @@ void warn_on_base_url_mismatch(pgauth::http::Context& ctx) {
                      database.c_str(), ctx.config().base_url.c_str());
 }
 
+// Each connection holds a descriptor; at the usual soft limit of 1024 a burst of
+// idle connections exhausts them and Pistache's accept loop spins on EMFILE.
+// Raise the soft limit to the hard one and say what we got.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    rlim_t before = limit.rlim_cur;
+    if (limit.rlim_cur != limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    std::fprintf(stderr, "{\"msg\":\"open files limit\",\"before\":%llu,\"now\":%llu}\n",
+                 static_cast<unsigned long long>(before), static_cast<unsigned long long>(limit.rlim_cur));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +58,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     pgauth::crypto_init();
+    raise_descriptor_limit();
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one log line per request, written as it happens
 
     // Block the stop signals in every thread; the main thread waits for them.

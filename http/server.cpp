@@ -13,6 +13,7 @@
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
+#include "input_guard.hpp"
 
 namespace pgauth::http {
 
@@ -334,6 +335,8 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
         writer.headers().remove<Http::Header::Connection>();
         writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
+    // A HEAD answer has no body (Pistache 0.0.5 would send it, and break the framing of the next response).
+    if (request.method() == Http::Method::Head) res.body.clear();
     if (!other_thread) {
         writer.send(static_cast<Http::Code>(res.status), res.body);
     } else {
@@ -374,7 +377,7 @@ void Server::start() {
     auto known = known_;
     for (const auto& [path, method] : known) {
         for (auto other : {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Delete,
-                           Http::Method::Patch}) {
+                           Http::Method::Patch, Http::Method::Head, Http::Method::Options}) {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&](const auto& k) { return k.first == path && k.second == other; });
             if (!taken)
@@ -394,7 +397,15 @@ void Server::start() {
                        .headerTimeout(std::chrono::seconds(10))
                        .bodyTimeout(std::chrono::seconds(30));
     endpoint_->init(options);
-    endpoint_->setHandler(router_.handler());
+    // Every byte passes the input guard before Pistache's parser (input_guard.hpp).
+    auto inner = router_.handler();
+    inner->setMaxRequestSize(cfg.max_body + 64 * 1024);
+    inner->setMaxResponseSize(4 * 1024 * 1024);
+    GuardLimits limits;
+    limits.max_body = cfg.max_body;
+    // Descriptors kept back from client connections: the pool, and per worker its epoll, event and timer fds.
+    std::size_t reserve = 64 + static_cast<std::size_t>(cfg.pool_size) + 8 * static_cast<std::size_t>(cfg.threads);
+    endpoint_->setHandler(make_guarded_handler(inner, limits, cfg.max_connections_per_ip, connection_budget(reserve)));
     endpoint_->serveThreaded();
 }
 
