@@ -337,6 +337,10 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
     }
     // A HEAD answer has no body (Pistache 0.0.5 would send it, and break the framing of the next response).
     if (request.method() == Http::Method::Head) res.body.clear();
+    // Counted before the answer leaves: a client that reads /metrics right
+    // after its answer must see it counted.
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.metrics().observe(name, res.status, seconds);
     if (!other_thread) {
         writer.send(static_cast<Http::Code>(res.status), res.body);
     } else {
@@ -354,8 +358,6 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
         }
     }
 
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ctx.metrics().observe(name, res.status, seconds);
     log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000,
                 request.address().host(), out.failure);
 }
