@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # libFuzzer harnesses (tests/fuzz/*_fuzz.cpp), built with clang under ASan+UBSan
 # in build/fuzz, each run for FUZZ_SECONDS (default 300) from a scratch copy of
-# its seed corpus tests/fuzz/corpus/<name>/ (the tree is never written).
+# its seed corpus tests/fuzz/corpus/<name>/ (the tree is never written), with
+# the dictionary tests/fuzz/<name>.dict when there is one.
 # Crash inputs and logs go to build/fuzz/artifacts/<name>/.
 #   scripts/fuzz.sh              build, run every harness
 #   scripts/fuzz.sh cookies jwt  build, run these harnesses only
@@ -38,9 +39,11 @@ for name in "${names[@]}"; do
   work=$(mktemp -d "${TMPDIR:-/tmp}/pgauth-fuzz-$name.XXXXXX")
   mkdir -p "$art"
   [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
+  extra=()
+  [ -f "tests/fuzz/$name.dict" ] && extra+=(-dict="$root/tests/fuzz/$name.dict")
   printf 'fuzz %-12s %4ss ... ' "$name" "$seconds"
   if (cd "$art" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-        -print_final_stats=1 -artifact_prefix="$art/" "$work" >"$art/fuzz.log" 2>&1); then
+        -print_final_stats=1 -artifact_prefix="$art/" "${extra[@]}" "$work" >"$art/fuzz.log" 2>&1); then
     echo "ok ($(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$art/fuzz.log" | grep -Eo '[0-9]+$' || echo '?') runs)"
     pass=$((pass+1))
   else

@@ -1,5 +1,7 @@
 // core/jwt: compact JWS parsing and verification with fixed keys, claim checks,
-// JWK import and KEK parsing. The first input byte picks the target.
+// JWK import and KEK parsing. The first input byte picks the target (0 token
+// text, 1 sign then edit, 2 claims, 3 JWK, 4 KEK, 5 token from header/payload/
+// signature parts).
 // Properties:
 //  - parse, check_claims, verify and PublicKey::from_jwk throw nothing but
 //    AuthError (INVALID_TOKEN, resp. INVALID_KEY); parse_kek nothing but
@@ -146,6 +148,17 @@ void sign_and_edit(FuzzedDataProvider& in) {
     });
 }
 
+// The fuzzer writes the header and payload JSON and the signature bytes; the
+// harness encodes them, so mutations reach the header checks directly.
+void parse_structured(FuzzedDataProvider& in) {
+    std::string header = in.ConsumeRandomLengthString(256);
+    std::string payload = in.ConsumeRandomLengthString(512);
+    std::string signature = in.ConsumeRemainingBytesAsString();
+    std::string token = base64url_encode(as_bytes(header)) + "." + base64url_encode(as_bytes(payload)) + "." +
+                        base64url_encode(as_bytes(signature));
+    parse_any(token);
+}
+
 void claims_any(std::string_view payload) {
     only_auth_error("INVALID_TOKEN", [&] { check_claims_ok(check_claims(payload, rules)); });
 }
@@ -182,12 +195,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)ready;
     if (size == 0) return 0;
     FuzzedDataProvider in(data + 1, size - 1);  // data[0] picks the target
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
         case 0: parse_any(in.ConsumeRemainingBytesAsString()); break;
         case 1: sign_and_edit(in); break;
         case 2: claims_any(in.ConsumeRemainingBytesAsString()); break;
         case 3: jwk_any(in.ConsumeRemainingBytesAsString()); break;
-        default: kek_any(in.ConsumeRemainingBytesAsString()); break;
+        case 4: kek_any(in.ConsumeRemainingBytesAsString()); break;
+        default: parse_structured(in); break;
     }
     return 0;
 }
