@@ -1,5 +1,5 @@
 # pgauth — PGXS build of the extension (the DBA path: make && make install),
-# plus the project entry points: make run, make test, make bench.
+# plus the project entry points: make run, make test, make bench, make fuzz.
 
 EXTENSION  = pgauth
 MODULE_big = pgauth
@@ -32,7 +32,7 @@ override CXXFLAGS += $(PG_CXXFLAGS)
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
-.PHONY: check-regress-list run test bench stop unit
+.PHONY: check-regress-list run test bench stop unit fuzz
 
 check-regress-list:
 	@missing=0; for f in specs/*.spec; do b=$$(basename $$f .spec); \
@@ -44,8 +44,13 @@ check-regress-list:
 run:
 	bash scripts/run.sh
 
+# make test SANITIZE=1: pgauth-http and the unit tests under ASan+UBSan.
 test:
-	bash scripts/test.sh
+	SANITIZE=$(SANITIZE) bash scripts/test.sh
+
+# libFuzzer harnesses, FUZZ_SECONDS (default 300) each; make fuzz FUZZ=jwt runs one.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ)
 
 bench:
 	bash bench/run.sh

@@ -381,7 +381,7 @@ void Server::start() {
         for (auto other : {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Delete,
                            Http::Method::Patch, Http::Method::Head, Http::Method::Options}) {
             bool taken = std::any_of(known_.begin(), known_.end(),
-                                     [&](const auto& k) { return k.first == path && k.second == other; });
+                                     [&, &path = path](const auto& k) { return k.first == path && k.second == other; });
             if (!taken)
                 route(other, path, "method_not_allowed", [](Context& ctx, const Request&) -> Response {
                     throw ctx.errors().make("METHOD_NOT_ALLOWED", 405);

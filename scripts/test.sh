@@ -2,6 +2,9 @@
 # `make test`: everything CI runs, from a fresh clone on Debian 12 as root.
 # Installs dependencies, builds, installs the extension, starts a throwaway
 # cluster, runs every suite, stops the cluster; non-zero on any failure.
+# SANITIZE=1 (make test SANITIZE=1): pgauth-http and the unit tests are built
+# with ASan+UBSan in build/cmake-asan and every suite uses that binary; any
+# sanitizer report (a log in build/cmake-asan/sanitizer-logs) fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,9 +27,24 @@ make -s -j"$jobs" >/dev/null
 make -s install >/dev/null
 make -s check-regress-list
 
-step "build: pgauth-http and unit tests (CMake)"
-cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/cmake -j"$jobs"
+cmake_dir=build/cmake
+cmake_flags=()
+if [ -n "${SANITIZE:-}" ] && [ "${SANITIZE}" != 0 ]; then
+  cmake_dir=build/cmake-asan
+  cmake_flags=(-DPGAUTH_SANITIZE=ON)
+  sanitizer_logs=$root/$cmake_dir/sanitizer-logs
+  rm -rf "$sanitizer_logs"; mkdir -p "$sanitizer_logs"
+  # Every report aborts the process that made it and leaves a file behind
+  # (log_path), so a report from a server that a test has already stopped
+  # still fails the run. Leak suppressions: tests/sanitize/lsan.supp.
+  export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$sanitizer_logs/asan"
+  export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$sanitizer_logs/ubsan"
+  export LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0"
+fi
+
+step "build: pgauth-http and unit tests (CMake${cmake_flags:+, ASan+UBSan})"
+cmake -S . -B "$cmake_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_flags[@]}" >/dev/null
+cmake --build "$cmake_dir" -j"$jobs"
 
 cleanup() { bash scripts/cluster.sh stop test >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -34,9 +52,9 @@ bash scripts/cluster.sh stop test >/dev/null 2>&1 || true
 bash scripts/cluster.sh start test
 # shellcheck disable=SC1091
 . .run/test.env
-export PGAUTH_HTTP_BIN="$root/build/cmake/pgauth-http"
+export PGAUTH_HTTP_BIN="$root/$cmake_dir/pgauth-http"
 
-suite "unit (ctest)" ctest --test-dir build/cmake --output-on-failure -j"$jobs"
+suite "unit (ctest)" ctest --test-dir "$cmake_dir" --output-on-failure -j"$jobs"
 
 regress() {
   mkdir -p build/regress
@@ -54,6 +72,20 @@ done
 # The benchmarks themselves are not part of make test (too long and noisy);
 # one tiny round checks that they still run end to end.
 suite "bench (smoke)" bash -c 'bash bench/sql/run.sh --smoke && bash bench/run.sh --smoke'
+
+# Each libFuzzer harness for a few seconds from its seed corpus (make fuzz runs them for minutes).
+suite "fuzz (smoke)" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_BUILD_JOBS="$jobs" bash scripts/fuzz.sh
+
+if [ -n "${sanitizer_logs:-}" ]; then
+  sanitizer_reports() {
+    local reports
+    reports=$(find "$sanitizer_logs" -type f -size +0 | sort)
+    [ -z "$reports" ] && { echo "no sanitizer report"; return 0; }
+    for f in $reports; do echo "--- $f"; head -60 "$f"; done
+    return 1
+  }
+  suite "sanitizer reports" sanitizer_reports
+fi
 
 step "summary"
 echo "suites passed: ${passed[*]:-none}"

@@ -74,7 +74,21 @@ std::string encode(Bytes data, int variant) {
     return out;
 }
 
+// libsodium 1.0.18 reads every byte >= 0x80 as the alphabet's last character
+// ('/' or '_'), so "Zm9v\xff" would decode like "Zm9v/": check the alphabet
+// here so that one value has one accepted spelling.
+bool in_alphabet(std::string_view text, int variant) {
+    const bool url = variant == sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    for (unsigned char c : text) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  (url ? c == '-' || c == '_' : c == '+' || c == '/' || c == '=');
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::optional<std::string> decode(std::string_view text, int variant) {
+    if (!in_alphabet(text, variant)) return std::nullopt;
     std::string out(text.size() / 4 * 3 + 3, '\0');
     size_t written = 0;
     const char* end = nullptr;

@@ -37,6 +37,10 @@ export async function startServer(env = {}, { issuer = false } = {}) {
       PGAUTH_LISTEN: `127.0.0.1:${port}`,
       PGAUTH_RATE_LIMIT: "off",
       PGAUTH_THREADS: "4",
+      // make test SANITIZE=1: the sanitizer settings reach the server too
+      ...Object.fromEntries(
+        ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+      ),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

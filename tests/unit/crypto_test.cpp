@@ -88,6 +88,17 @@ TEST_F(crypto, Base64Rejections) {
         EXPECT_FALSE(base64url_decode(bad).has_value()) << bad;
 }
 
+TEST_F(crypto, Base64RejectsBytesOutsideTheAlphabet) {
+    // libsodium 1.0.18 alone decodes any byte >= 0x80 as '/' (resp. '_')
+    ASSERT_EQ(base64_decode("Zm9v//8=").value(), "foo\xff\xff");
+    for (int c = 0x80; c <= 0xff; ++c) {
+        std::string std64 = "Zm9v" + std::string(1, static_cast<char>(c)) + "/8=";
+        EXPECT_FALSE(base64_decode(std64).has_value()) << c;
+        std::string url = "Zm9v" + std::string(1, static_cast<char>(c)) + "_8";
+        EXPECT_FALSE(base64url_decode(url).has_value()) << c;
+    }
+}
+
 TEST_F(crypto, Hex) {
     EXPECT_EQ(hex_encode(as_bytes(std::string("\x00\x7f\xff", 3))), "007fff");
     EXPECT_EQ(hex_decode("007FfF").value(), std::string("\x00\x7f\xff", 3));

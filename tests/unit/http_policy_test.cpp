@@ -24,6 +24,8 @@ TEST(http_cookies, SignedTokenMatchesBetterAuth) {
     EXPECT_FALSE(verify_signed_token("token", "secret"));
     EXPECT_FALSE(verify_signed_token(".abc", "secret"));
     EXPECT_FALSE(verify_signed_token("", "secret"));
+    // one accepted spelling: a '/' of the signature written as a byte >= 0x80 is refused
+    EXPECT_FALSE(verify_signed_token("token.6UERDj0r\xcfoJiHw4+FDRzDXMF0QbF9oyHFl0LJ6RhGko=", "secret"));
 }
 
 TEST(http_cookies, UrlEncoding) {
