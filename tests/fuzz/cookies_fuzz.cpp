@@ -9,7 +9,8 @@
 //    has one accepted spelling;
 //  - verify_signed_token on arbitrary text never accepts a value that is not
 //    sign_token(token, secret) of what it returns;
-//  - find_cookie returns a view into the header, with no ';' in it;
+//  - find_unique_cookie returns a view into the header, with no ';' in it, and
+//    says `duplicate` exactly when the name occurs twice;
 //  - none of these throws.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -88,9 +89,14 @@ void signed_cookie(FuzzedDataProvider& in) {
 void cookie_header(FuzzedDataProvider& in) {
     std::string name = in.ConsumeRandomLengthString(32);
     std::string header = in.ConsumeRemainingBytesAsString();
-    if (auto value = find_cookie(header, name)) {
-        FUZZ_CHECK(value->data() >= header.data() && value->data() + value->size() <= header.data() + header.size());
-        FUZZ_CHECK(value->find(';') == std::string_view::npos);
+    CookieLookup found = find_unique_cookie(header, name);
+    if (found.state == CookieLookup::State::one) {
+        FUZZ_CHECK(found.value.empty() || (found.value.data() >= header.data() &&
+                                           found.value.data() + found.value.size() <= header.data() + header.size()));
+        FUZZ_CHECK(found.value.find(';') == std::string_view::npos);
+        // The same cookie sent twice is never a single value.
+        std::string twice = header + "; " + header;
+        FUZZ_CHECK(find_unique_cookie(twice, name).state == CookieLookup::State::duplicate);
     }
     CookieOptions options;
     options.secure = !name.empty() && (name[0] & 1);
