@@ -7,7 +7,7 @@
 // the WAL) reloads after a rotation; verifying a token needs no query.
 #include "pg/jwt.hpp"
 
-#include "pg/session_lookup.hpp"
+#include "pg/session.hpp"
 #include "pg/settings.hpp"
 #include "pg/datum.hpp"
 
@@ -233,18 +233,6 @@ const jwt::SigningKey& signer() {
 
 TimestampTz now_timestamp() { return GetCurrentTimestamp(); }
 
-// ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON.
-std::string iso_time(TimestampTz ts) {
-    int64 ms = static_cast<int64>(std::floor(static_cast<double>(ts) / 1000.0)) + 946684800000LL;
-    std::time_t seconds = static_cast<std::time_t>(std::floor(static_cast<double>(ms) / 1000.0));
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - int64(seconds) * 1000));
-    return buffer;
-}
-
 int64 interval_seconds(const Interval* iv) {
     return iv->time / USECS_PER_SEC + int64(iv->day) * SECS_PER_DAY + int64(iv->month) * DAYS_PER_MONTH * SECS_PER_DAY;
 }
@@ -281,55 +269,31 @@ std::string verify_token(std::string_view token, std::optional<std::string_view>
     throw AuthError("INVALID_TOKEN", "unknown kid");
 }
 
-OrderedJson session_payload(std::string_view session_token) {
-    if (session_token.empty() || session_token.size() > 1024) throw AuthError("UNAUTHORIZED");
-    struct Copy {
-        pg_uuid_t user_id, session_id;
-        Datum email, name, image, role, para_wallet_id;
-        bool image_null, role_null, para_null, email_verified;
-        TimestampTz created_at, updated_at, expires_at;
-    } copy{};
-    Digest digest = sha256(session_token);
-    Datum key = bytea_datum(digest);
-    // noexcept: the index scans and a captureless visitor that copies Datums (datumCopy)
-    bool found = pg_call([&]() noexcept {
-        return lookup_session(key, GetCurrentTransactionStartTimestamp(),
-            [](SessionRow& row, void* context) {
-                auto* c = static_cast<Copy*>(context);
-                c->user_id = *DatumGetUUIDP(row.values[col_user_id]);
-                c->session_id = *DatumGetUUIDP(row.values[col_session_id]);
-                c->email = datumCopy(row.values[col_email], false, -1);
-                c->name = datumCopy(row.values[col_name], false, -1);
-                c->image_null = row.nulls[col_image];
-                c->image = c->image_null ? 0 : datumCopy(row.values[col_image], false, -1);
-                c->role_null = row.nulls[col_role];
-                c->role = c->role_null ? 0 : datumCopy(row.values[col_role], false, -1);
-                c->para_null = row.nulls[col_para_wallet_id];
-                c->para_wallet_id = c->para_null ? 0 : datumCopy(row.values[col_para_wallet_id], false, -1);
-                c->email_verified = DatumGetBool(row.values[col_email_verified]);
-                c->created_at = DatumGetTimestampTz(row.values[col_user_created_at]);
-                c->updated_at = DatumGetTimestampTz(row.values[col_user_updated_at]);
-                c->expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
-            },
-            &copy);
-    });
-    if (!found) throw AuthError("UNAUTHORIZED");
-    auto str = [](Datum d) { return text_string(d); };
-    std::string id = uuid_text(copy.user_id);
-    OrderedJson payload = {
-        {"name", str(copy.name)},
-        {"email", str(copy.email)},
-        {"emailVerified", copy.email_verified},
-        {"image", copy.image_null ? OrderedJson(nullptr) : OrderedJson(str(copy.image))},
-        {"createdAt", iso_time(copy.created_at)},
-        {"updatedAt", iso_time(copy.updated_at)},
-    };
-    if (!copy.role_null) payload["role"] = str(copy.role);
-    payload["paraWalletId"] = copy.para_null ? OrderedJson(nullptr) : OrderedJson(str(copy.para_wallet_id));
-    payload["id"] = id;
-    payload["sub"] = id;
-    payload["sid"] = uuid_text(copy.session_id);
-    return payload;
+std::string session_jwt_for(const LoadedSession& session) {
+    OrderedJson payload = session_payload(session);
+    std::string sid = session.session.id;
+    payload.erase("sid");
+    std::string audience = settings::base_url ? settings::base_url : "";
+    // get-session asks for this token on every request: a session whose claims,
+    // key, lifetime, issuer and audience are unchanged gets the token it was
+    // given less than a minute (or a tenth of the lifetime) ago.
+    std::string claims = payload.dump();
+    std::string kid = signer().public_key().kid();
+    auto now = static_cast<int64>(unix_now());
+    int64 reuse = std::min<int64>(60, settings::jwt_expires_in / 10);
+    auto hit = issued_session_jwts.find(sid);
+    if (hit != issued_session_jwts.end()) {
+        const IssuedJwt& was = hit->second;
+        if (now - was.iat < reuse && now >= was.iat && was.claims == claims && was.kid == kid &&
+            was.lifetime == settings::jwt_expires_in && was.audience == audience &&
+            was.issuer == settings::effective_issuer())
+            return was.jwt;
+    }
+    std::string jwt = sign_claims(std::move(payload), settings::jwt_expires_in, audience);
+    if (issued_session_jwts.size() >= 4096) issued_session_jwts.clear();
+    issued_session_jwts[sid] = IssuedJwt{jwt, now, std::move(claims), std::move(kid), settings::jwt_expires_in,
+                                         std::move(audience), settings::effective_issuer()};
+    return jwt;
 }
 
 }  // namespace pgauth
@@ -423,31 +387,10 @@ PGAUTH_FUNCTION(pgauth_session_jwt)
 Datum pgauth_session_jwt_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
     std::string token = text_arg(fcinfo, 0);
-    OrderedJson payload = session_payload(token);
+    std::optional<LoadedSession> session = load_session(token, false);
     sodium_memzero(token.data(), token.size());
-    std::string sid = payload["sid"].get<std::string>();
-    payload.erase("sid");
-    std::string audience = settings::base_url ? settings::base_url : "";
-    // get-session asks for this token on every request: a session whose claims,
-    // key, lifetime, issuer and audience are unchanged gets the token it was
-    // given less than a minute (or a tenth of the lifetime) ago.
-    std::string claims = payload.dump();
-    std::string kid = signer().public_key().kid();
-    auto now = static_cast<int64>(unix_now());
-    int64 reuse = std::min<int64>(60, settings::jwt_expires_in / 10);
-    auto hit = issued_session_jwts.find(sid);
-    if (hit != issued_session_jwts.end()) {
-        const IssuedJwt& was = hit->second;
-        if (now - was.iat < reuse && now >= was.iat && was.claims == claims && was.kid == kid &&
-            was.lifetime == settings::jwt_expires_in && was.audience == audience &&
-            was.issuer == settings::effective_issuer())
-            return text_datum(was.jwt);
-    }
-    std::string jwt = sign_claims(std::move(payload), settings::jwt_expires_in, audience);
-    if (issued_session_jwts.size() >= 4096) issued_session_jwts.clear();
-    issued_session_jwts[sid] = IssuedJwt{jwt, now, std::move(claims), std::move(kid), settings::jwt_expires_in,
-                                         std::move(audience), settings::effective_issuer()};
-    return text_datum(jwt);
+    if (!session) throw AuthError("UNAUTHORIZED");
+    return text_datum(session_jwt_for(*session));
 }
 
 // auth.verify_jwt(token text, audience text DEFAULT NULL) -> jsonb claims, or INVALID_TOKEN.

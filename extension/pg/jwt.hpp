@@ -16,10 +16,11 @@ namespace pgauth {
 // Throws AuthError INVALID_TOKEN with the reason.
 std::string verify_token(std::string_view token, std::optional<std::string_view> audience);
 
-// The Better-Auth jwt-plugin payload for a live session (the user object plus
-// sub), without iat/exp/iss/aud. Throws AuthError UNAUTHORIZED when the token
-// names no live session. Does not extend the session.
-jwt::OrderedJson session_payload(std::string_view session_token);
+// The session JWT for a session already looked up (auth.session_jwt,
+// auth.get_session): reuses a token this backend issued for the same claims
+// less than a minute ago. Throws AuthError SIGNING_KEY_UNAVAILABLE when no key can sign.
+struct LoadedSession;
+std::string session_jwt_for(const LoadedSession& session);
 
 // Seconds since the Unix epoch, now.
 double unix_now();

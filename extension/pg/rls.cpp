@@ -5,6 +5,7 @@
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
 #include "pg/jwt.hpp"
+#include "pg/session.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 
@@ -142,8 +143,10 @@ Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
     pg_call([]() noexcept { forget_identity(); });
     if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
     std::string token = text_arg(fcinfo, 0);
-    jwt::OrderedJson payload = session_payload(token);
+    std::optional<LoadedSession> session = load_session(token, false);
     sodium_memzero(token.data(), token.size());
+    if (!session) throw AuthError("UNAUTHORIZED");
+    jwt::OrderedJson payload = session_payload(*session);
     std::string claims_json = payload.dump();
     remember(claims_json, jwt::Json::parse(claims_json, nullptr, false), false, session_wide_arg(fcinfo));
     PG_RETURN_VOID();

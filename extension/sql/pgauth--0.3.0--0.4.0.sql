@@ -95,8 +95,47 @@ REVOKE EXECUTE ON FUNCTION auth.delete_user(uuid) FROM pgauth_service;
 COMMENT ON FUNCTION auth.delete_user(uuid) IS
   'Admin: deletes a user with its accounts and sessions without a password check; false if unknown.';
 
+-- ---------------------------------------------------------------- Better-Auth responses
+-- The extension builds every Better-Auth JSON body (one C++ place for the user object and
+-- the time format); pgauth-http passes them through.
+CREATE FUNCTION auth.get_session(p_token text, p_want_jwt boolean DEFAULT false)
+    RETURNS TABLE (body json, jwt text, jwt_error text, refreshed boolean, max_age bigint)
+    AS 'MODULE_PATHNAME', 'pgauth_get_session' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
+COMMENT ON FUNCTION auth.get_session(text, boolean) IS
+  'Better-Auth get-session from one lookup: body {"session","user"}, refreshed when this call extended the session (sliding expiry), max_age = seconds left. With p_want_jwt, jwt is the session JWT, or NULL with jwt_error (e.g. SIGNING_KEY_UNAVAILABLE): keys never fail the call. No row if the token names no live session.';
+
+CREATE FUNCTION auth.sign_up_response(p_email text, p_password text, p_name text, p_image text, p_ip inet,
+                                      p_user_agent text)
+    RETURNS TABLE (body json, session_token text, max_age bigint)
+    AS 'MODULE_PATHNAME', 'pgauth_sign_up_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_up_response(text, text, text, text, inet, text) IS
+  'auth.sign_up_email with Better-Auth''s sign-up body {"token","user"}, the session token and the cookie''s max_age.';
+
+CREATE FUNCTION auth.sign_in_response(p_email text, p_password text, p_remember_me boolean, p_ip inet,
+                                      p_user_agent text, p_callback_url text DEFAULT NULL)
+    RETURNS TABLE (body json, session_token text, max_age bigint)
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_response(text, text, boolean, inet, text, text) IS
+  'auth.sign_in_email with Better-Auth''s sign-in body {"redirect","token","url"?,"user"} (redirect and url when p_callback_url is not empty; the caller checks it against trusted origins), the session token and the cookie''s max_age.';
+
+CREATE FUNCTION auth.list_sessions_response(p_token text) RETURNS json
+    AS 'MODULE_PATHNAME', 'pgauth_list_sessions_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.list_sessions_response(text) IS
+  'Better-Auth list-sessions: the live sessions of the token''s user as a JSON array (token = the session id: tokens are not stored); NULL if the token names no live session.';
+
+CREATE FUNCTION auth.change_password_response(p_token text, p_current text, p_new text, p_revoke_others boolean)
+    RETURNS json
+    AS 'MODULE_PATHNAME', 'pgauth_change_password_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.change_password_response(text, text, text, boolean) IS
+  'auth.change_password for the token''s user with Better-Auth''s body {"token": p_token when p_revoke_others else null, "user"}; NULL if the token names no live session.';
+
 -- ---------------------------------------------------------------- privileges
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.jwt_session_init(text, boolean, text), auth.error_code_catalog()
   TO pgauth_reader, pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.check_password_hash(text) TO pgauth_admin;
+GRANT EXECUTE ON FUNCTION
+    auth.get_session(text, boolean), auth.sign_up_response(text, text, text, text, inet, text),
+    auth.sign_in_response(text, text, boolean, inet, text, text), auth.list_sessions_response(text),
+    auth.change_password_response(text, text, text, boolean)
+  TO pgauth_service, pgauth_admin;
