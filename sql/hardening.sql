@@ -100,6 +100,7 @@ BEGIN
         ('auth.avatar_for(uuid,text)', format('SELECT auth.avatar_for(%L)', uid)),
         ('auth.get_user_profile(uuid)', format('SELECT * FROM auth.get_user_profile(%L)', uid)),
         ('auth.jwks()', 'SELECT auth.jwks()'),
+        ('auth.key_status()', 'SELECT status FROM auth.key_status()'),
         ('auth.verify_jwt(text,text)', format('SELECT auth.verify_jwt(%L)', jwt)),
         ('auth.verify_jwt(text,text)', 'SELECT auth.verify_jwt(''a.b.c'')'),
         ('auth.verify_jwt(text,text)', format('SELECT auth.verify_jwt(%L, ''https://other.example'')', jwt)),

@@ -79,3 +79,24 @@ SELECT c ->> 'token' = :'up_token' AS token_kept
 SELECT (SELECT count(*) FROM auth.get_session(:'in_token')) AS other_sessions_left,
        (SELECT count(*) FROM auth.get_session(:'up_token')) AS own_session_left;
 SELECT auth.change_password_response('not-a-token', 'a', 'b', false) IS NULL AS unknown;
+
+-- without a usable KEK the session check still answers: jwt NULL with the code, key_status says why,
+-- the JWKS is still published (a fresh connection: no key unsealed yet)
+\c
+SET pgauth.key_file = '';
+SELECT body -> 'user' ->> 'email' AS email, jwt IS NULL AS no_jwt, jwt_error FROM auth.get_session(:'up_token', true);
+SELECT status, reason FROM auth.key_status();
+SELECT jsonb_array_length(auth.jwks() -> 'keys') > 0 AS jwks_published;
+SET pgauth.key_file = '/nonexistent/pgauth.key';
+SELECT status, reason FROM auth.key_status();
+RESET pgauth.key_file;
+SELECT jwt IS NOT NULL AS jwt_again, jwt_error FROM auth.get_session(:'up_token', true);
+SELECT status, reason FROM auth.key_status();
+SELECT sqlstate, http_status, message FROM auth.error_codes WHERE code = 'SIGNING_KEY_UNAVAILABLE';
+-- with no key at all and no KEK, the JWKS is an empty set, not an error
+BEGIN;
+DELETE FROM auth.jwks;
+SET LOCAL pgauth.key_file = '';
+SELECT auth.jwks() AS empty_jwks, (SELECT status FROM auth.key_status()) AS status;
+ROLLBACK;
+SELECT jsonb_array_length(auth.jwks() -> 'keys') > 0 AS keys_back;

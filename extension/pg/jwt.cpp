@@ -12,6 +12,7 @@
 #include "pg/datum.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
@@ -209,6 +210,16 @@ void create_first_key() {
     add_signing_key(jwt::SigningKey::generate(Alg::EdDSA));
 }
 
+// The private key of `current`, opened with the KEK read from pgauth.key_file now.
+jwt::SecretBytes unseal_current(const CachedKey& current) {
+    jwt::SecretBytes kek = read_kek();
+    try {
+        return jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
+    } catch (const std::runtime_error&) {
+        throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
+    }
+}
+
 const jwt::SigningKey& signer() {
     load_keys();
     if (cache.current < 0) {
@@ -219,13 +230,7 @@ const jwt::SigningKey& signer() {
     }
     if (!cache.signer) {
         const CachedKey& current = cache.keys[static_cast<std::size_t>(cache.current)];
-        jwt::SecretBytes kek = read_kek();
-        jwt::SecretBytes secret;
-        try {
-            secret = jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
-        } catch (const std::runtime_error&) {
-            throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
-        }
+        jwt::SecretBytes secret = unseal_current(current);
         cache.signer = jwt::SigningKey::from_private_bytes(current.key.alg(), secret.bytes());
     }
     return *cache.signer;
@@ -270,9 +275,9 @@ std::string verify_token(std::string_view token, std::optional<std::string_view>
 }
 
 std::string session_jwt_for(const LoadedSession& session) {
+    // sid lets jwt_session_init refuse the token once the session is revoked.
     OrderedJson payload = session_payload(session);
     std::string sid = session.session.id;
-    payload.erase("sid");
     std::string audience = settings::base_url ? settings::base_url : "";
     // get-session asks for this token on every request: a session whose claims,
     // key, lifetime, issuer and audience are unchanged gets the token it was
@@ -333,7 +338,13 @@ PGAUTH_FUNCTION(pgauth_jwks)
 Datum pgauth_jwks_impl(FunctionCallInfo fcinfo) {
     load_keys();
     if (cache.keys.empty() && writable()) {
-        create_first_key();
+        // Publishing needs no KEK; creating the first key does. Without one the
+        // set stays empty (key_status() says why) rather than failing /jwks.
+        try {
+            create_first_key();
+        } catch (const AuthError& e) {
+            if (e.code() != key_unavailable) throw;
+        }
         load_keys();
     }
     TimestampTz now = now_timestamp();
@@ -415,4 +426,38 @@ Datum pgauth_jwks_changed_impl(FunctionCallInfo fcinfo) {
     });
     cache.loaded = false;
     return PointerGetDatum(nullptr);
+}
+
+// auth.key_status() -> TABLE (status text, reason text): 'ok' when this server
+// can sign session JWTs (the current key opens with pgauth.key_file, or there is
+// none yet and one can be created), else SIGNING_KEY_UNAVAILABLE and why. The
+// reason names the problem, never a key or the file's contents. Writes nothing.
+PGAUTH_FUNCTION(pgauth_key_status)
+Datum pgauth_key_status_impl(FunctionCallInfo fcinfo) {
+    std::string status = "ok", reason;
+    try {
+        load_keys();
+        // The key file is read now, not trusted from this backend's cache: the
+        // answer holds for every new connection.
+        if (cache.current >= 0) {
+            unseal_current(cache.keys[static_cast<std::size_t>(cache.current)]);
+        } else {
+            if (!writable()) throw AuthError(key_unavailable, "there is no signing key yet and this server is read-only");
+            read_kek();  // the first key will be sealed with it
+        }
+    } catch (const AuthError& e) {
+        status = e.code();
+        reason = e.reason();
+    }
+    // noexcept: catalog calls and elog
+    TupleDesc desc = pg_call([&]() noexcept {
+        TupleDesc d;
+        if (get_call_result_type(fcinfo, nullptr, &d) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "pgauth: key_status must return a composite");
+        return BlessTupleDesc(d);
+    });
+    Datum values[2] = {text_datum(status), reason.empty() ? Datum(0) : text_datum(reason)};
+    bool nulls[2] = {false, reason.empty()};
+    // noexcept: forms a tuple from plain Datums
+    return pg_call([&]() noexcept { return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)); });
 }

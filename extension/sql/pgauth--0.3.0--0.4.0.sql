@@ -129,6 +129,11 @@ CREATE FUNCTION auth.change_password_response(p_token text, p_current text, p_ne
 COMMENT ON FUNCTION auth.change_password_response(text, text, text, boolean) IS
   'auth.change_password for the token''s user with Better-Auth''s body {"token": p_token when p_revoke_others else null, "user"}; NULL if the token names no live session.';
 
+CREATE FUNCTION auth.key_status(OUT status text, OUT reason text)
+    AS 'MODULE_PATHNAME', 'pgauth_key_status' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.key_status() IS
+  'For health checks: ''ok'' when session JWTs can be signed, else SIGNING_KEY_UNAVAILABLE with the reason (pgauth.key_file unset, unreadable, of the wrong size or not opening the sealed key; no key yet on a read-only server). Never shows a secret; writes nothing.';
+
 -- ---------------------------------------------------------------- privileges
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.jwt_session_init(text, boolean, text), auth.error_code_catalog()
@@ -139,3 +144,4 @@ GRANT EXECUTE ON FUNCTION
     auth.sign_in_response(text, text, boolean, inet, text, text), auth.list_sessions_response(text),
     auth.change_password_response(text, text, text, boolean)
   TO pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.key_status() TO pgauth_reader, pgauth_service, pgauth_admin;

@@ -96,6 +96,14 @@ if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
   sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.rotate_signing_key()" >/dev/null
   out=$(sq "SELECT auth.sign_jwt('{}')")
   case "$out" in *"does not open with the key in pgauth.key_file"*) ok "a key sealed under another KEK does not open";; *) bad "wrong KEK: $out";; esac
+  # ... and the session check does not depend on it: get_session answers without a JWT,
+  # key_status says why, the JWKS is still published
+  out=$(sq "SELECT status || ': ' || reason FROM auth.key_status()")
+  case "$out" in "SIGNING_KEY_UNAVAILABLE: the signing key does not open with the key in pgauth.key_file") ok "key_status names a KEK that does not open the key";; *) bad "key_status with the wrong KEK: $out";; esac
+  out=$(sq "SELECT (body -> 'user' ->> 'email') || '|' || coalesce(jwt, 'NULL') || '|' || jwt_error FROM auth.get_session('$token', true)")
+  [ "$out" = "dump@example.com|NULL|SIGNING_KEY_UNAVAILABLE" ] && ok "get_session answers without a usable key (jwt NULL, jwt_error)" || bad "get_session with the wrong KEK: $out"
+  out=$(sq "SELECT jsonb_array_length(auth.jwks() -> 'keys') > 0")
+  [ "$out" = "t" ] && ok "the JWKS is published without a usable KEK" || bad "jwks with the wrong KEK: $out"
   out=$(sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.verify_jwt(auth.sign_jwt('{\"k\": 1}')) ->> 'k'")
   [ "$out" = "1" ] && ok "the right KEK opens it" || bad "right KEK: $out"
   chmod 640 "$keydir/other.key"
