@@ -1,6 +1,6 @@
 // Module entry: PG_MODULE_MAGIC, GUC definitions, libsodium start-up.
 #include "pg/boundary.hpp"
-#include "pg/jwt.hpp"
+#include "pg/rls.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

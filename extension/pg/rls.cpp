@@ -4,7 +4,8 @@
 // SET reaches them. The identity ends with the transaction unless the caller
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
-#include "pg/jwt.hpp"
+#include "pg/rls.hpp"
+#include "pg/tokens.hpp"
 #include "pg/session.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"

@@ -3,7 +3,7 @@
 #include "pg/session.hpp"
 
 #include "pg/datum.hpp"
-#include "pg/jwt.hpp"
+#include "pg/tokens.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 

@@ -1,5 +1,5 @@
-// JWT signing and verification inside the backend, shared by jwt.cpp (the
-// SQL API) and rls.cpp (the row-level security helpers).
+// JWT signing and verification inside the backend, shared by tokens.cpp (the
+// SQL API), session.cpp (get_session) and rls.cpp (the row-level security helpers).
 #pragma once
 #include "pg/datum.hpp"
 
@@ -24,8 +24,5 @@ std::string session_jwt_for(const LoadedSession& session);
 
 // Seconds since the Unix epoch, now.
 double unix_now();
-
-// Forgets the RLS identity at the end of each transaction; from _PG_init.
-void register_identity_callbacks();
 
 }  // namespace pgauth
