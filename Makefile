@@ -5,7 +5,7 @@ EXTENSION  = pgauth
 MODULE_big = pgauth
 SRCS       = $(wildcard extension/core/*.cpp) $(wildcard extension/pg/*.cpp)
 OBJS       = $(SRCS:.cpp=.o)
-DATA       = $(wildcard extension/sql/pgauth--*.sql)
+DATA       = $(wildcard extension/sql/pgauth--*.sql) $(wildcard extension/sql/pgauth--*.control)
 
 # pg_regress: one file per area, explicit order; `make check-regress-list` fails
 # if a file in sql/ is missing here.

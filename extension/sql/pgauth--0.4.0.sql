@@ -4,6 +4,38 @@
 -- both paths give the same catalog.
 \echo Use "CREATE EXTENSION pgauth" to load this file. \quit
 
+-- ---------------------------------------------------------------- preconditions
+-- Emails, names, passwords (NFKC) and every JSON body are UTF-8: in another encoding
+-- CREATE EXTENSION would succeed and then every sign-up would fail.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+        RAISE EXCEPTION 'pgauth needs a UTF8 database; this database''s encoding is %', pg_catalog.getdatabaseencoding()
+            USING HINT = 'Create the database with ENCODING ''UTF8'' (TEMPLATE template0) and install pgauth there.';
+    END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------- schema
+-- The script creates the schema, so it is a member of the extension and DROP EXTENSION
+-- removes it. An existing schema auth is used only when it is empty and a superuser owns
+-- it (as an install upgraded from 0.3.0 or older leaves it after DROP EXTENSION); it then
+-- stays when the extension is dropped.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'auth') THEN
+        CREATE SCHEMA auth;
+    ELSIF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+                   WHERE n.nspname OPERATOR(pg_catalog.=) 'auth' AND NOT r.rolsuper)
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'auth'::pg_catalog.regnamespace)
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'auth'::pg_catalog.regnamespace)
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) 'auth'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'a schema named auth already exists and is not empty or not owned by a superuser'
+            USING HINT = 'pgauth installs into its own schema auth: rename or drop the existing one.';
+    END IF;
+END
+$$;
+
 -- ---------------------------------------------------------------- roles
 DO $$
 BEGIN
@@ -842,3 +874,18 @@ GRANT EXECUTE ON FUNCTION
     auth.change_password_response(text, text, text, boolean)
   TO pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.key_status() TO pgauth_reader, pgauth_service, pgauth_admin;
+
+-- ---------------------------------------------------------------- settings
+-- The pgauth.* settings exist in a session only once the library is loaded; preloading it
+-- makes ALTER SYSTEM SET pgauth.* and SHOW pgauth.* work in every session.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(pg_catalog.string_to_array(
+                       pg_catalog.current_setting('shared_preload_libraries'), ',')) l
+                    WHERE pg_catalog.btrim(l, ' "') OPERATOR(pg_catalog.=) ANY ('{pgauth,$libdir/pgauth}'::text[])) THEN
+        -- a WARNING: CREATE EXTENSION runs its script with client_min_messages at least warning
+        RAISE WARNING 'pgauth is not in shared_preload_libraries: until a session calls an auth.* function, the pgauth.* settings are unknown to it (ALTER SYSTEM SET pgauth.* fails, SHOW pgauth.* is empty)'
+            USING HINT = 'Add shared_preload_libraries = ''pgauth'' to postgresql.conf and restart the server.';
+    END IF;
+END
+$$;
