@@ -128,6 +128,8 @@ BEGIN
             format('SELECT count(*) FROM auth.sign_in_response(%L, ''hostile-pass-1'', true, ''10.0.0.1'', ''ua'', ''https://x.example'')', r || '@example.com')),
         ('auth.sign_up_response(text,text,text,text,inet,text)',
             format('SELECT count(*) FROM auth.sign_up_response(%L, ''hostile-pass-1'', ''Third'', NULL, ''10.0.0.1'', ''ua'')', r || '.3@example.com')),
+        ('auth.rate_limit_hit(text,integer,integer)', format('SELECT allowed FROM auth.rate_limit_hit(%L, 1, 60)', r)),
+        ('auth.rate_limit_hit(text,integer,integer)', format('SELECT allowed FROM auth.rate_limit_hit(%L, 1, 60)', r)),
         ('auth.sign_in_email(text,text,boolean,inet,text)',
             format('SELECT * FROM auth.sign_in_email(%L, ''hostile-pass-1'', false, ''10.0.0.1'', ''ua'')', r || '@example.com')),
         ('auth.sign_in_email(text,text,boolean,inet,text)',

@@ -838,6 +838,54 @@ CREATE FUNCTION auth.key_status(OUT status text, OUT reason text)
 COMMENT ON FUNCTION auth.key_status() IS
   'For health checks: ''ok'' when session JWTs can be signed, else SIGNING_KEY_UNAVAILABLE with the reason (pgauth.key_file unset, unreadable, of the wrong size or not opening the sealed key; no key yet on a read-only server). Never shows a secret; writes nothing.';
 
+-- ---------------------------------------------------------------- shared rate limits
+-- Optional: pgauth-http instances that share one database can share their rate limits
+-- here instead of each counting in memory. UNLOGGED: no WAL per hit, emptied by a crash
+-- (a rate limit may forget), not replicated, not dumped.
+CREATE UNLOGGED TABLE auth.rate_limits (
+    key       text PRIMARY KEY CHECK (pg_catalog.octet_length(key) <= 512),
+    resets_at timestamptz NOT NULL,
+    hits      integer NOT NULL
+);
+COMMENT ON TABLE auth.rate_limits IS
+  'Fixed-window hit counters of auth.rate_limit_hit, one row per key; rows whose window ended are pruned by later calls.';
+REVOKE ALL ON auth.rate_limits FROM PUBLIC;
+
+CREATE FUNCTION auth.rate_limit_hit(p_key text, p_limit integer, p_window_seconds integer,
+                                    OUT allowed boolean, OUT retry_after integer)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_hits integer;
+    v_resets_at timestamptz;
+BEGIN
+    IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 512 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'p_key must be 1 to 512 bytes');
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_window_seconds IS NULL OR p_window_seconds NOT BETWEEN 1 AND 86400 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'p_limit must be at least 1 and p_window_seconds between 1 and 86400');
+    END IF;
+    -- One atomic upsert: the row lock orders concurrent hits on one key. A window starts at
+    -- its first hit; hits past the limit are refused and not counted (as the in-memory limiter).
+    INSERT INTO auth.rate_limits AS r (key, resets_at, hits)
+    VALUES (p_key, clock_timestamp() + make_interval(secs => p_window_seconds), 1)
+    ON CONFLICT (key) DO UPDATE
+       SET resets_at = CASE WHEN r.resets_at <= clock_timestamp() THEN excluded.resets_at ELSE r.resets_at END,
+           hits = CASE WHEN r.resets_at <= clock_timestamp() THEN 1 ELSE least(r.hits + 1, p_limit + 1) END
+    RETURNING r.hits, r.resets_at INTO v_hits, v_resets_at;
+    allowed := v_hits <= p_limit;
+    retry_after := CASE WHEN allowed THEN 0
+                        ELSE greatest(1, ceil(extract(epoch FROM v_resets_at - clock_timestamp())))::integer END;
+    -- Pruning, about once per 100 new windows: at most 100 ended rows, skipping rows in use.
+    IF v_hits = 1 AND random() < 0.01 THEN
+        DELETE FROM auth.rate_limits d
+         WHERE d.key IN (SELECT o.key FROM auth.rate_limits o WHERE o.resets_at < clock_timestamp()
+                          LIMIT 100 FOR UPDATE SKIP LOCKED);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION auth.rate_limit_hit(text, integer, integer) IS
+  'Counts one hit on p_key in a fixed window of p_window_seconds starting at its first hit: allowed while at most p_limit hits, else retry_after = seconds until the window ends. One atomic upsert; concurrent callers never let more than p_limit through.';
+
 -- ---------------------------------------------------------------- privileges
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
 
@@ -874,6 +922,7 @@ GRANT EXECUTE ON FUNCTION
     auth.change_password_response(text, text, text, boolean)
   TO pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.key_status() TO pgauth_reader, pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.rate_limit_hit(text, integer, integer) TO pgauth_service, pgauth_admin;
 
 -- ---------------------------------------------------------------- settings
 -- The pgauth.* settings exist in a session only once the library is loaded; preloading it
