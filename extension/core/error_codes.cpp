@@ -56,6 +56,8 @@ constexpr std::array catalog{
               "The password hash declares a cost above the configured limits"},
     ErrorCode{"PASSWORD_HASH_UNVERIFIABLE", "PA500", 500,
               "The stored password hash exceeds the configured cost limits: an administrator must reset it"},
+    // 0.4.0: sign-in lockout
+    ErrorCode{"ACCOUNT_LOCKED", "PA429", 429, "Too many failed sign-in attempts. Try again later."},
 };
 
 }  // namespace

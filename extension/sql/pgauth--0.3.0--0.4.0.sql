@@ -182,6 +182,104 @@ $$;
 COMMENT ON FUNCTION auth.rate_limit_hit(text, integer, integer) IS
   'Counts one hit on p_key in a fixed window of p_window_seconds starting at its first hit: allowed while at most p_limit hits, else retry_after = seconds until the window ends. One atomic upsert; concurrent callers never let more than p_limit through.';
 
+-- ---------------------------------------------------------------- sign-in lockout
+-- Internal (no grant): sign_in_email and change_password call them. The counts are in
+-- memory (shared with shared_preload_libraries = 'pgauth'): a failed sign-in's error
+-- rolls back table writes.
+CREATE FUNCTION auth.sign_in_lock(email text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_lock' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_lock(text) IS
+  'Internal: seconds a normalized email stays locked after failed sign-ins; 0 if it is not.';
+CREATE FUNCTION auth.sign_in_failed(email text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_failed' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_failed(text) IS
+  'Internal: counts a failed sign-in for a normalized email; returns the lock it starts in seconds (0 for none).';
+CREATE FUNCTION auth.sign_in_reset(email text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_reset' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_reset(text) IS
+  'Internal: forgets the failed sign-ins of a normalized email (after a success or a new password).';
+
+CREATE OR REPLACE FUNCTION auth.sign_in_email(email text, password text, remember_me boolean DEFAULT true,
+                                   ip inet DEFAULT NULL, user_agent text DEFAULT NULL,
+    OUT user_id uuid, OUT session_id uuid, OUT session_token text, OUT expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_email text := auth.normalize_email(sign_in_email.email);
+    v_account auth.accounts;
+    v_active boolean;
+    v_locked integer;
+    s record;
+BEGIN
+    IF sign_in_email.password IS NULL OR sign_in_email.password = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'password is required');
+    END IF;
+    -- Lockout (ASVS V2.2.1), counted per email whether or not an account has it: refused
+    -- without checking the password; the answer does not tell whether the account exists.
+    v_locked := auth.sign_in_lock(v_email);
+    IF v_locked > 0 THEN
+        PERFORM auth.raise('ACCOUNT_LOCKED',
+            format('Too many failed sign-in attempts. Try again in %s second%s.', v_locked,
+                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END));
+    END IF;
+    SELECT a.* INTO v_account
+      FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id AND a.provider_id = 'credential'
+     WHERE u.email = v_email;
+    -- Same error and the same argon2id cost whether the account is unknown or the password wrong.
+    IF NOT FOUND OR v_account.password_hash IS NULL OR octet_length(sign_in_email.password) > 16384 THEN
+        PERFORM auth.dummy_verify(sign_in_email.password);
+        PERFORM auth.sign_in_failed(v_email);  -- kept in memory: the error below rolls back only table writes
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    IF NOT auth.verify_password(v_account.password_hash, sign_in_email.password) THEN
+        PERFORM auth.sign_in_failed(v_email);
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    PERFORM auth.sign_in_reset(v_email);
+    SELECT u.is_active INTO v_active FROM auth.users u WHERE u.id = v_account.user_id;
+    IF NOT v_active THEN
+        PERFORM auth.raise('USER_INACTIVE');
+    END IF;
+    IF auth.password_needs_rehash(v_account.password_hash) THEN
+        UPDATE auth.accounts SET password_hash = auth.hash_password(sign_in_email.password), updated_at = now()
+         WHERE id = v_account.id;
+    END IF;
+    user_id := v_account.user_id;
+    SELECT * INTO s FROM auth.create_session(v_account.user_id, coalesce(sign_in_email.remember_me, true),
+                                             sign_in_email.ip, left(sign_in_email.user_agent, 512));
+    session_id := s.session_id;
+    session_token := s.session_token;
+    expires_at := s.expires_at;
+END
+$$;
+COMMENT ON FUNCTION auth.sign_in_email(text, text, boolean, inet, text) IS
+  'Verifies email and password and creates a session (1 day when remember_me is false). Legacy or weaker hashes are upgraded to argon2id. After pgauth.lockout_threshold consecutive failures for an email it is locked (ACCOUNT_LOCKED) for 2^(failures - threshold) seconds, up to pgauth.lockout_max_delay.';
+
+CREATE OR REPLACE FUNCTION auth.change_password(user_id uuid, current_password text, new_password text,
+                                     revoke_other_sessions boolean DEFAULT false, keep_token text DEFAULT NULL)
+    RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_account auth.accounts;
+BEGIN
+    PERFORM auth.check_password_policy(new_password);
+    SELECT a.* INTO v_account FROM auth.accounts a
+     WHERE a.user_id = change_password.user_id AND a.provider_id = 'credential'
+     FOR UPDATE;
+    IF NOT FOUND OR v_account.password_hash IS NULL THEN
+        PERFORM auth.dummy_verify(current_password);
+        PERFORM auth.raise('INVALID_PASSWORD');
+    END IF;
+    IF NOT auth.verify_password(v_account.password_hash, current_password) THEN
+        PERFORM auth.raise('INVALID_PASSWORD');
+    END IF;
+    UPDATE auth.accounts SET password_hash = auth.hash_password(new_password), updated_at = now()
+     WHERE id = v_account.id;
+    PERFORM auth.sign_in_reset(u.email) FROM auth.users u WHERE u.id = change_password.user_id;  -- a new password clears the lockout
+    IF revoke_other_sessions THEN
+        PERFORM auth.revoke_user_sessions(change_password.user_id, keep_token);
+    END IF;
+END
+$$;
 -- ---------------------------------------------------------------- privileges
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.jwt_session_init(text, boolean, text), auth.error_code_catalog()

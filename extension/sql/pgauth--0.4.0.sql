@@ -272,6 +272,23 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_te
 $$;
 COMMENT ON FUNCTION auth.get_user(uuid) IS 'The public profile of a user (no secrets); no row if unknown.';
 
+-- ---------------------------------------------------------------- sign-in lockout
+-- Internal (no grant): sign_in_email and change_password call them. The counts are in
+-- memory (shared with shared_preload_libraries = 'pgauth'): a failed sign-in's error
+-- rolls back table writes.
+CREATE FUNCTION auth.sign_in_lock(email text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_lock' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_lock(text) IS
+  'Internal: seconds a normalized email stays locked after failed sign-ins; 0 if it is not.';
+CREATE FUNCTION auth.sign_in_failed(email text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_failed' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_failed(text) IS
+  'Internal: counts a failed sign-in for a normalized email; returns the lock it starts in seconds (0 for none).';
+CREATE FUNCTION auth.sign_in_reset(email text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgauth_sign_in_reset' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.sign_in_reset(text) IS
+  'Internal: forgets the failed sign-ins of a normalized email (after a success or a new password).';
+
 -- ---------------------------------------------------------------- sign-up / sign-in
 CREATE FUNCTION auth.sign_up_email(email text, password text, name text, image text DEFAULT NULL,
                                    ip inet DEFAULT NULL, user_agent text DEFAULT NULL,
@@ -316,10 +333,19 @@ DECLARE
     v_email text := auth.normalize_email(sign_in_email.email);
     v_account auth.accounts;
     v_active boolean;
+    v_locked integer;
     s record;
 BEGIN
     IF sign_in_email.password IS NULL OR sign_in_email.password = '' THEN
         PERFORM auth.raise('VALIDATION_ERROR', 'password is required');
+    END IF;
+    -- Lockout (ASVS V2.2.1), counted per email whether or not an account has it: refused
+    -- without checking the password; the answer does not tell whether the account exists.
+    v_locked := auth.sign_in_lock(v_email);
+    IF v_locked > 0 THEN
+        PERFORM auth.raise('ACCOUNT_LOCKED',
+            format('Too many failed sign-in attempts. Try again in %s second%s.', v_locked,
+                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END));
     END IF;
     SELECT a.* INTO v_account
       FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id AND a.provider_id = 'credential'
@@ -327,11 +353,14 @@ BEGIN
     -- Same error and the same argon2id cost whether the account is unknown or the password wrong.
     IF NOT FOUND OR v_account.password_hash IS NULL OR octet_length(sign_in_email.password) > 16384 THEN
         PERFORM auth.dummy_verify(sign_in_email.password);
+        PERFORM auth.sign_in_failed(v_email);  -- kept in memory: the error below rolls back only table writes
         PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
     END IF;
     IF NOT auth.verify_password(v_account.password_hash, sign_in_email.password) THEN
+        PERFORM auth.sign_in_failed(v_email);
         PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
     END IF;
+    PERFORM auth.sign_in_reset(v_email);
     SELECT u.is_active INTO v_active FROM auth.users u WHERE u.id = v_account.user_id;
     IF NOT v_active THEN
         PERFORM auth.raise('USER_INACTIVE');
@@ -349,7 +378,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.sign_in_email(text, text, boolean, inet, text) IS
-  'Verifies email and password and creates a session (1 day when remember_me is false). Legacy or weaker hashes are upgraded to argon2id.';
+  'Verifies email and password and creates a session (1 day when remember_me is false). Legacy or weaker hashes are upgraded to argon2id. After pgauth.lockout_threshold consecutive failures for an email it is locked (ACCOUNT_LOCKED) for 2^(failures - threshold) seconds, up to pgauth.lockout_max_delay.';
 
 -- ---------------------------------------------------------------- sessions
 CREATE FUNCTION auth.revoke_session(token text) RETURNS boolean
@@ -447,6 +476,7 @@ BEGIN
     END IF;
     UPDATE auth.accounts SET password_hash = auth.hash_password(new_password), updated_at = now()
      WHERE id = v_account.id;
+    PERFORM auth.sign_in_reset(u.email) FROM auth.users u WHERE u.id = change_password.user_id;  -- a new password clears the lockout
     IF revoke_other_sessions THEN
         PERFORM auth.revoke_user_sessions(change_password.user_id, keep_token);
     END IF;

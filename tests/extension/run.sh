@@ -117,7 +117,17 @@ if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
   rm -rf "$keydir" "$dump"
 fi
 
-# 6. What a DBA expects: a non-UTF-8 database is refused, DROP EXTENSION leaves nothing.
+# 6. With pgauth preloaded, the sign-in lockout is shared by every connection: five failures,
+#    each on its own connection, lock the email for the next one (the right password included).
+if [[ "$(psql -qAtX -d "$db" -c "SHOW shared_preload_libraries")" == *pgauth* ]]; then
+  for i in 1 2 3 4 5; do
+    psql -qAtX -d "$db" -c "SELECT auth.sign_in_email('dump@example.com', 'wrong-password-$i')" >/dev/null 2>&1 || true
+  done
+  out=$(psql -qAtX -d "$db" -c "SELECT length(session_token) FROM auth.sign_in_email('dump@example.com', 'dump-password-1')" 2>&1 || true)
+  case "$out" in *"Too many failed sign-in attempts. Try again in"*) ok "the lockout is shared by every connection (preloaded)";; *) bad "lockout across connections: $out";; esac
+fi
+
+# 7. What a DBA expects: a non-UTF-8 database is refused, DROP EXTENSION leaves nothing.
 latin=${db}_latin1
 dropdb --if-exists "$latin" >/dev/null 2>&1
 createdb -T template0 -E LATIN1 --lc-collate=C --lc-ctype=C "$latin"
@@ -142,7 +152,7 @@ left=$(leftover "$db")
 roles=$(psql -qAtX -d "$db" -c "SELECT count(*) FROM pg_roles WHERE rolname IN ('pgauth_reader', 'pgauth_service', 'pgauth_admin')")
 [ "$roles" = "3" ] && ok "the three roles are cluster-wide and stay (docs/operations.md)" || bad "roles after DROP: $roles"
 
-# 7. shared_preload_libraries = 'pgauth' in a scratch cluster: without it CREATE EXTENSION warns and a
+# 8. shared_preload_libraries = 'pgauth' in a scratch cluster: without it CREATE EXTENSION warns and a
 #    fresh session cannot ALTER SYSTEM SET pgauth.*; with it, a fresh session can, and SHOW sees it.
 if [ "$(id -u)" -eq 0 ]; then
   bindir=/usr/lib/postgresql/15/bin
