@@ -12,11 +12,53 @@ extern "C" {
 
 namespace pgauth {
 
-using jwt::OrderedJson;
-
 namespace {
-OrderedJson nullable(const std::optional<std::string>& s) { return s ? OrderedJson(*s) : OrderedJson(nullptr); }
+
+void member(std::string& out, std::string_view name) {
+    if (out.back() != '{') out.push_back(',');
+    out.push_back('"');
+    out.append(name);  // our own names: nothing to escape
+    out.append("\":");
+}
+
+void string_member(std::string& out, std::string_view name, std::string_view value) {
+    member(out, name);
+    append_json_string(out, value);
+}
+
+void nullable_member(std::string& out, std::string_view name, const std::optional<std::string>& value) {
+    member(out, name);
+    if (value) append_json_string(out, *value);
+    else out.append("null");
+}
+
 }  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\b': out.append("\\b"); break;
+            case '\f': out.append("\\f"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            default:
+                if (u < 0x20) {
+                    out.append("\\u00");
+                    out.push_back(hex[u >> 4]);
+                    out.push_back(hex[u & 15]);
+                } else {
+                    out.push_back(c);
+                }
+        }
+    }
+    out.push_back('"');
+}
 
 std::string iso_time(TimestampTz ts) {
     // TimestampTz counts microseconds from 2000-01-01; JavaScript milliseconds from 1970-01-01.
@@ -30,34 +72,40 @@ std::string iso_time(TimestampTz ts) {
     return buffer;
 }
 
-OrderedJson user_json(const UserRecord& u, bool profile) {
-    OrderedJson user{
-        {"name", u.name},
-        {"email", u.email},
-        {"emailVerified", u.email_verified},
-        {"image", nullable(u.image)},
-        {"createdAt", iso_time(u.created_at)},
-        {"updatedAt", iso_time(u.updated_at)},
-    };
+void append_user_members(std::string& out, const UserRecord& u, bool profile) {
+    string_member(out, "name", u.name);
+    string_member(out, "email", u.email);
+    member(out, "emailVerified");
+    out.append(u.email_verified ? "true" : "false");
+    nullable_member(out, "image", u.image);
+    string_member(out, "createdAt", iso_time(u.created_at));
+    string_member(out, "updatedAt", iso_time(u.updated_at));
     if (profile) {
-        user["role"] = nullable(u.role);
-        user["paraWalletId"] = nullable(u.para_wallet_id);
+        nullable_member(out, "role", u.role);
+        nullable_member(out, "paraWalletId", u.para_wallet_id);
     }
-    user["id"] = u.id;
-    return user;
+    string_member(out, "id", u.id);
 }
 
-OrderedJson session_json(const SessionRecord& s, std::string_view token) {
-    return OrderedJson{
-        {"expiresAt", iso_time(s.expires_at)},
-        {"token", std::string(token)},
-        {"createdAt", iso_time(s.created_at)},
-        {"updatedAt", iso_time(s.updated_at)},
-        {"ipAddress", nullable(s.ip)},
-        {"userAgent", nullable(s.user_agent)},
-        {"userId", s.user_id},
-        {"id", s.id},
-    };
+std::string user_json(const UserRecord& u, bool profile) {
+    std::string out = "{";
+    append_user_members(out, u, profile);
+    out.push_back('}');
+    return out;
+}
+
+std::string session_json(const SessionRecord& s, std::string_view token) {
+    std::string out = "{";
+    string_member(out, "expiresAt", iso_time(s.expires_at));
+    string_member(out, "token", token);
+    string_member(out, "createdAt", iso_time(s.created_at));
+    string_member(out, "updatedAt", iso_time(s.updated_at));
+    nullable_member(out, "ipAddress", s.ip);
+    nullable_member(out, "userAgent", s.user_agent);
+    string_member(out, "userId", s.user_id);
+    string_member(out, "id", s.id);
+    out.push_back('}');
+    return out;
 }
 
 int64 seconds_left(TimestampTz expires_at) {

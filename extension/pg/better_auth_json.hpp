@@ -13,7 +13,6 @@ extern "C" {
 #include <string>
 #include <string_view>
 
-#include "core/jwt.hpp"
 
 namespace pgauth {
 
@@ -35,14 +34,21 @@ struct SessionRecord {
 // ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON: 2026-11-23T04:20:48.500Z
 std::string iso_time(TimestampTz ts);
 
-// Better-Auth's user object: name, email, emailVerified, image, createdAt,
-// updatedAt, id. With `profile` (get-session and the session JWT), also role
-// and paraWalletId before id; sign-up and sign-in answer Better-Auth's fields only.
-jwt::OrderedJson user_json(const UserRecord& user, bool profile);
+// JSON is written straight into a string (get-session is the hot path: a
+// JSON tree costs several times more). The text is RFC 8259 with UTF-8 passed
+// through, as nlohmann's dump() writes it.
+void append_json_string(std::string& out, std::string_view s);
+
+// Better-Auth's user object as members without braces: name, email,
+// emailVerified, image, createdAt, updatedAt, id. With `profile` (get-session
+// and the session JWT), also role and paraWalletId before id; sign-up and
+// sign-in answer Better-Auth's fields only.
+void append_user_members(std::string& out, const UserRecord& user, bool profile);
+std::string user_json(const UserRecord& user, bool profile);  // {...}
 
 // Better-Auth's session object; `token` is the session token (get-session) or,
 // where the token is not known (list-sessions), the session id.
-jwt::OrderedJson session_json(const SessionRecord& session, std::string_view token);
+std::string session_json(const SessionRecord& session, std::string_view token);
 
 // Seconds from the transaction's start to `expires_at`, rounded: a cookie's Max-Age.
 int64 seconds_left(TimestampTz expires_at);

@@ -18,7 +18,6 @@ extern "C" {
 namespace pgauth {
 namespace {
 
-using jwt::OrderedJson;
 
 // Internal SQL is schema-qualified throughout: see the note in session.cpp.
 const Oid sign_up_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INETOID, TEXTOID};
@@ -94,9 +93,9 @@ NewSession run_session_plan(KeptPlan& plan, const Datum* args, const char* nulls
 }
 
 // One row (body json, session_token text, max_age bigint) into the SRF result.
-Datum emit_session_row(FunctionCallInfo fcinfo, const OrderedJson& body, const NewSession& s) {
+Datum emit_session_row(FunctionCallInfo fcinfo, const std::string& body, const NewSession& s) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    Datum values[3] = {text_datum(body.dump()), text_datum(s.token), Int64GetDatum(seconds_left(s.expires_at))};
+    Datum values[3] = {text_datum(body), text_datum(s.token), Int64GetDatum(seconds_left(s.expires_at))};
     bool nulls[3] = {false, false, false};
     // noexcept: stores plain Datums in the tuplestore
     pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
@@ -124,7 +123,9 @@ Datum pgauth_sign_up_response_impl(FunctionCallInfo fcinfo) {
     char nulls[6];
     for (int i = 0; i < 6; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
     NewSession s = run_session_plan(sign_up_plan, args, nulls);
-    OrderedJson body{{"token", s.token}, {"user", user_json(s.user, false)}};
+    std::string body = "{\"token\":";
+    append_json_string(body, s.token);
+    body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
     return emit_session_row(fcinfo, body, s);
 }
 
@@ -138,9 +139,13 @@ Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
     for (int i = 0; i < 5; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
     std::string callback = arg_is_null(fcinfo, 5) ? "" : text_arg(fcinfo, 5);
     NewSession s = run_session_plan(sign_in_plan, args, nulls);
-    OrderedJson body{{"redirect", !callback.empty()}, {"token", s.token}};
-    if (!callback.empty()) body["url"] = callback;
-    body["user"] = user_json(s.user, false);
+    std::string body = callback.empty() ? "{\"redirect\":false,\"token\":" : "{\"redirect\":true,\"token\":";
+    append_json_string(body, s.token);
+    if (!callback.empty()) {
+        body.append(",\"url\":");
+        append_json_string(body, callback);
+    }
+    body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
     return emit_session_row(fcinfo, body, s);
 }
 
@@ -153,7 +158,7 @@ Datum pgauth_list_sessions_response_impl(FunctionCallInfo fcinfo) {
     std::optional<LoadedSession> me = load_session(token, true);
     sodium_memzero(token.data(), token.size());
     if (!me) PG_RETURN_NULL();
-    OrderedJson out = OrderedJson::array();
+    std::string out = "[";
     {
         SpiConnection spi;
         Datum args[1] = {uuid_datum(me->user_uuid)};
@@ -167,10 +172,12 @@ Datum pgauth_list_sessions_response_impl(FunctionCallInfo fcinfo) {
             s.updated_at = DatumGetTimestampTz(spi_cell(i, 4).value);
             s.ip = spi_text_or_null(i, 5);
             s.user_agent = spi_text_or_null(i, 6);
-            out.push_back(session_json(s, s.id));  // tokens are not stored; the id revokes it
+            if (i > 0) out.push_back(',');
+            out.append(session_json(s, s.id));  // tokens are not stored; the id revokes it
         }
     }
-    return text_datum(out.dump());
+    out.push_back(']');
+    return text_datum(out);
 }
 
 // auth.change_password_response(p_token, p_current, p_new, p_revoke_others) -> json:
@@ -186,7 +193,7 @@ Datum pgauth_change_password_response_impl(FunctionCallInfo fcinfo) {
         PG_RETURN_NULL();
     }
     bool revoke_others = !arg_is_null(fcinfo, 3) && PG_GETARG_BOOL(3);
-    OrderedJson body;
+    std::string body;
     {
         SpiConnection spi;
         Datum user_id = uuid_datum(me->user_uuid);
@@ -195,9 +202,11 @@ Datum pgauth_change_password_response_impl(FunctionCallInfo fcinfo) {
                          BoolGetDatum(revoke_others), PG_GETARG_DATUM(0)};
         char nulls[5] = {' ', n1, n2, ' ', ' '};
         change_plan.execute(args, nulls, false, 0);
-        body = OrderedJson{{"token", revoke_others ? OrderedJson(token) : OrderedJson(nullptr)},
-                           {"user", user_json(read_user(user_id), false)}};
+        body = "{\"token\":";
+        if (revoke_others) append_json_string(body, token);
+        else body.append("null");
+        body.append(",\"user\":").append(user_json(read_user(user_id), false)).push_back('}');
     }
     sodium_memzero(token.data(), token.size());
-    return text_datum(body.dump());
+    return text_datum(body);
 }

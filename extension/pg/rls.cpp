@@ -147,8 +147,7 @@ Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
     std::optional<LoadedSession> session = load_session(token, false);
     sodium_memzero(token.data(), token.size());
     if (!session) throw AuthError("UNAUTHORIZED");
-    jwt::OrderedJson payload = session_payload(*session);
-    std::string claims_json = payload.dump();
+    std::string claims_json = session_payload(*session);
     remember(claims_json, jwt::Json::parse(claims_json, nullptr, false), false, session_wide_arg(fcinfo));
     PG_RETURN_VOID();
 }

@@ -128,10 +128,14 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend) {
     return out;
 }
 
-jwt::OrderedJson session_payload(const LoadedSession& s) {
-    jwt::OrderedJson payload = user_json(s.user, true);
-    payload["sub"] = s.user.id;
-    payload["sid"] = s.session.id;
+std::string session_payload(const LoadedSession& s) {
+    std::string payload = "{";
+    append_user_members(payload, s.user, true);
+    payload.append(",\"sub\":");
+    append_json_string(payload, s.user.id);
+    payload.append(",\"sid\":");
+    append_json_string(payload, s.session.id);
+    payload.push_back('}');
     return payload;
 }
 
@@ -247,8 +251,7 @@ Datum pgauth_get_session_impl(FunctionCallInfo fcinfo) {
         sodium_memzero(token.data(), token.size());
         return 0;
     }
-    std::string body = jwt::OrderedJson{{"session", session_json(s->session, token)},
-                                        {"user", user_json(s->user, true)}}.dump();
+    std::string body = "{\"session\":" + session_json(s->session, token) + ",\"user\":" + user_json(s->user, true) + "}";
     sodium_memzero(token.data(), token.size());
     std::optional<std::string> jwt, jwt_error;
     if (want_jwt) {

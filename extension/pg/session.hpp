@@ -23,8 +23,8 @@ struct LoadedSession {
 // auth.validate_session does (not on a standby or in a read-only transaction).
 std::optional<LoadedSession> load_session(std::string_view token, bool extend);
 
-// The Better-Auth jwt-plugin payload for a session (the user object with its
-// profile fields, sub and sid), without iat/exp/iss/aud.
-jwt::OrderedJson session_payload(const LoadedSession& s);
+// The Better-Auth jwt-plugin payload for a session as a JSON object (the user
+// object with its profile fields, sub and sid), without iat/exp/iss/aud.
+std::string session_payload(const LoadedSession& s);
 
 }  // namespace pgauth

@@ -65,14 +65,14 @@ std::string verify_token(std::string_view token, std::optional<std::string_view>
 
 std::string session_jwt_for(const LoadedSession& session) {
     // sid lets jwt_session_init refuse the token once the session is revoked.
-    OrderedJson payload = session_payload(session);
-    std::string sid = session.session.id;
+    std::string claims = session_payload(session);
+    const std::string& sid = session.session.id;
     std::string audience = settings::base_url ? settings::base_url : "";
     // get-session asks for this token on every request: a session whose claims,
     // key, lifetime, issuer and audience are unchanged gets the token it was
     // given less than a minute (or a tenth of the lifetime) ago.
-    std::string claims = payload.dump();
-    std::string kid = signer().public_key().kid();
+    const jwt::SigningKey& key = signer();
+    std::string kid = key.public_key().kid();
     auto now = static_cast<int64>(unix_now());
     int64 reuse = std::min<int64>(60, settings::jwt_expires_in / 10);
     auto hit = issued_session_jwts.find(sid);
@@ -83,7 +83,14 @@ std::string session_jwt_for(const LoadedSession& session) {
             was.issuer == settings::effective_issuer())
             return was.jwt;
     }
-    std::string jwt = sign_claims(std::move(payload), settings::jwt_expires_in, audience);
+    // iat first, then the claims, then exp, iss and aud: the order sign_claims writes
+    std::string payload = "{\"iat\":" + std::to_string(now) + ",";
+    payload.append(std::string_view(claims).substr(1, claims.size() - 2));
+    payload.append(",\"exp\":").append(std::to_string(now + settings::jwt_expires_in));
+    payload.append(",\"iss\":").append(jwt::Json(settings::effective_issuer()).dump());
+    payload.append(",\"aud\":").append(jwt::Json(audience).dump());
+    payload.push_back('}');
+    std::string jwt = jwt::encode(key, payload);
     if (issued_session_jwts.size() >= 4096) issued_session_jwts.clear();
     issued_session_jwts[sid] = IssuedJwt{jwt, now, std::move(claims), std::move(kid), settings::jwt_expires_in,
                                          std::move(audience), settings::effective_issuer()};
