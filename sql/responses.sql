@@ -100,3 +100,14 @@ SET LOCAL pgauth.key_file = '';
 SELECT auth.jwks() AS empty_jwks, (SELECT status FROM auth.key_status()) AS status;
 ROLLBACK;
 SELECT jsonb_array_length(auth.jwks() -> 'keys') > 0 AS keys_back;
+-- strings are escaped as JSON requires: quotes, backslashes, control characters; UTF-8 as is
+SELECT session_token AS esc_token, body::text AS esc_body
+  FROM auth.sign_up_response('esc@example.com', 'correct-horse-battery', E'Q " B \\ N \n T \t C \x01 é 😀 </script>',
+                             E'https://img.example/a"b', NULL, E'ua\r\n"x"') \gset
+SELECT (:'esc_body'::json -> 'user' ->> 'name') = E'Q " B \\ N \n T \t C \x01 é 😀 </script>' AS name_round_trips,
+       (:'esc_body'::json -> 'user' ->> 'image') = E'https://img.example/a"b' AS image_round_trips,
+       :'esc_body' LIKE '%\u0001%' AS control_as_u0001, :'esc_body' LIKE '%é 😀%' AS utf8_as_is;
+SELECT body -> 'session' ->> 'userAgent' = E'ua\r\n"x"' AS user_agent_round_trips,
+       body -> 'user' ->> 'name' = E'Q " B \\ N \n T \t C \x01 é 😀 </script>' AS name_in_get_session,
+       auth.verify_jwt(jwt) ->> 'name' = E'Q " B \\ N \n T \t C \x01 é 😀 </script>' AS name_in_jwt
+  FROM auth.get_session(:'esc_token', true);

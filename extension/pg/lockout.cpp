@@ -9,7 +9,7 @@
 // is in shared memory (every backend sees it; a restart forgets it); without
 // it each backend counts alone, which only slows an attacker on one connection.
 //
-// Keys are SHA-256 digests of the normalized email, for unknown emails too: the
+// Keys are SHA-256 digests of the normalized email (and the database), for unknown emails too: the
 // answer (ACCOUNT_LOCKED or INVALID_EMAIL_OR_PASSWORD) never says whether an
 // account exists.
 #include "pg/lockout.hpp"
@@ -38,7 +38,7 @@ constexpr int64 forget_after = int64(24) * 3600 * USECS_PER_SEC;  // a failure a
 constexpr const char* tranche = "pgauth_lockout";
 
 struct Entry {
-    std::uint8_t key[32];  // SHA-256 of the normalized email
+    std::uint8_t key[32];  // SHA-256 of the normalized email and the database
     int32 failures;
     TimestampTz last_failure;
     TimestampTz locked_until;
@@ -143,9 +143,13 @@ void forget(const Digest& key) {
     release();
 }
 
+// The shared table serves every database of the cluster: the same email in two
+// databases is two accounts, so the key covers the database too.
 Digest email_key(FunctionCallInfo fcinfo) {
-    std::string email = text_arg(fcinfo, 0);
-    return sha256(email);
+    std::string key = text_arg(fcinfo, 0);
+    key.push_back('\0');
+    key.append(std::to_string(MyDatabaseId));
+    return sha256(key);
 }
 
 }  // namespace
