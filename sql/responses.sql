@@ -10,7 +10,7 @@ SELECT body::text AS up_body, session_token AS up_token, max_age AS up_max_age
 SELECT (SELECT array_agg(k) FROM json_object_keys(:'up_body'::json) k) AS body_keys,
        (SELECT array_agg(k) FROM json_object_keys(:'up_body'::json -> 'user') k) AS user_keys,
        :'up_body'::json ->> 'token' = :'up_token' AS token_in_body,
-       :up_max_age BETWEEN 604799 AND 604800 AS seven_days;
+       :up_max_age BETWEEN 604700 AND 604800 AS seven_days;
 SELECT u.email = j ->> 'email' AS email, u.id::text = j ->> 'id' AS id, j -> 'image' AS image,
        (j ->> 'emailVerified')::boolean AS email_verified,
        pg_temp.iso(u.created_at) = j ->> 'createdAt' AS created_at_iso,
@@ -22,7 +22,7 @@ SELECT body::text AS in_body, session_token AS in_token, max_age AS in_max_age
   FROM auth.sign_in_response('resp@example.com', 'correct-horse-battery', false, NULL, NULL) \gset
 SELECT (SELECT array_agg(k) FROM json_object_keys(:'in_body'::json) k) AS body_keys,
        :'in_body'::json ->> 'redirect' AS redirect, :'in_body'::json ->> 'token' = :'in_token' AS token_in_body,
-       :in_max_age BETWEEN 86399 AND 86400 AS one_day;
+       :in_max_age BETWEEN 86300 AND 86400 AS one_day;
 SELECT (SELECT array_agg(k) FROM json_object_keys(body) k) AS body_keys, body ->> 'redirect' AS redirect,
        body ->> 'url' AS url
   FROM auth.sign_in_response('resp@example.com', 'correct-horse-battery', true, NULL, NULL, 'http://127.0.0.1:3000/home');
@@ -36,7 +36,7 @@ SELECT (SELECT array_agg(k) FROM json_object_keys(body) k) AS body_keys,
        body -> 'session' ->> 'token' = :'up_token' AS token, body -> 'session' ->> 'ipAddress' AS ip,
        body -> 'session' ->> 'userAgent' AS user_agent, body -> 'user' ->> 'role' AS role,
        body -> 'user' -> 'paraWalletId' AS para_wallet_id, jwt, jwt_error, refreshed,
-       max_age BETWEEN 604799 AND 604800 AS max_age
+       max_age BETWEEN 604700 AND 604800 AS max_age
   FROM auth.get_session(:'up_token');
 SELECT s.id::text = g.body -> 'session' ->> 'id' AS session_id, s.user_id::text = g.body -> 'session' ->> 'userId' AS user_id,
        pg_temp.iso(s.expires_at) = g.body -> 'session' ->> 'expiresAt' AS expires_at,
@@ -52,7 +52,7 @@ SELECT refreshed, max_age, body -> 'session' ->> 'updatedAt' = pg_temp.iso(now()
   FROM auth.get_session(:'up_token');
 SELECT refreshed AS again FROM auth.get_session(:'up_token');
 -- remember_me = false sessions are not extended
-SELECT refreshed AS short_session, max_age BETWEEN 86399 AND 86400 AS one_day FROM auth.get_session(:'in_token');
+SELECT refreshed AS short_session, max_age BETWEEN 86300 AND 86400 AS one_day FROM auth.get_session(:'in_token');
 -- the JWT comes from the same lookup, verifies, names the user and equals session_jwt's (its memo)
 SELECT jwt IS NOT NULL AS has_jwt, jwt_error, auth.verify_jwt(jwt) ->> 'sub' = body -> 'user' ->> 'id' AS sub,
        jwt = auth.session_jwt(:'up_token') AS same_as_session_jwt
