@@ -5,14 +5,14 @@ EXTENSION  = pgauth
 MODULE_big = pgauth
 SRCS       = $(wildcard extension/core/*.cpp) $(wildcard extension/pg/*.cpp)
 OBJS       = $(SRCS:.cpp=.o)
-DATA       = $(wildcard extension/sql/pgauth--*.sql)
+DATA       = $(wildcard extension/sql/pgauth--*.sql) $(wildcard extension/sql/pgauth--*.control)
 
 # pg_regress: one file per area, explicit order; `make check-regress-list` fails
 # if a file in sql/ is missing here.
-REGRESS      = setup password session errors privileges avatar jwt rls hardening upgrade
+REGRESS      = setup password session errors privileges avatar jwt responses ratelimit lockout rls hardening upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 # isolationtester: concurrency (specs/*.spec)
-ISOLATION      = signup_race avatar_claim_race
+ISOLATION      = signup_race avatar_claim_race rate_limit_race
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config

@@ -54,6 +54,7 @@ synchronous_commit = off
 full_page_writes = off
 log_min_messages = warning
 pgauth.key_file = '$dir/pgauth.key'
+shared_preload_libraries = 'pgauth'
 CONF
   as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; exit 1; }

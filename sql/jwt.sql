@@ -119,8 +119,12 @@ SELECT auth.verify_jwt(auth.session_jwt(:'tok')) ->> 'name' AS name_after_update
 SELECT try($$SELECT auth.session_jwt('not-a-session')$$) AS unknown_session;
 SELECT try($$SELECT auth.session_jwt(NULL)$$) AS null_session;
 SELECT try(format('SELECT auth.session_jwt(%L)', repeat('x', 5000))) AS oversize_session;
+-- the session JWT names its session (sid), so jwt_session_init stops accepting it once the session ends
+SELECT auth.verify_jwt(:'st') ->> 'sid' = (SELECT id::text FROM auth.sessions WHERE token_hash = auth.hash_token(:'tok')) AS sid_is_the_session;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'st')) AS live_session_jwt;
 SELECT auth.revoke_session(:'tok') AS revoked;
 SELECT try(format('SELECT auth.session_jwt(%L)', :'tok')) AS revoked_session;
+SELECT try(format('SELECT auth.jwt_session_init(%L)', :'st')) AS revoked_session_jwt;
 
 -- ------------------------------------------------------------ rotation, grace period, retirement
 SELECT kid AS kid1 FROM auth.jwks \gset

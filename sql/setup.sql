@@ -1,5 +1,5 @@
 -- Installs pgauth in the regression database and prepares test roles and helpers.
-SET client_min_messages = warning;
+SET client_min_messages = error;  -- (the preload warning depends on the server's configuration)
 CREATE EXTENSION pgauth;
 RESET client_min_messages;
 SELECT extname, extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'pgauth') AS is_default

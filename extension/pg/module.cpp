@@ -1,6 +1,7 @@
 // Module entry: PG_MODULE_MAGIC, GUC definitions, libsodium start-up.
 #include "pg/boundary.hpp"
-#include "pg/jwt.hpp"
+#include "pg/lockout.hpp"
+#include "pg/rls.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -35,6 +36,8 @@ char* issuer = nullptr;
 int jwt_expires_in = 15 * 60;
 int jwt_leeway = 60;
 int jwt_key_grace_period = 30 * 24 * 3600;
+int lockout_threshold = 5;
+int lockout_max_delay = 15 * 60;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -78,6 +81,13 @@ void define() {
     define_seconds("pgauth.jwt_key_grace_period",
                    "How long a rotated-out signing key stays published in the JWKS and accepted.",
                    &jwt_key_grace_period, 0, ten_years);
+    DefineCustomIntVariable("pgauth.lockout_threshold",
+                            "Consecutive failed sign-ins for an email before it is locked (2^(failures - threshold) "
+                            "seconds, up to pgauth.lockout_max_delay); 0 turns the lockout off.",
+                            nullptr, &lockout_threshold, lockout_threshold, 0, 1000, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    define_seconds("pgauth.lockout_max_delay", "The longest an email stays locked after failed sign-ins.",
+                   &lockout_max_delay, 1, 24 * 3600);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,
@@ -112,5 +122,6 @@ void _PG_init(void) {
         ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("pgauth: libsodium failed to initialize")));
     pgauth::settings::define();
     pgauth::register_identity_callbacks();
+    pgauth::request_lockout_memory();  // only when preloaded
     MarkGUCPrefixReserved("pgauth");
 }

@@ -4,7 +4,9 @@
 // SET reaches them. The identity ends with the transaction unless the caller
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
-#include "pg/jwt.hpp"
+#include "pg/rls.hpp"
+#include "pg/tokens.hpp"
+#include "pg/session.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 
@@ -142,9 +144,10 @@ Datum pgauth_session_init_impl(FunctionCallInfo fcinfo) {
     pg_call([]() noexcept { forget_identity(); });
     if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
     std::string token = text_arg(fcinfo, 0);
-    jwt::OrderedJson payload = session_payload(token);
+    std::optional<LoadedSession> session = load_session(token, false);
     sodium_memzero(token.data(), token.size());
-    std::string claims_json = payload.dump();
+    if (!session) throw AuthError("UNAUTHORIZED");
+    std::string claims_json = session_payload(*session);
     remember(claims_json, jwt::Json::parse(claims_json, nullptr, false), false, session_wide_arg(fcinfo));
     PG_RETURN_VOID();
 }

@@ -1,5 +1,9 @@
-// Sessions: token hashing, issuing, and the hot-path validate_session.
+// Sessions: token hashing, issuing, the hot-path validate_session and
+// get_session, and the session JWT payload.
+#include "pg/session.hpp"
+
 #include "pg/datum.hpp"
+#include "pg/tokens.hpp"
 #include "pg/session_lookup.hpp"
 #include "pg/settings.hpp"
 
@@ -8,6 +12,7 @@ extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type_d.h"
+#include "utils/datum.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
@@ -20,8 +25,7 @@ extern "C" {
 namespace pgauth {
 namespace {
 
-// Longest token we bother hashing; anything longer cannot be one of ours.
-constexpr std::size_t max_token_length = 1024;
+constexpr std::size_t max_token_length = max_session_token_length;
 
 // Internal SQL runs as the extension owner but is parsed (and re-parsed by the
 // plan cache whenever the caller's search_path changes) with the caller's
@@ -39,8 +43,102 @@ KeptPlan insert_plan(
     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at",
     6, insert_types);
 
+// false on a hot standby or in a read-only transaction.
+// noexcept callback: RecoveryInProgress reads shared memory
+bool writable() { return !pg_call([]() noexcept { return RecoveryInProgress(); }) && !XactReadOnly; }
+
+// Better-Auth's sliding expiry: extend once expires_at - expires_in + update_age <= now.
+// Sessions signed in without "remember me" keep their short lifetime. Rewrites
+// the row's expires_at and updated_at when it extends. Plain C: runs in visitors.
+bool slide_expiry(SessionRow& row, TimestampTz now, bool writable) {
+    int64 expires_in = int64(settings::session_expires_in) * USECS_PER_SEC;
+    int64 update_age = int64(settings::session_update_age) * USECS_PER_SEC;
+    TimestampTz expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
+    if (!writable || !row.remember_me || expires_at - expires_in + update_age > now) return false;
+    row.values[col_expires_at] = TimestampTzGetDatum(now + expires_in);
+    row.values[col_session_updated_at] = TimestampTzGetDatum(now);
+    return true;
+}
+
+void store_extension(const pg_uuid_t& session_id, TimestampTz now) {
+    SpiConnection spi;
+    Datum args[2] = {UUIDPGetDatum(const_cast<pg_uuid_t*>(&session_id)),
+                     TimestampTzGetDatum(now + int64(settings::session_expires_in) * USECS_PER_SEC)};
+    extend_plan.execute(args, nullptr, false, 0);
+}
 
 }  // namespace
+
+std::optional<LoadedSession> load_session(std::string_view token, bool extend) {
+    if (token.empty() || token.size() > max_token_length) return std::nullopt;
+    // The row's values copied out of the scanned tuples (datumCopy, in the
+    // current memory context) by a visitor that runs inside PostgreSQL.
+    struct Copy {
+        TimestampTz now;
+        bool writable, extended;
+        pg_uuid_t user_id, session_id;
+        Datum values[session_column_count];
+        bool nulls[session_column_count];
+    } copy{GetCurrentTransactionStartTimestamp(), extend && writable(), false, {}, {}, {}, {}};
+    Digest digest = sha256(token);
+    Datum key = bytea_datum(digest);
+    // noexcept: the index scans and a captureless visitor that only copies Datums
+    bool found = pg_call([&]() noexcept {
+        return lookup_session(key, copy.now,
+            [](SessionRow& row, void* context) {
+                auto* c = static_cast<Copy*>(context);
+                c->extended = slide_expiry(row, c->now, c->writable);
+                c->user_id = *DatumGetUUIDP(row.values[col_user_id]);
+                c->session_id = *DatumGetUUIDP(row.values[col_session_id]);
+                for (int i = 0; i < session_column_count; i++) {
+                    c->nulls[i] = row.nulls[i];
+                    bool by_value = i == col_email_verified || i == col_user_created_at || i == col_user_updated_at ||
+                                    i == col_expires_at || i == col_session_created_at || i == col_session_updated_at;
+                    c->values[i] = row.nulls[i] || by_value || i == col_user_id || i == col_session_id
+                                       ? row.values[i]
+                                       : datumCopy(row.values[i], false, -1);
+                }
+            },
+            &copy);
+    });
+    if (!found) return std::nullopt;
+    auto text_or_null = [&](int col) {
+        return copy.nulls[col] ? std::nullopt : std::optional<std::string>(text_string(copy.values[col]));
+    };
+    LoadedSession out;
+    out.user.id = uuid_text(copy.user_id);
+    out.user_uuid = copy.user_id;
+    out.user.email = text_string(copy.values[col_email]);
+    out.user.name = text_string(copy.values[col_name]);
+    out.user.image = text_or_null(col_image);
+    out.user.email_verified = DatumGetBool(copy.values[col_email_verified]);
+    out.user.created_at = DatumGetTimestampTz(copy.values[col_user_created_at]);
+    out.user.updated_at = DatumGetTimestampTz(copy.values[col_user_updated_at]);
+    out.user.role = text_or_null(col_role);
+    out.user.para_wallet_id = text_or_null(col_para_wallet_id);
+    out.session.id = uuid_text(copy.session_id);
+    out.session.user_id = out.user.id;
+    out.session.expires_at = DatumGetTimestampTz(copy.values[col_expires_at]);
+    out.session.created_at = DatumGetTimestampTz(copy.values[col_session_created_at]);
+    out.session.updated_at = DatumGetTimestampTz(copy.values[col_session_updated_at]);
+    if (!copy.nulls[col_ip]) out.session.ip = inet_text(copy.values[col_ip]);
+    out.session.user_agent = text_or_null(col_user_agent);
+    out.refreshed = copy.extended;
+    if (copy.extended) store_extension(copy.session_id, copy.now);
+    return out;
+}
+
+std::string session_payload(const LoadedSession& s) {
+    std::string payload = "{";
+    append_user_members(payload, s.user, true);
+    payload.append(",\"sub\":");
+    append_json_string(payload, s.user.id);
+    payload.append(",\"sid\":");
+    append_json_string(payload, s.session.id);
+    payload.push_back('}');
+    return payload;
+}
+
 }  // namespace pgauth
 
 using namespace pgauth;
@@ -67,42 +165,27 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
     Digest digest = sha256(token);
     sodium_memzero(token.data(), token.size());
 
-    // Better-Auth's sliding expiry: extend once expires_at - expires_in + update_age <= now.
-    // Sessions signed in without "remember me" keep their short lifetime. The row is
-    // emitted with the extended expiry; the UPDATE runs after the scans are closed.
+    // The row is emitted with the extended expiry; the UPDATE runs after the scans are closed.
     struct Visit {
         ReturnSetInfo* rsinfo;
         TimestampTz now;
-        bool writable;  // false on a hot standby or in a read-only transaction
+        bool writable;
         bool extend;
         pg_uuid_t session_id;
-    } visit{rsinfo, GetCurrentTransactionStartTimestamp(),  // noexcept callback: RecoveryInProgress reads shared memory
-            !pg_call([]() noexcept { return RecoveryInProgress(); }) && !XactReadOnly, false, {}};
+    } visit{rsinfo, GetCurrentTransactionStartTimestamp(), writable(), false, {}};
     Datum key = bytea_datum(digest);
     // noexcept: the index scans and a captureless visitor that only stores Datums in the tuplestore
     bool found = pg_call([&]() noexcept {
         return lookup_session(key, visit.now,
             [](SessionRow& row, void* context) {
                 auto* v = static_cast<Visit*>(context);
-                int64 expires_in = int64(settings::session_expires_in) * USECS_PER_SEC;
-                int64 update_age = int64(settings::session_update_age) * USECS_PER_SEC;
-                TimestampTz expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
-                v->extend = v->writable && row.remember_me && expires_at - expires_in + update_age <= v->now;
-                if (v->extend) {
-                    row.values[col_expires_at] = TimestampTzGetDatum(v->now + expires_in);
-                    row.values[col_session_updated_at] = TimestampTzGetDatum(v->now);
-                    v->session_id = *DatumGetUUIDP(row.values[col_session_id]);
-                }
+                v->extend = slide_expiry(row, v->now, v->writable);
+                if (v->extend) v->session_id = *DatumGetUUIDP(row.values[col_session_id]);
                 tuplestore_putvalues(v->rsinfo->setResult, v->rsinfo->setDesc, row.values, row.nulls);
             },
             &visit);
     });
-    if (found && visit.extend) {
-        SpiConnection spi;
-        Datum args[2] = {UUIDPGetDatum(&visit.session_id),
-                         TimestampTzGetDatum(visit.now + int64(settings::session_expires_in) * USECS_PER_SEC)};
-        extend_plan.execute(args, nullptr, false, 0);
-    }
+    if (found && visit.extend) store_extension(visit.session_id, visit.now);
     return 0;
 }
 
@@ -147,4 +230,42 @@ Datum pgauth_create_session_impl(FunctionCallInfo fcinfo) {
     sodium_memzero(token.data(), token.size());
     // noexcept: forms a tuple from plain Datums
     return pg_call([&]() noexcept { return HeapTupleGetDatum(heap_form_tuple(result_desc, out, out_nulls)); });
+}
+
+// auth.get_session(p_token text, p_want_jwt boolean DEFAULT false)
+//   -> TABLE (body json, jwt text, jwt_error text, refreshed boolean, max_age bigint)
+// Better-Auth's get-session from one lookup: zero rows when the token names no
+// live session. The JWT never fails the call: without a usable signing key,
+// jwt is NULL and jwt_error holds the error code.
+PGAUTH_FUNCTION(pgauth_get_session)
+Datum pgauth_get_session_impl(FunctionCallInfo fcinfo) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    bits32 flags = rsinfo && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc ? MAT_SRF_USE_EXPECTED_DESC : 0;
+    // noexcept: PostgreSQL SRF set-up
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, flags); });
+    if (arg_is_null(fcinfo, 0)) return 0;
+    bool want_jwt = !arg_is_null(fcinfo, 1) && PG_GETARG_BOOL(1);
+    std::string token = text_arg(fcinfo, 0);
+    std::optional<LoadedSession> s = load_session(token, true);
+    if (!s) {
+        sodium_memzero(token.data(), token.size());
+        return 0;
+    }
+    std::string body = "{\"session\":" + session_json(s->session, token) + ",\"user\":" + user_json(s->user, true) + "}";
+    sodium_memzero(token.data(), token.size());
+    std::optional<std::string> jwt, jwt_error;
+    if (want_jwt) {
+        try {
+            jwt = session_jwt_for(*s);
+        } catch (const AuthError& e) {
+            jwt_error = e.code();
+        }
+    }
+    Datum values[5] = {text_datum(body), jwt ? text_datum(*jwt) : Datum(0),
+                       jwt_error ? text_datum(*jwt_error) : Datum(0), BoolGetDatum(s->refreshed),
+                       Int64GetDatum(seconds_left(s->session.expires_at))};
+    bool nulls[5] = {false, !jwt, !jwt_error, false, false};
+    // noexcept: stores plain Datums in the tuplestore
+    pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+    return 0;
 }

@@ -28,7 +28,7 @@ struct Catalog {
     Oid sessions = InvalidOid, token_index = InvalidOid, sessions_pkey = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
     AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
-    AttrNumber u_role, u_para_wallet_id, u_is_active;  // InvalidAttrNumber before 0.2.0
+    AttrNumber u_role, u_para_wallet_id, u_is_active;
 };
 
 Catalog catalog;
@@ -80,9 +80,9 @@ void resolve_catalog() {
     c.u_email_verified = column(c.users, "email_verified");
     c.u_created_at = column(c.users, "created_at");
     c.u_updated_at = column(c.users, "updated_at");
-    c.u_role = get_attnum(c.users, "role");
-    c.u_para_wallet_id = get_attnum(c.users, "para_wallet_id");
-    c.u_is_active = get_attnum(c.users, "is_active");
+    c.u_role = column(c.users, "role");
+    c.u_para_wallet_id = column(c.users, "para_wallet_id");
+    c.u_is_active = column(c.users, "is_active");
     c.valid = true;
     catalog = c;
 }
@@ -137,7 +137,7 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
         UniqueScan user;
         Datum user_id = attr(session.slot, catalog.s_user_id, &isnull);
         found = scan_unique(user, catalog.users, catalog.users_pkey, F_UUID_EQ, user_id, snapshot);
-        if (found && catalog.u_is_active != InvalidAttrNumber)
+        if (found)
             found = DatumGetBool(attr(user.slot, catalog.u_is_active, &isnull));  // deactivated users have no session
         if (found) {
             SessionRow row;
@@ -145,15 +145,11 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
                                                catalog.u_email_verified, catalog.u_created_at, catalog.u_updated_at};
             const AttrNumber session_columns[] = {catalog.s_id, catalog.s_expires_at, catalog.s_created_at,
                                                   catalog.s_updated_at, catalog.s_ip, catalog.s_user_agent};
+            const AttrNumber profile_columns[] = {catalog.u_role, catalog.u_para_wallet_id};
             int i = 0;
             for (AttrNumber n : user_columns) { row.values[i] = attr(user.slot, n, &row.nulls[i]); ++i; }
             for (AttrNumber n : session_columns) { row.values[i] = attr(session.slot, n, &row.nulls[i]); ++i; }
-            const AttrNumber extra_columns[] = {catalog.u_role, catalog.u_para_wallet_id};
-            for (AttrNumber n : extra_columns) {
-                if (n == InvalidAttrNumber) { row.values[i] = 0; row.nulls[i] = true; }
-                else row.values[i] = attr(user.slot, n, &row.nulls[i]);
-                ++i;
-            }
+            for (AttrNumber n : profile_columns) { row.values[i] = attr(user.slot, n, &row.nulls[i]); ++i; }
             row.remember_me = DatumGetBool(attr(session.slot, catalog.s_remember_me, &isnull));
             visit(row, context);
         }

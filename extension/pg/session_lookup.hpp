@@ -14,8 +14,7 @@ namespace pgauth {
 enum SessionColumn {
     col_user_id, col_email, col_name, col_image, col_email_verified, col_user_created_at, col_user_updated_at,
     col_session_id, col_expires_at, col_session_created_at, col_session_updated_at, col_ip, col_user_agent,
-    session_column_count_v1,  // 0.1.0's result ends here
-    col_role = session_column_count_v1, col_para_wallet_id,
+    col_role, col_para_wallet_id,
     session_column_count
 };
 
@@ -30,10 +29,9 @@ struct SessionRow {
 using SessionVisitor = void (*)(SessionRow& row, void* context);
 
 // Looks up the unexpired session whose token_hash is `digest` (bytea datum)
-// and its active user. Returns false when there is none. Columns the installed
-// schema version does not have (role, para_wallet_id, is_active before 0.2.0)
-// come back NULL / are not checked, so one library serves every version. May ereport: call it
-// through pg_call.
+// and its active user. Returns false when there is none. The library and the
+// installed schema are one version (see the control file), so every column is
+// required. May ereport: call it through pg_call.
 bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* context);
 
 // True when the session with this id exists and has not expired (a revoked

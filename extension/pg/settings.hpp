@@ -23,6 +23,8 @@ extern char* issuer;                  // iss of our JWTs; empty = base_url
 extern int jwt_expires_in;            // seconds, 15 minutes
 extern int jwt_leeway;                // seconds of clock skew accepted on exp/nbf/iat, 60
 extern int jwt_key_grace_period;      // seconds a rotated-out key stays published, 30 days
+extern int lockout_threshold;         // failed sign-ins before an email is locked, 5; 0 = no lockout
+extern int lockout_max_delay;         // seconds, the longest lock, 15 minutes
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

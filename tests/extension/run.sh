@@ -96,6 +96,14 @@ if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
   sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.rotate_signing_key()" >/dev/null
   out=$(sq "SELECT auth.sign_jwt('{}')")
   case "$out" in *"does not open with the key in pgauth.key_file"*) ok "a key sealed under another KEK does not open";; *) bad "wrong KEK: $out";; esac
+  # ... and the session check does not depend on it: get_session answers without a JWT,
+  # key_status says why, the JWKS is still published
+  out=$(sq "SELECT status || ': ' || reason FROM auth.key_status()")
+  case "$out" in "SIGNING_KEY_UNAVAILABLE: the signing key does not open with the key in pgauth.key_file") ok "key_status names a KEK that does not open the key";; *) bad "key_status with the wrong KEK: $out";; esac
+  out=$(sq "SELECT (body -> 'user' ->> 'email') || '|' || coalesce(jwt, 'NULL') || '|' || jwt_error FROM auth.get_session('$token', true)")
+  [ "$out" = "dump@example.com|NULL|SIGNING_KEY_UNAVAILABLE" ] && ok "get_session answers without a usable key (jwt NULL, jwt_error)" || bad "get_session with the wrong KEK: $out"
+  out=$(sq "SELECT jsonb_array_length(auth.jwks() -> 'keys') > 0")
+  [ "$out" = "t" ] && ok "the JWKS is published without a usable KEK" || bad "jwks with the wrong KEK: $out"
   out=$(sq "SET pgauth.key_file = '$keydir/other.key'; SELECT auth.verify_jwt(auth.sign_jwt('{\"k\": 1}')) ->> 'k'")
   [ "$out" = "1" ] && ok "the right KEK opens it" || bad "right KEK: $out"
   chmod 640 "$keydir/other.key"
@@ -107,6 +115,71 @@ if [ -n "${PGAUTH_CLUSTER_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
   if [ -n "$sealed" ] && grep -qi -e "$sealed" "$dump"; then ok "the dump holds the sealed keys"; else bad "sealed key not in dump"; fi
   if grep -qi -e "$kek" "$dump"; then bad "the KEK is in the dump"; else ok "the KEK is not in the dump"; fi
   rm -rf "$keydir" "$dump"
+fi
+
+# 6. With pgauth preloaded, the sign-in lockout is shared by every connection: five failures,
+#    each on its own connection, lock the email for the next one (the right password included).
+if [[ "$(psql -qAtX -d "$db" -c "SHOW shared_preload_libraries")" == *pgauth* ]]; then
+  for i in 1 2 3 4 5; do
+    psql -qAtX -d "$db" -c "SELECT auth.sign_in_email('dump@example.com', 'wrong-password-$i')" >/dev/null 2>&1 || true
+  done
+  out=$(psql -qAtX -d "$db" -c "SELECT length(session_token) FROM auth.sign_in_email('dump@example.com', 'dump-password-1')" 2>&1 || true)
+  case "$out" in *"Too many failed sign-in attempts. Try again in"*) ok "the lockout is shared by every connection (preloaded)";; *) bad "lockout across connections: $out";; esac
+fi
+
+# 7. What a DBA expects: a non-UTF-8 database is refused, DROP EXTENSION leaves nothing.
+latin=${db}_latin1
+dropdb --if-exists "$latin" >/dev/null 2>&1
+createdb -T template0 -E LATIN1 --lc-collate=C --lc-ctype=C "$latin"
+out=$(psql -qAtX -d "$latin" -c "CREATE EXTENSION pgauth" 2>&1 || true)
+gone=$(psql -qAtX -d "$latin" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'auth'")
+case "$out" in *"pgauth needs a UTF8 database; this database's encoding is LATIN1"*)
+  [ "$gone" = "0" ] && ok "CREATE EXTENSION in a LATIN1 database is refused, naming the encoding" || bad "LATIN1: schema left ($gone)";;
+  *) bad "CREATE EXTENSION in LATIN1: $out";; esac
+dropdb "$latin"
+leftover() {
+  psql -qAtX -d "$1" -c "SELECT string_agg(what, ', ') FROM (
+      SELECT 'schema ' || nspname AS what FROM pg_namespace WHERE nspname = 'auth'
+      UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p WHERE p.probin LIKE '%pgauth%' OR p.proname LIKE 'pgauth%'
+      UNION ALL SELECT 'type ' || t.oid::regtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'auth'
+      UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+      UNION ALL SELECT 'extension ' || extname FROM pg_extension WHERE extname = 'pgauth') x"
+}
+psql -qAtX -d "$db" -c "SELECT auth.jwks() IS NOT NULL" >/dev/null  # keys, sessions, users: a used install
+psql -qAtX -d "$db" -c "DROP EXTENSION pgauth" >/dev/null 2>&1
+left=$(leftover "$db")
+[ -z "$left" ] && ok "DROP EXTENSION pgauth leaves no schema, function, type or event trigger" || bad "DROP EXTENSION left: $left"
+roles=$(psql -qAtX -d "$db" -c "SELECT count(*) FROM pg_roles WHERE rolname IN ('pgauth_reader', 'pgauth_service', 'pgauth_admin')")
+[ "$roles" = "3" ] && ok "the three roles are cluster-wide and stay (docs/operations.md)" || bad "roles after DROP: $roles"
+
+# 8. shared_preload_libraries = 'pgauth' in a scratch cluster: without it CREATE EXTENSION warns and a
+#    fresh session cannot ALTER SYSTEM SET pgauth.*; with it, a fresh session can, and SHOW sees it.
+if [ "$(id -u)" -eq 0 ]; then
+  bindir=/usr/lib/postgresql/15/bin
+  pdir=$(mktemp -d /tmp/pgauth-preload.XXXXXX); chown postgres:postgres "$pdir"; chmod 700 "$pdir"
+  pport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  runuser -u postgres -- "$bindir/initdb" -D "$pdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null 2>&1
+  printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\nfsync = off\n" "$pport" "$pdir" >>"$pdir/data/postgresql.conf"
+  pq() { psql -qAtX -h 127.0.0.1 -p "$pport" -U postgres -d postgres "$@" 2>&1 || true; }
+  runuser -u postgres -- "$bindir/pg_ctl" -D "$pdir/data" -l "$pdir/log" -w -t 60 start >/dev/null
+  out=$(pq -c "CREATE EXTENSION pgauth")
+  case "$out" in *"WARNING:  pgauth is not in shared_preload_libraries"*) ok "CREATE EXTENSION warns when pgauth is not preloaded";; *) bad "no preload warning: $out";; esac
+  out=$(pq -c "ALTER SYSTEM SET pgauth.session_expires_in = '30d'")
+  case "$out" in *"unrecognized configuration parameter"*) ok "not preloaded: a fresh session cannot ALTER SYSTEM SET pgauth.* (PostgreSQL's rule)";; *) bad "not preloaded, ALTER SYSTEM: $out";; esac
+  runuser -u postgres -- "$bindir/pg_ctl" -D "$pdir/data" -m fast -w stop >/dev/null
+  echo "shared_preload_libraries = 'pgauth'" >>"$pdir/data/postgresql.conf"
+  if runuser -u postgres -- "$bindir/pg_ctl" -D "$pdir/data" -l "$pdir/log" -w -t 60 start >/dev/null; then
+    out=$(pq -c "ALTER SYSTEM SET pgauth.session_expires_in = '30d'" -c "SELECT pg_reload_conf()")
+    sleep 0.5
+    shown=$(pq -c "SHOW pgauth.session_expires_in")
+    [ "$out" = "t" ] && [ "$shown" = "30d" ] && ok "preloaded: a fresh session can ALTER SYSTEM SET pgauth.session_expires_in and SHOW it ($shown)" || bad "preloaded: ALTER SYSTEM '$out', SHOW '$shown'"
+    out=$(pq -c "DROP EXTENSION pgauth" -c "CREATE EXTENSION pgauth" -c "SELECT length(session_token) FROM auth.sign_up_email('pre@example.com', 'preload-pass-1', 'Pre')")
+    [ "$out" = "43" ] && ok "preloaded: CREATE EXTENSION without a warning, and sign-up works" || bad "preloaded: $out"
+    runuser -u postgres -- "$bindir/pg_ctl" -D "$pdir/data" -m fast -w stop >/dev/null
+  else
+    bad "the server does not start with shared_preload_libraries = 'pgauth': $(tail -5 "$pdir/log")"
+  fi
+  rm -rf "$pdir"
 fi
 
 dropdb "$db"

@@ -46,7 +46,10 @@ test("the official client's token() returns a JWT that verifies against /jwks", 
   assert.equal(payload.emailVerified, false);
   assert.equal(payload.exp - payload.iat, 900);
   for (const key of BETTER_AUTH_KEYS) assert.ok(key in payload, `missing claim ${key}`);
-  assert.equal(payload.sid, undefined, "Better-Auth's session JWT has no sid");
+  // an extra claim (Better-Auth clients ignore it): jwt_session_init refuses the JWT once this session ends
+  const cookie = [...withJar.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const current = await (await fetch(`${server.api}/get-session`, { headers: { cookie } })).json();
+  assert.equal(payload.sid, current.session.id, "the session JWT names its session (sid)");
 });
 
 test("GET /token with a Bearer session token, and Cache-Control: no-store", async () => {

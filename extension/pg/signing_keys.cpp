@@ -1,23 +1,23 @@
-// Signing keys (auth.jwks), the JWKS document, sign_jwt, session_jwt and the
-// hot-path verify_jwt.
+// Signing keys: auth.jwks, the per-backend key cache, the KEK file
+// (pgauth.key_file) that seals the private keys, rotation and import, the JWKS
+// document and auth.key_status().
 //
 // Each backend caches the keys: the public keys parsed, the current signing
 // key unsealed on first use. A statement trigger on auth.jwks sends a relcache
 // invalidation for every change, so every backend (standbys included, through
 // the WAL) reloads after a rotation; verifying a token needs no query.
-#include "pg/jwt.hpp"
+#include "pg/signing_keys.hpp"
 
-#include "pg/session_lookup.hpp"
-#include "pg/settings.hpp"
 #include "pg/datum.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
-#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -27,12 +27,8 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
-#include <ctime>
-#include <unordered_map>
 #include <sodium.h>
 
 namespace pgauth {
@@ -58,15 +54,6 @@ struct KeyCache {
 
 KeyCache cache;
 
-// Session JWTs recently issued by this backend, by session id (see pgauth_session_jwt).
-struct IssuedJwt {
-    std::string jwt;
-    int64 iat;
-    std::string claims, kid;
-    int64 lifetime;
-    std::string audience, issuer;
-};
-std::unordered_map<std::string, IssuedJwt> issued_session_jwts;
 Oid jwks_relid = InvalidOid;
 bool callback_registered = false;
 
@@ -209,6 +196,18 @@ void create_first_key() {
     add_signing_key(jwt::SigningKey::generate(Alg::EdDSA));
 }
 
+// The private key of `current`, opened with the KEK read from pgauth.key_file now.
+jwt::SecretBytes unseal_current(const CachedKey& current) {
+    jwt::SecretBytes kek = read_kek();
+    try {
+        return jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
+    } catch (const std::runtime_error&) {
+        throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
+    }
+}
+
+}  // namespace
+
 const jwt::SigningKey& signer() {
     load_keys();
     if (cache.current < 0) {
@@ -219,117 +218,20 @@ const jwt::SigningKey& signer() {
     }
     if (!cache.signer) {
         const CachedKey& current = cache.keys[static_cast<std::size_t>(cache.current)];
-        jwt::SecretBytes kek = read_kek();
-        jwt::SecretBytes secret;
-        try {
-            secret = jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
-        } catch (const std::runtime_error&) {
-            throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
-        }
+        jwt::SecretBytes secret = unseal_current(current);
         cache.signer = jwt::SigningKey::from_private_bytes(current.key.alg(), secret.bytes());
     }
     return *cache.signer;
 }
 
-TimestampTz now_timestamp() { return GetCurrentTimestamp(); }
-
-// ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON.
-std::string iso_time(TimestampTz ts) {
-    int64 ms = static_cast<int64>(std::floor(static_cast<double>(ts) / 1000.0)) + 946684800000LL;
-    std::time_t seconds = static_cast<std::time_t>(std::floor(static_cast<double>(ms) / 1000.0));
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - int64(seconds) * 1000));
-    return buffer;
-}
-
-int64 interval_seconds(const Interval* iv) {
-    return iv->time / USECS_PER_SEC + int64(iv->day) * SECS_PER_DAY + int64(iv->month) * DAYS_PER_MONTH * SECS_PER_DAY;
-}
-
-// Adds iat, exp, iss (and aud) and signs.
-std::string sign_claims(OrderedJson claims, int64 lifetime, std::optional<std::string> audience) {
-    const jwt::SigningKey& key = signer();
-    auto now = static_cast<int64>(unix_now());
-    claims.erase("iat");
-    claims.erase("exp");
-    claims.erase("iss");
-    OrderedJson payload = {{"iat", now}};
-    for (auto& [name, value] : claims.items()) payload[name] = value;
-    payload["exp"] = now + lifetime;
-    payload["iss"] = settings::effective_issuer();
-    if (audience) payload["aud"] = *audience;
-    return jwt::encode(key, payload.dump());
-}
-
-}  // namespace
-
-double unix_now() { return static_cast<double>(now_timestamp()) / USECS_PER_SEC + 946684800.0; }
-
-std::string verify_token(std::string_view token, std::optional<std::string_view> audience) {
-    jwt::Parsed parsed = jwt::parse(token);
+const jwt::PublicKey& verification_key(std::string_view kid, TimestampTz now) {
     load_keys();
-    TimestampTz now = now_timestamp();
     for (const CachedKey& k : cache.keys) {
-        if (k.key.kid() != parsed.kid) continue;
+        if (k.key.kid() != kid) continue;
         if (!published(k, now)) throw AuthError("INVALID_TOKEN", "the signing key has been retired");
-        jwt::verify(parsed, k.key, {unix_now(), double(settings::jwt_leeway), settings::effective_issuer(), audience});
-        return parsed.payload;
+        return k.key;
     }
     throw AuthError("INVALID_TOKEN", "unknown kid");
-}
-
-OrderedJson session_payload(std::string_view session_token) {
-    if (session_token.empty() || session_token.size() > 1024) throw AuthError("UNAUTHORIZED");
-    struct Copy {
-        pg_uuid_t user_id, session_id;
-        Datum email, name, image, role, para_wallet_id;
-        bool image_null, role_null, para_null, email_verified;
-        TimestampTz created_at, updated_at, expires_at;
-    } copy{};
-    Digest digest = sha256(session_token);
-    Datum key = bytea_datum(digest);
-    // noexcept: the index scans and a captureless visitor that copies Datums (datumCopy)
-    bool found = pg_call([&]() noexcept {
-        return lookup_session(key, GetCurrentTransactionStartTimestamp(),
-            [](SessionRow& row, void* context) {
-                auto* c = static_cast<Copy*>(context);
-                c->user_id = *DatumGetUUIDP(row.values[col_user_id]);
-                c->session_id = *DatumGetUUIDP(row.values[col_session_id]);
-                c->email = datumCopy(row.values[col_email], false, -1);
-                c->name = datumCopy(row.values[col_name], false, -1);
-                c->image_null = row.nulls[col_image];
-                c->image = c->image_null ? 0 : datumCopy(row.values[col_image], false, -1);
-                c->role_null = row.nulls[col_role];
-                c->role = c->role_null ? 0 : datumCopy(row.values[col_role], false, -1);
-                c->para_null = row.nulls[col_para_wallet_id];
-                c->para_wallet_id = c->para_null ? 0 : datumCopy(row.values[col_para_wallet_id], false, -1);
-                c->email_verified = DatumGetBool(row.values[col_email_verified]);
-                c->created_at = DatumGetTimestampTz(row.values[col_user_created_at]);
-                c->updated_at = DatumGetTimestampTz(row.values[col_user_updated_at]);
-                c->expires_at = DatumGetTimestampTz(row.values[col_expires_at]);
-            },
-            &copy);
-    });
-    if (!found) throw AuthError("UNAUTHORIZED");
-    auto str = [](Datum d) { return text_string(d); };
-    std::string id = uuid_text(copy.user_id);
-    OrderedJson payload = {
-        {"name", str(copy.name)},
-        {"email", str(copy.email)},
-        {"emailVerified", copy.email_verified},
-        {"image", copy.image_null ? OrderedJson(nullptr) : OrderedJson(str(copy.image))},
-        {"createdAt", iso_time(copy.created_at)},
-        {"updatedAt", iso_time(copy.updated_at)},
-    };
-    if (!copy.role_null) payload["role"] = str(copy.role);
-    payload["paraWalletId"] = copy.para_null ? OrderedJson(nullptr) : OrderedJson(str(copy.para_wallet_id));
-    payload["id"] = id;
-    payload["sub"] = id;
-    payload["sid"] = uuid_text(copy.session_id);
-    return payload;
 }
 
 }  // namespace pgauth
@@ -369,97 +271,20 @@ PGAUTH_FUNCTION(pgauth_jwks)
 Datum pgauth_jwks_impl(FunctionCallInfo fcinfo) {
     load_keys();
     if (cache.keys.empty() && writable()) {
-        create_first_key();
+        // Publishing needs no KEK; creating the first key does. Without one the
+        // set stays empty (key_status() says why) rather than failing /jwks.
+        try {
+            create_first_key();
+        } catch (const AuthError& e) {
+            if (e.code() != key_unavailable) throw;
+        }
         load_keys();
     }
-    TimestampTz now = now_timestamp();
+    TimestampTz now = GetCurrentTimestamp();
     OrderedJson keys = OrderedJson::array();
     for (const CachedKey& k : cache.keys)
         if (published(k, now)) keys.push_back(k.key.jwk());
     return jsonb_datum(OrderedJson{{"keys", keys}}.dump());
-}
-
-// auth.sign_jwt(claims jsonb, expires_in interval DEFAULT NULL, audience text DEFAULT NULL) -> text
-PGAUTH_FUNCTION(pgauth_sign_jwt)
-Datum pgauth_sign_jwt_impl(FunctionCallInfo fcinfo) {
-    int64 lifetime = arg_is_null(fcinfo, 1) ? settings::jwt_expires_in
-                                            // noexcept callback: detoasting an argument
-                                            : interval_seconds(pg_call([&]() noexcept { return PG_GETARG_INTERVAL_P(1); }));
-    std::optional<std::string> audience;
-    if (!arg_is_null(fcinfo, 2)) audience = text_arg(fcinfo, 2);
-    if (arg_is_null(fcinfo, 0)) return text_datum(sign_claims(OrderedJson::object(), lifetime, audience));
-    // noexcept: detoasting an argument
-    Jsonb* claims = pg_call([&]() noexcept { return PG_GETARG_JSONB_P(0); });
-    if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
-        throw AuthError("VALIDATION_ERROR", "claims must be a JSON object");
-    // Usually none of the claims we set is among them: splice jsonb's own text
-    // between ours instead of parsing and re-serializing it (a quarter of the cost).
-    // noexcept: jsonb key lookups over string literals
-    bool ours = pg_call([&]() noexcept {
-        for (const char* name : {"iat", "exp", "iss", "aud"}) {
-            if (name[0] == 'a' && !audience) continue;
-            if (getKeyJsonValueFromContainer(&claims->root, name, 3, nullptr)) return true;
-        }
-        return false;
-    });
-    std::string text = jsonb_text(PointerGetDatum(claims));
-    if (ours) return text_datum(sign_claims(OrderedJson::parse(text), lifetime, audience));
-    const jwt::SigningKey& key = signer();
-    auto now = static_cast<int64>(unix_now());
-    std::string_view inner(text);
-    inner.remove_prefix(1);  // jsonb writes an object as {...} with nothing around it
-    inner.remove_suffix(1);
-    std::string payload = "{\"iat\":" + std::to_string(now);
-    if (!inner.empty()) payload.append(",").append(inner);
-    payload.append(",\"exp\":").append(std::to_string(now + lifetime));
-    payload.append(",\"iss\":").append(jwt::Json(settings::effective_issuer()).dump());
-    if (audience) payload.append(",\"aud\":").append(jwt::Json(*audience).dump());
-    payload.push_back('}');
-    return text_datum(jwt::encode(key, payload));
-}
-
-// auth.session_jwt(session_token text) -> text: the Better-Auth jwt-plugin token for a live session.
-PGAUTH_FUNCTION(pgauth_session_jwt)
-Datum pgauth_session_jwt_impl(FunctionCallInfo fcinfo) {
-    if (arg_is_null(fcinfo, 0)) throw AuthError("UNAUTHORIZED");
-    std::string token = text_arg(fcinfo, 0);
-    OrderedJson payload = session_payload(token);
-    sodium_memzero(token.data(), token.size());
-    std::string sid = payload["sid"].get<std::string>();
-    payload.erase("sid");
-    std::string audience = settings::base_url ? settings::base_url : "";
-    // get-session asks for this token on every request: a session whose claims,
-    // key, lifetime, issuer and audience are unchanged gets the token it was
-    // given less than a minute (or a tenth of the lifetime) ago.
-    std::string claims = payload.dump();
-    std::string kid = signer().public_key().kid();
-    auto now = static_cast<int64>(unix_now());
-    int64 reuse = std::min<int64>(60, settings::jwt_expires_in / 10);
-    auto hit = issued_session_jwts.find(sid);
-    if (hit != issued_session_jwts.end()) {
-        const IssuedJwt& was = hit->second;
-        if (now - was.iat < reuse && now >= was.iat && was.claims == claims && was.kid == kid &&
-            was.lifetime == settings::jwt_expires_in && was.audience == audience &&
-            was.issuer == settings::effective_issuer())
-            return text_datum(was.jwt);
-    }
-    std::string jwt = sign_claims(std::move(payload), settings::jwt_expires_in, audience);
-    if (issued_session_jwts.size() >= 4096) issued_session_jwts.clear();
-    issued_session_jwts[sid] = IssuedJwt{jwt, now, std::move(claims), std::move(kid), settings::jwt_expires_in,
-                                         std::move(audience), settings::effective_issuer()};
-    return text_datum(jwt);
-}
-
-// auth.verify_jwt(token text, audience text DEFAULT NULL) -> jsonb claims, or INVALID_TOKEN.
-PGAUTH_FUNCTION(pgauth_verify_jwt)
-Datum pgauth_verify_jwt_impl(FunctionCallInfo fcinfo) {
-    if (arg_is_null(fcinfo, 0)) throw AuthError("INVALID_TOKEN", "the token is NULL");
-    // noexcept: detoasting an argument
-    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
-    std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    std::optional<std::string> audience;
-    if (!arg_is_null(fcinfo, 1)) audience = text_arg(fcinfo, 1);
-    return jsonb_datum(verify_token(token, audience));
 }
 
 // Statement trigger on auth.jwks: every change invalidates every backend's key cache.
@@ -472,4 +297,38 @@ Datum pgauth_jwks_changed_impl(FunctionCallInfo fcinfo) {
     });
     cache.loaded = false;
     return PointerGetDatum(nullptr);
+}
+
+// auth.key_status() -> TABLE (status text, reason text): 'ok' when this server
+// can sign session JWTs (the current key opens with pgauth.key_file, or there is
+// none yet and one can be created), else SIGNING_KEY_UNAVAILABLE and why. The
+// reason names the problem, never a key or the file's contents. Writes nothing.
+PGAUTH_FUNCTION(pgauth_key_status)
+Datum pgauth_key_status_impl(FunctionCallInfo fcinfo) {
+    std::string status = "ok", reason;
+    try {
+        load_keys();
+        // The key file is read now, not trusted from this backend's cache: the
+        // answer holds for every new connection.
+        if (cache.current >= 0) {
+            unseal_current(cache.keys[static_cast<std::size_t>(cache.current)]);
+        } else {
+            if (!writable()) throw AuthError(key_unavailable, "there is no signing key yet and this server is read-only");
+            read_kek();  // the first key will be sealed with it
+        }
+    } catch (const AuthError& e) {
+        status = e.code();
+        reason = e.reason();
+    }
+    // noexcept: catalog calls and elog
+    TupleDesc desc = pg_call([&]() noexcept {
+        TupleDesc d;
+        if (get_call_result_type(fcinfo, nullptr, &d) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "pgauth: key_status must return a composite");
+        return BlessTupleDesc(d);
+    });
+    Datum values[2] = {text_datum(status), reason.empty() ? Datum(0) : text_datum(reason)};
+    bool nulls[2] = {false, reason.empty()};
+    // noexcept: forms a tuple from plain Datums
+    return pg_call([&]() noexcept { return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)); });
 }

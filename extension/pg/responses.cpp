@@ -1,0 +1,212 @@
+// Better-Auth's response bodies for the endpoints that change state:
+// sign-up, sign-in, list-sessions and change-password. Each runs the SQL-level
+// rule (auth.sign_up_email, ...) and builds the body with better_auth_json, so
+// pgauth-http maps a row to a response without knowing any field.
+#include "pg/better_auth_json.hpp"
+#include "pg/datum.hpp"
+#include "pg/session.hpp"
+
+extern "C" {
+#include "catalog/pg_type_d.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+}
+
+#include <sodium.h>
+
+namespace pgauth {
+namespace {
+
+
+// Internal SQL is schema-qualified throughout: see the note in session.cpp.
+const Oid sign_up_types[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INETOID, TEXTOID};
+KeptPlan sign_up_plan(
+    "SELECT s.user_id, s.session_token, s.expires_at FROM auth.sign_up_email($1, $2, $3, $4, $5, $6) s", 6,
+    sign_up_types);
+
+const Oid sign_in_types[] = {TEXTOID, TEXTOID, BOOLOID, INETOID, TEXTOID};
+KeptPlan sign_in_plan(
+    "SELECT s.user_id, s.session_token, s.expires_at FROM auth.sign_in_email($1, $2, $3, $4, $5) s", 5,
+    sign_in_types);
+
+const Oid user_types[] = {UUIDOID};
+KeptPlan user_plan(
+    "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.updated_at, u.role, u.para_wallet_id"
+    " FROM auth.users u WHERE u.id OPERATOR(pg_catalog.=) $1",
+    1, user_types);
+
+const Oid list_types[] = {UUIDOID};
+KeptPlan list_plan(
+    "SELECT l.session_id, l.expires_at, l.created_at, l.updated_at, l.ip, l.user_agent"
+    " FROM auth.list_sessions($1) l",
+    1, list_types);
+
+const Oid change_types[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID};
+KeptPlan change_plan("SELECT auth.change_password($1, $2, $3, $4, $5)", 5, change_types);
+
+std::optional<std::string> spi_text_or_null(uint64 row, int column) {
+    if (spi_cell(row, column).null) return std::nullopt;
+    return spi_text(row, column);
+}
+
+// The user with this id (a uuid Datum), read in a new SPI command so that it
+// sees what the statement before it wrote. Needs an open SPI connection.
+UserRecord read_user(Datum id) {
+    Datum args[1] = {id};
+    if (user_plan.execute(args, nullptr, false, 1) != 1) throw AuthError("USER_NOT_FOUND");
+    UserRecord u;
+    u.id = spi_text(0, 1);
+    u.email = spi_text(0, 2);
+    u.name = spi_text(0, 3);
+    u.image = spi_text_or_null(0, 4);
+    u.email_verified = DatumGetBool(spi_cell(0, 5).value);
+    u.created_at = DatumGetTimestampTz(spi_cell(0, 6).value);
+    u.updated_at = DatumGetTimestampTz(spi_cell(0, 7).value);
+    u.role = spi_text_or_null(0, 8);
+    u.para_wallet_id = spi_text_or_null(0, 9);
+    return u;
+}
+
+Datum arg_or_null(FunctionCallInfo fcinfo, int n, char* null) {
+    *null = arg_is_null(fcinfo, n) ? 'n' : ' ';
+    return arg_is_null(fcinfo, n) ? Datum(0) : PG_GETARG_DATUM(n);
+}
+
+struct NewSession {
+    UserRecord user;
+    std::string token;
+    TimestampTz expires_at;
+    ~NewSession() { sodium_memzero(token.data(), token.size()); }
+};
+
+// Runs a sign-up or sign-in plan returning (user_id, session_token, expires_at) and reads the user.
+NewSession run_session_plan(KeptPlan& plan, const Datum* args, const char* nulls) {
+    SpiConnection spi;
+    if (plan.execute(args, nulls, false, 0) != 1) throw AuthError("INTERNAL_ERROR", "no session was created");
+    NewSession out;
+    out.token = spi_text(0, 2);
+    out.expires_at = DatumGetTimestampTz(spi_cell(0, 3).value);
+    pg_uuid_t id = *DatumGetUUIDP(spi_cell(0, 1).value);  // a copy: the next plan replaces SPI_tuptable
+    out.user = read_user(uuid_datum(id));
+    return out;
+}
+
+// One row (body json, session_token text, max_age bigint) into the SRF result.
+Datum emit_session_row(FunctionCallInfo fcinfo, const std::string& body, const NewSession& s) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    Datum values[3] = {text_datum(body), text_datum(s.token), Int64GetDatum(seconds_left(s.expires_at))};
+    bool nulls[3] = {false, false, false};
+    // noexcept: stores plain Datums in the tuplestore
+    pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+    return 0;
+}
+
+void init_srf(FunctionCallInfo fcinfo) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    bits32 flags = rsinfo && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc ? MAT_SRF_USE_EXPECTED_DESC : 0;
+    // noexcept: PostgreSQL SRF set-up
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, flags); });
+}
+
+}  // namespace
+}  // namespace pgauth
+
+using namespace pgauth;
+
+// auth.sign_up_response(p_email, p_password, p_name, p_image, p_ip, p_user_agent)
+//   -> TABLE (body json, session_token text, max_age bigint)
+PGAUTH_FUNCTION(pgauth_sign_up_response)
+Datum pgauth_sign_up_response_impl(FunctionCallInfo fcinfo) {
+    init_srf(fcinfo);
+    Datum args[6];
+    char nulls[6];
+    for (int i = 0; i < 6; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
+    NewSession s = run_session_plan(sign_up_plan, args, nulls);
+    std::string body = "{\"token\":";
+    append_json_string(body, s.token);
+    body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
+    return emit_session_row(fcinfo, body, s);
+}
+
+// auth.sign_in_response(p_email, p_password, p_remember_me, p_ip, p_user_agent, p_callback_url DEFAULT NULL)
+//   -> TABLE (body json, session_token text, max_age bigint)
+PGAUTH_FUNCTION(pgauth_sign_in_response)
+Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
+    init_srf(fcinfo);
+    Datum args[5];
+    char nulls[5];
+    for (int i = 0; i < 5; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
+    std::string callback = arg_is_null(fcinfo, 5) ? "" : text_arg(fcinfo, 5);
+    NewSession s = run_session_plan(sign_in_plan, args, nulls);
+    std::string body = callback.empty() ? "{\"redirect\":false,\"token\":" : "{\"redirect\":true,\"token\":";
+    append_json_string(body, s.token);
+    if (!callback.empty()) {
+        body.append(",\"url\":");
+        append_json_string(body, callback);
+    }
+    body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
+    return emit_session_row(fcinfo, body, s);
+}
+
+// auth.list_sessions_response(p_token text) -> json: the caller's live sessions
+// as Better-Auth lists them, or NULL when the token names no live session.
+PGAUTH_FUNCTION(pgauth_list_sessions_response)
+Datum pgauth_list_sessions_response_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    std::string token = text_arg(fcinfo, 0);
+    std::optional<LoadedSession> me = load_session(token, true);
+    sodium_memzero(token.data(), token.size());
+    if (!me) PG_RETURN_NULL();
+    std::string out = "[";
+    {
+        SpiConnection spi;
+        Datum args[1] = {uuid_datum(me->user_uuid)};
+        uint64 rows = list_plan.execute(args, nullptr, true, 0);
+        for (uint64 i = 0; i < rows; i++) {
+            SessionRecord s;
+            s.id = spi_text(i, 1);
+            s.user_id = me->user.id;
+            s.expires_at = DatumGetTimestampTz(spi_cell(i, 2).value);
+            s.created_at = DatumGetTimestampTz(spi_cell(i, 3).value);
+            s.updated_at = DatumGetTimestampTz(spi_cell(i, 4).value);
+            s.ip = spi_text_or_null(i, 5);
+            s.user_agent = spi_text_or_null(i, 6);
+            if (i > 0) out.push_back(',');
+            out.append(session_json(s, s.id));  // tokens are not stored; the id revokes it
+        }
+    }
+    out.push_back(']');
+    return text_datum(out);
+}
+
+// auth.change_password_response(p_token, p_current, p_new, p_revoke_others) -> json:
+// {"token": <p_token when p_revoke_others, else null>, "user": {...}}, or NULL
+// when the token names no live session. INVALID_PASSWORD etc. as auth.change_password.
+PGAUTH_FUNCTION(pgauth_change_password_response)
+Datum pgauth_change_password_response_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    std::string token = text_arg(fcinfo, 0);
+    std::optional<LoadedSession> me = load_session(token, true);
+    if (!me) {
+        sodium_memzero(token.data(), token.size());
+        PG_RETURN_NULL();
+    }
+    bool revoke_others = !arg_is_null(fcinfo, 3) && PG_GETARG_BOOL(3);
+    std::string body;
+    {
+        SpiConnection spi;
+        Datum user_id = uuid_datum(me->user_uuid);
+        char n1, n2;
+        Datum args[5] = {user_id, arg_or_null(fcinfo, 1, &n1), arg_or_null(fcinfo, 2, &n2),
+                         BoolGetDatum(revoke_others), PG_GETARG_DATUM(0)};
+        char nulls[5] = {' ', n1, n2, ' ', ' '};
+        change_plan.execute(args, nulls, false, 0);
+        body = "{\"token\":";
+        if (revoke_others) append_json_string(body, token);
+        else body.append("null");
+        body.append(",\"user\":").append(user_json(read_user(user_id), false)).push_back('}');
+    }
+    sodium_memzero(token.data(), token.size());
+    return text_datum(body);
+}
