@@ -44,7 +44,7 @@ constexpr std::array catalog{
     ErrorCode{"SERVICE_UNAVAILABLE", "PA503", 503, "Service unavailable. Try again later."},
     // 0.3.0: JWT
     ErrorCode{"INVALID_KEY", "PA400", 400, "Invalid key"},
-    ErrorCode{"SIGNING_KEY_UNAVAILABLE", "PA500", 500, "No signing key is available: check pgauth.key_file"},
+    ErrorCode{"SIGNING_KEY_UNAVAILABLE", "PA503", 503, "No signing key is available: check pgauth.key_file (a 32-byte key file readable only by the server)"},
     // 0.4.0: HTTP request limits
     ErrorCode{"INVALID_PATH", "PA400", 400, "Invalid request path"},
     ErrorCode{"LENGTH_REQUIRED", "PA411", 411, "Content-Length is required"},
