@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <mutex>
 #include <thread>
+
+#include <pistache/peer.h>
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
@@ -38,6 +41,54 @@ private:
 };
 
 std::mutex log_mutex;
+
+}  // namespace
+
+// HTTP/1.1 answers pipelined requests in the order they came. A database-bound
+// request is answered from an executor thread, possibly after a later inline
+// one (ok, 404, a refusal): each request takes a ticket on arrival (on the
+// reactor thread), and a finished answer is sent only after every earlier
+// answer on its connection.
+class AnswerOrder {
+public:
+    std::uint64_t ticket() {
+        std::lock_guard lock(mutex_);
+        return issued_++;
+    }
+    // Runs `send` now if `ticket` is next, else when the answers before it are sent.
+    void complete(std::uint64_t ticket, std::function<void()> send) {
+        std::lock_guard lock(mutex_);  // held while sending: sends are queued writes, in ticket order
+        waiting_.emplace(ticket, std::move(send));
+        while (!waiting_.empty() && waiting_.begin()->first == next_) {
+            auto next = std::move(waiting_.begin()->second);
+            waiting_.erase(waiting_.begin());
+            ++next_;
+            next();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::uint64_t issued_ = 0, next_ = 0;
+    std::map<std::uint64_t, std::function<void()>> waiting_;
+};
+
+namespace {
+
+constexpr const char* kAnswerOrder = "pgauth.answer_order";
+
+// The connection's AnswerOrder (reactor thread only: Pistache's peer data is not locked).
+std::shared_ptr<AnswerOrder> answer_order(Http::ResponseWriter& writer) {
+    try {
+        auto peer = writer.peer();
+        if (auto found = peer->tryGetData(kAnswerOrder)) return std::static_pointer_cast<AnswerOrder>(found);
+        auto order = std::make_shared<AnswerOrder>();
+        peer->putData(kAnswerOrder, order);
+        return order;
+    } catch (const std::exception&) {
+        return nullptr;  // the client is gone
+    }
+}
 
 // A path as logged: at most max_logged_path bytes, then a marker with the full size.
 constexpr std::size_t max_logged_path = 256;
@@ -172,6 +223,8 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     Request req(request);
     Outcome out;
     auto& ctx = *context_;
+    Ticket ticket{answer_order(writer), 0};
+    if (ticket.order) ticket.number = ticket.order->ticket();
     bool admitted = false;
     answer(out.res, out.failure, [&]() -> Response {
         check_body(req, ctx.config().max_body);
@@ -182,7 +235,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         return Response{};
     });
     if (!admitted || kind == RouteKind::no_database) {
-        respond(name, request, writer, out, started, false);
+        respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
     }
 
@@ -190,59 +243,62 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     // and the writer to the executor; the reactor thread is free at once.
     struct Pending {
         Rest::Request request;
-        Http::ResponseWriter writer;
+        std::shared_ptr<Http::ResponseWriter> writer;
     };
-    auto pending = std::make_shared<Pending>(Pending{request, std::move(writer)});
+    auto pending = std::make_shared<Pending>(Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer))});
     auto busy = [](Outcome& o) {
         o.res = Response::error(errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later."));
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, route, pending, started, busy](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy, ticket](bool expired) {
         Outcome o;
         if (expired) busy(o);
         else answer(o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
-        respond(route->name, pending->request, pending->writer, o, started, true);
+        respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {
         busy(out);
-        respond(name, pending->request, pending->writer, out, started, false);
+        respond(name, pending->request, pending->writer, out, started, ticket);
     }
 }
 
-void Server::respond(const std::string& name, const Rest::Request& request, Http::ResponseWriter& writer, Outcome& out,
-                     std::chrono::steady_clock::time_point started, bool other_thread) {
+void Server::respond(const std::string& name, const Rest::Request& request,
+                     std::shared_ptr<Http::ResponseWriter> writer, Outcome& out,
+                     std::chrono::steady_clock::time_point started, const Ticket& ticket) {
     auto& ctx = *context_;
     Response& res = out.res;
     for (auto& [header, value] : res.headers) {
-        if (iequals(header, "Set-Cookie")) writer.cookies().add(Http::Cookie::fromString(value));
-        else writer.headers().add(std::make_shared<NamedHeader>(header, value));
+        if (iequals(header, "Set-Cookie")) writer->cookies().add(Http::Cookie::fromString(value));
+        else writer->headers().add(std::make_shared<NamedHeader>(header, value));
     }
-    writer.headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(res.content_type));
+    writer->headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(res.content_type));
     // HTTP/1.1 is persistent unless the client says otherwise; Pistache 0.0.5
     // answers "Connection: Close" to any request without a Connection header.
     auto connection = request.headers().tryGet<Http::Header::Connection>();
     if (!connection && request.version() == Http::Version::Http11) {
-        writer.headers().remove<Http::Header::Connection>();
-        writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+        writer->headers().remove<Http::Header::Connection>();
+        writer->headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
     // A HEAD answer has no body (Pistache 0.0.5 would send it, and break the framing of the next response).
     if (request.method() == Http::Method::Head) res.body.clear();
-    if (!other_thread) {
-        writer.send(static_cast<Http::Code>(res.status), res.body);
-    } else {
-        // From an executor thread the client may be gone: hold the peer while
-        // sending (Pistache checks, then uses it), and count the answer until
-        // the reactor has written it, so a drain can wait for it.
+
+    // Sent from any thread, maybe after this call (see AnswerOrder): hold the peer while
+    // sending (Pistache checks, then uses it; it throws once the client went away), and
+    // count the answer until the reactor has written it, so a drain can wait for it.
+    auto gone = std::make_shared<bool>(false);
+    auto send = [writer, gone, unsent = unsent_, status = res.status, body = std::move(res.body)] {
         try {
-            auto peer = writer.peer();  // throws once the peer went away
-            ++*unsent_;
-            auto unsent = unsent_;
-            writer.send(static_cast<Http::Code>(res.status), res.body)
+            auto peer = writer->peer();
+            ++*unsent;
+            writer->send(static_cast<Http::Code>(status), body)
                 .then([unsent](ssize_t) { --*unsent; }, [unsent](std::exception_ptr&) { --*unsent; });
         } catch (const std::exception&) {
-            out.failure += out.failure.empty() ? "client went away" : "; client went away";
+            *gone = true;
         }
-    }
+    };
+    if (ticket.order) ticket.order->complete(ticket.number, std::move(send));
+    else send();
+    if (*gone) out.failure += out.failure.empty() ? "client went away" : "; client went away";
 
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics().observe(name, res.status, seconds);

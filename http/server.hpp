@@ -71,6 +71,8 @@ private:
 
 using Handler = std::function<Response(Context&, const Request&)>;
 
+class AnswerOrder;  // server.cpp
+
 // Where a route's handler runs: on the database executor (the default: anything
 // that may call the database), or inline on Pistache's reactor thread (only
 // handlers that never block: no database, no outbound HTTP).
@@ -98,8 +100,14 @@ private:
     void dispatch(std::shared_ptr<const RouteInfo> route, const Pistache::Rest::Request& request,
                   Pistache::Http::ResponseWriter writer);
     struct Outcome;
-    void respond(const std::string& name, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& writer,
-                 Outcome& outcome, std::chrono::steady_clock::time_point started, bool other_thread);
+    // The place of a request's answer among its connection's answers (see AnswerOrder in server.cpp).
+    struct Ticket {
+        std::shared_ptr<AnswerOrder> order;
+        std::uint64_t number = 0;
+    };
+    void respond(const std::string& name, const Pistache::Rest::Request& request,
+                 std::shared_ptr<Pistache::Http::ResponseWriter> writer, Outcome& outcome,
+                 std::chrono::steady_clock::time_point started, const Ticket& ticket);
     void not_found(const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer);
     std::unique_ptr<Context> context_;
     std::unique_ptr<Executor> executor_;
