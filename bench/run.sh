@@ -39,14 +39,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 wait_for() { for _ in $(seq 1 200); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
 
 # ---- pgauth-http
-dropdb --if-exists pgauth_bench >/dev/null 2>&1; createdb pgauth_bench
-psql -qd pgauth_bench -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION pgauth;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgauth_bench') THEN CREATE ROLE pgauth_bench LOGIN IN ROLE pgauth_service; END IF;
-END $$;
-SQL
+bash scripts/test-db.sh pgauth_bench pgauth_bench pgauth_service
 p1=$(free_port)
 # session JWTs name the server's base URL as iss/aud, as in a deployment
 psql -qd pgauth_bench -c "ALTER DATABASE pgauth_bench SET pgauth.base_url = 'http://127.0.0.1:$p1'" >/dev/null

@@ -2,7 +2,11 @@
 
 #include <cctype>
 
+#include <vector>
+
 #include "core/crypto.hpp"
+#include "request.hpp"
+#include "text.hpp"
 
 namespace pgauth::http {
 
@@ -90,6 +94,39 @@ std::string set_cookie(std::string_view name, std::string_view value, const Cook
     out += "; Path=/; HttpOnly; SameSite=Lax";
     if (options.secure) out += "; Secure";
     return out;
+}
+
+std::optional<std::string> session_token(const Request& request, std::string_view cookie_name,
+                                         std::string_view secret) {
+    // Read from the raw header: Pistache's jar keeps one of several same-name cookies,
+    // and a duplicated session cookie (cookie tossing) must count as no cookie. With
+    // two Cookie headers the raw one is the first and the jar holds the last: they
+    // must agree too.
+    const std::string name(cookie_name);
+    auto header = request.header("Cookie");
+    auto found = header ? find_unique_cookie(*header, name) : CookieLookup{};
+    std::vector<std::string> in_jar;  // as "name=value", to unquote it like the raw one
+    for (const auto& c : request.raw().cookies())
+        if (c.name == name) in_jar.push_back(name + "=" + c.value);
+    bool jar_agrees = in_jar.empty() || (in_jar.size() == 1 && find_unique_cookie(in_jar[0], name).value == found.value);
+    if (found.state == CookieLookup::State::one && jar_agrees) {
+        if (auto decoded = url_decode(found.value))
+            if (auto token = verify_signed_token(*decoded, secret)) return token;
+    }
+    if (auto auth = request.header("Authorization")) {
+        std::string_view value = *auth;
+        if (value.size() > 7 && istarts_with(value, "Bearer ")) {
+            std::string_view credential = value.substr(7);
+            while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
+            if (credential.find('.') != std::string_view::npos) {
+                auto decoded = url_decode(credential);
+                if (decoded) return verify_signed_token(*decoded, secret);
+                return std::nullopt;
+            }
+            if (!credential.empty() && credential.size() <= 256) return std::string(credential);
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace pgauth::http

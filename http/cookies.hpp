@@ -6,6 +6,8 @@
 
 namespace pgauth::http {
 
+class Request;
+
 std::string sign_token(std::string_view token, std::string_view secret);         // "token.sig" (not urlencoded)
 std::optional<std::string> verify_signed_token(std::string_view signed_value,     // returns the token, or nullopt
                                                std::string_view secret);
@@ -28,5 +30,11 @@ struct CookieOptions {
     bool secure = false;
 };
 std::string set_cookie(std::string_view name, std::string_view value, const CookieOptions& options);
+
+// Pipeline step: the session token from the signed cookie `cookie_name` or an
+// Authorization: Bearer header (signed or raw). Tampered, malformed or
+// duplicated values are simply "no token".
+std::optional<std::string> session_token(const Request& request, std::string_view cookie_name,
+                                         std::string_view secret);
 
 }  // namespace pgauth::http

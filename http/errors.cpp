@@ -1,68 +1,69 @@
 #include "errors.hpp"
 
-#include <cctype>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error_codes.hpp"
 
 namespace pgauth::http {
 namespace {
 
 // libpq's message text: "ERROR:  <message>\nDETAIL:  <detail>\n..."
-std::string field(std::string_view text, std::string_view label) {
+std::string_view field(std::string_view text, std::string_view label) {
     auto at = text.find(label);
     if (at == std::string_view::npos) return {};
     at += label.size();
     while (at < text.size() && text[at] == ' ') ++at;
     auto end = text.find('\n', at);
-    return std::string(text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+    return text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
 }
 
 }  // namespace
 
-void ErrorCatalog::load(pqxx::connection& conn) {
-    pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_prepared("error_codes");
-    std::map<std::string, Entry, std::less<>> fresh;
-    for (const auto& row : rows)
-        fresh[row[0].as<std::string>()] = Entry{row[1].as<int>(), row[2].as<std::string>()};
-    std::lock_guard lock(mutex_);
-    entries_ = std::move(fresh);
+std::string ApiError::body() const {
+    return nlohmann::json{{"code", code_}, {"message", what()}}.dump(-1, ' ', false,
+                                                                     nlohmann::json::error_handler_t::replace);
 }
 
-bool ErrorCatalog::loaded() const {
-    std::lock_guard lock(mutex_);
-    return !entries_.empty();
+namespace errors {
+
+ApiError make(std::string_view code) {
+    const ErrorCode* e = find_error(code);
+    if (!e) e = find_error("INTERNAL_ERROR");
+    return ApiError(e->http_status, std::string(e->code), std::string(e->message));
 }
 
-ApiError ErrorCatalog::make(std::string_view code, int fallback_status) const {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(code); it != entries_.end())
-        return ApiError(it->second.status, std::string(code), it->second.message);
-    // the table is not loaded yet (database down at start-up): a readable fallback
-    std::string message(code);
-    for (auto& c : message) c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!message.empty()) message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
-    return ApiError(fallback_status, std::string(code), message);
+ApiError make(std::string_view code, std::string message) {
+    const ErrorCode* e = find_error(code);
+    if (!e) return make("INTERNAL_ERROR");
+    return ApiError(e->http_status, std::string(e->code), std::move(message));
 }
 
-ApiError ErrorCatalog::from_sql(const pqxx::sql_error& e) const {
-    std::string state = e.sqlstate();
-    std::string text = e.what();
-    if (state.rfind("PA", 0) == 0) {
-        std::string code = field(text, "DETAIL:");
-        std::string message = field(text, "ERROR:");
-        int status = 0;
-        {
-            std::lock_guard lock(mutex_);
-            if (auto it = entries_.find(code); it != entries_.end()) status = it->second.status;
+ApiError from_sql(std::string_view sqlstate, std::string_view message, std::string_view detail) {
+    if (sqlstate.starts_with("PA")) {
+        const ErrorCode* e = find_error(detail);
+        if (!e) {
+            // A code newer than this build's catalog: its SQLSTATE digits are the status.
+            int status = sqlstate.size() == 5 ? std::atoi(std::string(sqlstate.substr(2)).c_str()) : 0;
+            if (status < 400 || status > 499 || detail.empty()) return make("INTERNAL_ERROR");
+            return ApiError(status, std::string(detail), std::string(message.empty() ? detail : message));
         }
-        if (status == 0) status = std::atoi(state.c_str() + 2);
-        if (status < 400 || status > 599) status = 500;
-        if (status >= 500) return make("INTERNAL_ERROR", 500);  // never leak internals
-        return ApiError(status, code.empty() ? "BAD_REQUEST" : code, message.empty() ? code : message);
+        if (e->http_status == 500) return make("INTERNAL_ERROR");  // never leak internals
+        // 5xx: the catalog's message (a raised reason may name files or hosts); 4xx: the raised one.
+        if (e->http_status > 500 || message.empty()) return make(detail);
+        return make(detail, std::string(message));
     }
     // Values PostgreSQL itself refuses (a malformed inet, an out-of-range value): the caller's fault.
-    if (state.rfind("22", 0) == 0) return ApiError(400, "VALIDATION_ERROR", "Invalid input");
-    if (state == "57014") return ApiError(503, "SERVICE_UNAVAILABLE", "The request timed out");
-    return make("INTERNAL_ERROR", 500);
+    if (sqlstate.starts_with("22")) return make("VALIDATION_ERROR");
+    if (sqlstate == "57014") return make("SERVICE_UNAVAILABLE", "The request timed out");  // statement_timeout
+    return make("INTERNAL_ERROR");
 }
 
+ApiError from_sql(const pqxx::sql_error& e) {
+    std::string_view text = e.what();
+    return from_sql(e.sqlstate(), field(text, "ERROR:"), field(text, "DETAIL:"));
+}
+
+}  // namespace errors
 }  // namespace pgauth::http

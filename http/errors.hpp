@@ -1,8 +1,7 @@
-// The HTTP layer's one error type, and the mapping of SQL errors to HTTP,
-// driven by auth.error_codes (loaded from the database, never duplicated here).
+// The HTTP layer's one error type. Status and message come from the error
+// catalog compiled into pgauth_core (extension/core/error_codes.hpp), the very
+// table the extension raises from, so pgauth-http never loads it at run time.
 #pragma once
-#include <map>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,28 +16,25 @@ public:
         : std::runtime_error(message), status_(status), code_(std::move(code)) {}
     int status() const noexcept { return status_; }
     const std::string& code() const noexcept { return code_; }
+    // The JSON body every error answer carries: {"code","message"}.
+    std::string body() const;
 
 private:
     int status_;
     std::string code_;
 };
 
-class ErrorCatalog {
-public:
-    struct Entry {
-        int status;
-        std::string message;
-    };
-    void load(pqxx::connection& conn);  // SELECT FROM auth.error_codes
-    bool loaded() const;
-    // An error raised by the HTTP layer itself (origin, size, ...): status and message from the table.
-    ApiError make(std::string_view code, int fallback_status) const;
-    // A SQL error from the extension: PA SQLSTATEs carry the code in DETAIL.
-    ApiError from_sql(const pqxx::sql_error& e) const;
+namespace errors {
 
-private:
-    mutable std::mutex mutex_;
-    std::map<std::string, Entry, std::less<>> entries_;
-};
+// The catalog's status and message for `code`; an unknown code is INTERNAL_ERROR (500).
+ApiError make(std::string_view code);
+// The catalog's status for `code`, with a message saying more than the catalog's.
+ApiError make(std::string_view code, std::string message);
+// A SQL error: PA SQLSTATEs carry the code in DETAIL and the message in the
+// primary text; the status is the catalog's. A 500 never shows its message.
+ApiError from_sql(const pqxx::sql_error& e);
+// The same mapping over the parts, for tests: SQLSTATE, primary message, DETAIL.
+ApiError from_sql(std::string_view sqlstate, std::string_view message, std::string_view detail);
 
+}  // namespace errors
 }  // namespace pgauth::http

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdio>
 
-#include <nlohmann/json.hpp>
 #include <pistache/cookie.h>
 #include <pistache/http.h>
 #include <pistache/http_headers.h>
 #include <pistache/peer.h>
+
+#include "errors.hpp"
+#include "text.hpp"
 
 namespace pgauth::http {
 namespace {
@@ -25,12 +27,6 @@ bool is_tchar(unsigned char c) {
 
 bool is_token(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 int hex_value(char c) {
@@ -54,8 +50,14 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-Refusal invalid_path(std::string message) { return Refusal{400, "INVALID_PATH", std::move(message)}; }
-Refusal bad_request(std::string message) { return Refusal{400, "BAD_REQUEST", std::move(message)}; }
+// A refusal with the catalog's status (and message, unless a more precise one is given).
+Refusal refusal(std::string_view code, std::string message = {}) {
+    ApiError e = message.empty() ? errors::make(code) : errors::make(code, std::move(message));
+    return Refusal{e.status(), e.code(), e.what()};
+}
+
+Refusal invalid_path(std::string message) { return refusal("INVALID_PATH", std::move(message)); }
+Refusal bad_request(std::string message) { return refusal("BAD_REQUEST", std::move(message)); }
 
 const char* reason_phrase(int status) {
     switch (status) {
@@ -115,8 +117,7 @@ std::optional<Refusal> check_target(std::string_view target) {
 }
 
 std::string refusal_response(const Refusal& refusal) {
-    nlohmann::json body = {{"code", refusal.code}, {"message", refusal.message}};
-    std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string text = ApiError(refusal.status, refusal.code, refusal.message).body();
     std::string out = "HTTP/1.1 " + std::to_string(refusal.status) + " " + reason_phrase(refusal.status) + "\r\n";
     out += "Content-Type: application/json\r\n";
     out += "Content-Length: " + std::to_string(text.size()) + "\r\n";
@@ -141,9 +142,9 @@ void RequestScanner::reset_head() {
     content_length_.reset();
 }
 
-RequestScanner::Step RequestScanner::refuse(int status, std::string code, std::string message) {
+RequestScanner::Step RequestScanner::refuse(Refusal refusal) {
     state_ = State::Refused;
-    refusal_ = Refusal{status, std::move(code), std::move(message)};
+    refusal_ = std::move(refusal);
     head_.clear();
     head_.shrink_to_fit();
     Step step;
@@ -181,18 +182,18 @@ RequestScanner::Step RequestScanner::next(std::string_view input) {
 
     for (std::size_t i = scan_; i < head_.size(); ++i) {
         auto c = static_cast<unsigned char>(head_[i]);
-        if (i > 0 && head_[i - 1] == '\r' && c != '\n') return refuse(400, "BAD_REQUEST", "Bare CR in the request head");
+        if (i > 0 && head_[i - 1] == '\r' && c != '\n') return refuse(refusal("BAD_REQUEST", "Bare CR in the request head"));
         if (c == '\n') {
-            if (i == 0 || head_[i - 1] != '\r') return refuse(400, "BAD_REQUEST", "Bare LF in the request head");
+            if (i == 0 || head_[i - 1] != '\r') return refuse(refusal("BAD_REQUEST", "Bare LF in the request head"));
             std::string_view line(head_.data() + line_start_, i - 1 - line_start_);
             line_start_ = i + 1;
             if (!have_request_line_) {
-                if (auto r = request_line(line)) return refuse(r->status, r->code, r->message);
+                if (auto r = request_line(line)) return refuse(std::move(*r));
                 have_request_line_ = true;
                 continue;
             }
             if (!line.empty()) {
-                if (auto r = header_line(line)) return refuse(r->status, r->code, r->message);
+                if (auto r = header_line(line)) return refuse(std::move(*r));
                 continue;
             }
             // The empty line: the head is complete.
@@ -210,18 +211,18 @@ RequestScanner::Step RequestScanner::next(std::string_view input) {
             return step;
         }
         if (c == '\r') continue;
-        if (c == 0) return refuse(400, "BAD_REQUEST", "NUL byte in the request head");
+        if (c == 0) return refuse(refusal("BAD_REQUEST", "NUL byte in the request head"));
         if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return refuse(400, "BAD_REQUEST", "Control character in the request head");
+            return refuse(refusal("BAD_REQUEST", "Control character in the request head"));
         if (!have_request_line_ && i - line_start_ > limits_.max_target + 32)
-            return refuse(414, "URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes");
+            return refuse(refusal("URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes"));
     }
     scan_ = head_.size();
     if (head_.size() > limits_.max_header_bytes) {
         if (!have_request_line_)
-            return refuse(414, "URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes");
-        return refuse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                      "The request head is larger than " + std::to_string(limits_.max_header_bytes) + " bytes");
+            return refuse(refusal("URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes"));
+        return refuse(refusal("REQUEST_HEADER_FIELDS_TOO_LARGE",
+                              "The request head is larger than " + std::to_string(limits_.max_header_bytes) + " bytes"));
     }
     step.kind = Step::Kind::NeedMore;
     step.consumed = take;
@@ -241,24 +242,24 @@ std::optional<Refusal> RequestScanner::request_line(std::string_view line) {
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad_request("Unsupported HTTP version");
     static constexpr std::array<std::string_view, 7> allowed = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
     if (std::find(allowed.begin(), allowed.end(), method) == allowed.end())
-        return Refusal{405, "METHOD_NOT_ALLOWED", "Method not allowed"};
+        return refusal("METHOD_NOT_ALLOWED");
     if (target.size() > limits_.max_target)
-        return Refusal{414, "URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes"};
+        return refusal("URI_TOO_LONG", "The request target is longer than " + std::to_string(limits_.max_target) + " bytes");
     return check_target(target);
 }
 
 std::optional<Refusal> RequestScanner::header_line(std::string_view line) {
     if (++lines_ > limits_.max_header_lines)
-        return Refusal{431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                       "More than " + std::to_string(limits_.max_header_lines) + " header lines"};
+        return refusal("REQUEST_HEADER_FIELDS_TOO_LARGE",
+                       "More than " + std::to_string(limits_.max_header_lines) + " header lines");
     if (line.front() == ' ' || line.front() == '\t') return bad_request("Folded header lines are not supported");
     auto colon = line.find(':');
     if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) return bad_request("Malformed header line");
     std::string_view name = line.substr(0, colon);
     std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "Transfer-Encoding"))
-        return Refusal{411, "LENGTH_REQUIRED",
-                       "Transfer-Encoding is not supported: send the body with a Content-Length header"};
+        return refusal("LENGTH_REQUIRED",
+                       "Transfer-Encoding is not supported: send the body with a Content-Length header");
     if (iequals(name, "Content-Length")) {
         if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
             return bad_request("Content-Length must be a non-negative decimal number");
@@ -273,8 +274,8 @@ std::optional<Refusal> RequestScanner::header_line(std::string_view line) {
         if (content_length_ && *content_length_ != n) return bad_request("Conflicting Content-Length headers");
         content_length_ = n;
         if (n > limits_.max_body)
-            return Refusal{413, "PAYLOAD_TOO_LARGE",
-                           "Request body is too large (limit " + std::to_string(limits_.max_body) + " bytes)"};
+            return refusal("PAYLOAD_TOO_LARGE",
+                           "Request body is too large (limit " + std::to_string(limits_.max_body) + " bytes)");
         return std::nullopt;
     }
     if (check_) return check_(name, value);
@@ -340,7 +341,7 @@ std::optional<Refusal> pistache_header_check(std::string_view name, std::string_
                 Http::Header::ContentType header;
                 header.parseRaw(text.data(), text.size());
             } catch (const std::exception&) {
-                return Refusal{415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"};
+                return refusal("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
             }
         } else if (iequals(name, "Accept")) {
             Http::Header::Accept header;
@@ -420,11 +421,11 @@ public:
                 state->counted = true;
                 break;
             case ConnectionLimiter::Verdict::AddressFull:
-                refuse(peer, *state, Refusal{503, "TOO_MANY_CONNECTIONS", "Too many open connections from this address"},
+                refuse(peer, *state, refusal("TOO_MANY_CONNECTIONS", "Too many open connections from this address"),
                        /*cut=*/true);
                 break;
             case ConnectionLimiter::Verdict::ServerFull:
-                refuse(peer, *state, Refusal{503, "TOO_MANY_CONNECTIONS", "The server has too many open connections"},
+                refuse(peer, *state, refusal("TOO_MANY_CONNECTIONS", "The server has too many open connections"),
                        /*cut=*/true);
                 break;
         }

@@ -74,7 +74,7 @@ public:
 
 private:
     enum class State { Head, Body, Refused };
-    Step refuse(int status, std::string code, std::string message);
+    Step refuse(Refusal refusal);
     std::optional<Refusal> request_line(std::string_view line);
     std::optional<Refusal> header_line(std::string_view line);
     void reset_head();

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "core/crypto.hpp"
+#include "routes/routes.hpp"
 #include "server.hpp"
 
 namespace {
@@ -71,12 +72,9 @@ int main(int argc, char** argv) {
 
     try {
         Server server(config);
-        register_core_routes(server);
-        register_session_routes(server);
-        register_wallet_routes(server);
-        register_jwt_routes(server);
+        register_routes(server);
         server.start();
-        try {  // warm one connection and load auth.error_codes; the server also starts without a database
+        try {  // warm one connection; the server also starts without a database
             server.context().exec("health");
             warn_on_base_url_mismatch(server.context());
         } catch (const std::exception& e) {

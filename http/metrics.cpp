@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/crypto.hpp"
+#include "text.hpp"
 
 namespace pgauth::http {
 
@@ -46,8 +47,7 @@ std::string Metrics::render(std::size_t pool_size, std::size_t pool_in_use) cons
 }
 
 bool is_loopback(std::string_view ip) {
-    std::string text(ip);
-    if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+    std::string text(strip_brackets(ip));
     unsigned char v4[4];
     if (inet_pton(AF_INET, text.c_str(), v4) == 1) return v4[0] == 127;
     unsigned char v6[16];
@@ -64,9 +64,7 @@ MetricsAccess metrics_access(std::string_view configured_token, std::optional<st
     if (!authorization) return MetricsAccess::unauthorized;
     std::string_view value = *authorization;
     constexpr std::string_view scheme = "bearer ";
-    if (value.size() <= scheme.size()) return MetricsAccess::unauthorized;
-    for (std::size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(value[i])) != scheme[i]) return MetricsAccess::unauthorized;
+    if (value.size() <= scheme.size() || !istarts_with(value, scheme)) return MetricsAccess::unauthorized;
     std::string_view given = value.substr(scheme.size());
     while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
     while (!given.empty() && given.back() == ' ') given.remove_suffix(1);

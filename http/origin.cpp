@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "errors.hpp"
+#include "request.hpp"
+#include "text.hpp"
+
 namespace pgauth::http {
 namespace {
 
 bool has_forbidden_chars(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f || c == '\\'; });
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
 }
 
 }  // namespace
@@ -73,6 +71,20 @@ std::optional<std::string_view> csrf_refusal(const OriginPolicy& policy, const C
     if (!claimed || claimed->empty() || *claimed == "null") return "MISSING_OR_NULL_ORIGIN";
     if (!policy.trusted_origin(*claimed)) return "INVALID_ORIGIN";
     return std::nullopt;
+}
+
+void check_origin(const OriginPolicy& policy, const Request& request) {
+    if (request.reads_only()) return;
+    auto present = [&](const char* header) {
+        auto v = request.header(header);
+        return v && v->find_first_not_of(" \t") != std::string::npos;
+    };
+    const auto& jar = request.raw().cookies();
+    auto origin = request.header("Origin"), referer = request.header("Referer");
+    CsrfInput input{request.header("Cookie").has_value() || jar.begin() != jar.end(),
+                    present("Sec-Fetch-Site") || present("Sec-Fetch-Mode") || present("Sec-Fetch-Dest"),
+                    origin, referer};
+    if (auto refusal = csrf_refusal(policy, input)) throw errors::make(*refusal);
 }
 
 }  // namespace pgauth::http

@@ -7,6 +7,8 @@
 
 namespace pgauth::http {
 
+class Request;
+
 // "scheme://host[:port]" in lower case for an absolute http(s) URL; nullopt for
 // anything else, including userinfo, backslashes, control characters or spaces.
 std::optional<std::string> origin_of(std::string_view url);
@@ -36,5 +38,9 @@ struct CsrfInput {
 // Origin is absent or empty. "null" (or nothing) is refused, never replaced by
 // Referer. Returns the refusal's error code, or nullopt to let the request through.
 std::optional<std::string_view> csrf_refusal(const OriginPolicy& policy, const CsrfInput& request);
+
+// Pipeline step: the rule above for a state-changing request (not GET/HEAD);
+// throws the refusal as a 403 from the error catalog.
+void check_origin(const OriginPolicy& policy, const Request& request);
 
 }  // namespace pgauth::http

@@ -6,6 +6,9 @@
 #include <array>
 #include <cstdio>
 
+#include "request.hpp"
+#include "text.hpp"
+
 namespace pgauth::http {
 
 bool strict_route(std::string_view route) {
@@ -13,8 +16,7 @@ bool strict_route(std::string_view route) {
 }
 
 std::string rate_limit_key(std::string_view ip) {
-    std::string text(ip);
-    if (text.size() > 2 && text.front() == '[') text = text.substr(1, text.size() - 2);
+    std::string text(strip_brackets(ip));
     std::array<unsigned char, 16> v6{};
     if (text.find(':') != std::string::npos && inet_pton(AF_INET6, text.c_str(), v6.data()) == 1) {
         // IPv4-mapped addresses count as the IPv4 address
@@ -74,6 +76,14 @@ RateLimiter::Decision RateLimiter::check(std::string_view ip, std::string_view r
 std::size_t RateLimiter::size() const {
     std::lock_guard lock(mutex_);
     return order_.size();
+}
+
+std::optional<Response> rate_limit(RateLimiter& limiter, const Request& request, std::string_view route) {
+    auto decision = limiter.check(request.ip(), route);
+    if (decision.allowed) return std::nullopt;
+    Response res = Response::error(errors::make("RATE_LIMITED"));
+    res.header("X-Retry-After", std::to_string(decision.retry_after_seconds));
+    return res;
 }
 
 }  // namespace pgauth::http

@@ -3,12 +3,16 @@
 #include <chrono>
 #include <cstddef>
 #include <list>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 namespace pgauth::http {
+
+class Request;
+struct Response;
 
 // The key an address is limited under: IPv4 as is, IPv6 grouped by its /64.
 std::string rate_limit_key(std::string_view ip);
@@ -51,5 +55,9 @@ private:
     Order order_;
     std::unordered_map<std::string_view, Order::iterator> index_;  // views into order_'s keys
 };
+
+// Pipeline step: the 429 RATE_LIMITED answer (with X-Retry-After) when the
+// client has used up the route's window, nullopt to let the request through.
+std::optional<Response> rate_limit(RateLimiter& limiter, const Request& request, std::string_view route);
 
 }  // namespace pgauth::http

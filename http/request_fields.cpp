@@ -10,13 +10,13 @@ std::optional<std::string> text_field(const json& body, std::string_view key, bo
     const std::string name(key);
     auto it = body.find(name);
     if (it == body.end() || it->is_null()) {
-        if (required) throw ApiError(400, "VALIDATION_ERROR", name + " is required");
+        if (required) throw errors::make("VALIDATION_ERROR", name + " is required");
         return std::nullopt;
     }
-    if (!it->is_string()) throw ApiError(400, "VALIDATION_ERROR", name + " must be a string");
+    if (!it->is_string()) throw errors::make("VALIDATION_ERROR", name + " must be a string");
     const auto& value = it->get_ref<const std::string&>();
     if (value.find('\0') != std::string::npos)
-        throw ApiError(400, "VALIDATION_ERROR", name + " must not contain a NUL character");
+        throw errors::make("VALIDATION_ERROR", name + " must not contain a NUL character");
     return value;
 }
 
@@ -24,7 +24,7 @@ bool bool_field(const json& body, std::string_view key, bool fallback) {
     const std::string name(key);
     auto it = body.find(name);
     if (it == body.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) throw ApiError(400, "VALIDATION_ERROR", name + " must be a boolean");
+    if (!it->is_boolean()) throw errors::make("VALIDATION_ERROR", name + " must be a boolean");
     return it->get<bool>();
 }
 

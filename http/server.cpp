@@ -1,19 +1,20 @@
 #include "server.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <iostream>
+#include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
+
+#include <pistache/peer.h>
 
 #include "cookies.hpp"
 #include "db/statements.hpp"
 #include "input_guard.hpp"
+#include "text.hpp"
 
 namespace pgauth::http {
 
@@ -21,16 +22,6 @@ using namespace Pistache;
 using nlohmann::json;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-}
 
 // A response header with a name chosen at run time (Pistache 0.0.5 does not
 // serialize raw headers in responses).
@@ -51,6 +42,54 @@ private:
 
 std::mutex log_mutex;
 
+}  // namespace
+
+// HTTP/1.1 answers pipelined requests in the order they came. A database-bound
+// request is answered from an executor thread, possibly after a later inline
+// one (ok, 404, a refusal): each request takes a ticket on arrival (on the
+// reactor thread), and a finished answer is sent only after every earlier
+// answer on its connection.
+class AnswerOrder {
+public:
+    std::uint64_t ticket() {
+        std::lock_guard lock(mutex_);
+        return issued_++;
+    }
+    // Runs `send` now if `ticket` is next, else when the answers before it are sent.
+    void complete(std::uint64_t ticket, std::function<void()> send) {
+        std::lock_guard lock(mutex_);  // held while sending: sends are queued writes, in ticket order
+        waiting_.emplace(ticket, std::move(send));
+        while (!waiting_.empty() && waiting_.begin()->first == next_) {
+            auto next = std::move(waiting_.begin()->second);
+            waiting_.erase(waiting_.begin());
+            ++next_;
+            next();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::uint64_t issued_ = 0, next_ = 0;
+    std::map<std::uint64_t, std::function<void()>> waiting_;
+};
+
+namespace {
+
+constexpr const char* kAnswerOrder = "pgauth.answer_order";
+
+// The connection's AnswerOrder (reactor thread only: Pistache's peer data is not locked).
+std::shared_ptr<AnswerOrder> answer_order(Http::ResponseWriter& writer) {
+    try {
+        auto peer = writer.peer();
+        if (auto found = peer->tryGetData(kAnswerOrder)) return std::static_pointer_cast<AnswerOrder>(found);
+        auto order = std::make_shared<AnswerOrder>();
+        peer->putData(kAnswerOrder, order);
+        return order;
+    } catch (const std::exception&) {
+        return nullptr;  // the client is gone
+    }
+}
+
 // A path as logged: at most max_logged_path bytes, then a marker with the full size.
 constexpr std::size_t max_logged_path = 256;
 std::string logged_path(std::string_view path) {
@@ -70,61 +109,7 @@ void log_request(const std::string& method, const std::string& route, std::strin
     std::fputc('\n', stdout);
 }
 
-// The headers Better-Auth's CSRF rule looks at (see csrf_refusal in origin.hpp).
-struct CsrfHeaders {
-    bool has_cookie = false, fetch_metadata = false;
-    std::optional<std::string> origin, referer;
-    CsrfInput input() const { return {has_cookie, fetch_metadata, origin, referer}; }
-};
-CsrfHeaders csrf_headers(const Request& req) {
-    auto present = [&](const char* header) {
-        auto v = req.header(header);
-        return v && v->find_first_not_of(" \t") != std::string::npos;
-    };
-    const auto& jar = req.raw().cookies();
-    return {req.header("Cookie").has_value() || jar.begin() != jar.end(),
-            present("Sec-Fetch-Site") || present("Sec-Fetch-Mode") || present("Sec-Fetch-Dest"),
-            req.header("Origin"), req.header("Referer")};
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------- Request
-
-std::optional<std::string> Request::header(std::string_view name) const {
-    for (const auto& h : raw_.headers().list()) {
-        if (iequals(h->name(), name)) {
-            std::ostringstream out;
-            h->write(out);
-            return out.str();
-        }
-    }
-    for (const auto& [key, raw] : raw_.headers().rawList())
-        if (iequals(key, name)) return raw.value();
-    return std::nullopt;
-}
-
-std::optional<std::string> Request::query(const std::string& name) const {
-    auto v = raw_.query().get(name);
-    if (!v) return std::nullopt;
-    return *v;
-}
-
-const json& Request::json() const {
-    if (!json_) {
-        nlohmann::json parsed;
-        const std::string& text = body();
-        if (text.empty()) {
-            parsed = nlohmann::json::object();
-        } else {
-            parsed = nlohmann::json::parse(text, nullptr, false);
-            if (parsed.is_discarded()) throw ApiError(400, "BAD_REQUEST", "Invalid JSON body");
-            if (!parsed.is_object()) throw ApiError(400, "VALIDATION_ERROR", "The body must be a JSON object");
-        }
-        json_ = std::move(parsed);
-    }
-    return *json_;
-}
 
 // ---------------------------------------------------------------- Context
 
@@ -154,9 +139,7 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
         return DatabaseUnavailable("The database did not answer in time. Try again later.", "timeout");
     };
     try {
-        pqxx::connection& conn = lease.connection();
-        if (!errors_.loaded()) errors_.load(conn);
-        pqxx::nontransaction tx(conn);
+        pqxx::nontransaction tx(lease.connection());
         return fn(tx);
     } catch (const pqxx::broken_connection& e) {
         if (lease.timed_out()) throw timed_out();
@@ -167,7 +150,7 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
         throw DatabaseUnavailable("The database is unavailable. Try again later.", reason);
     } catch (const pqxx::sql_error& e) {
         if (lease.timed_out()) throw timed_out();
-        throw errors_.from_sql(e);
+        throw errors::from_sql(e);
     } catch (const pqxx::failure&) {
         if (lease.timed_out()) throw timed_out();
         throw;
@@ -175,38 +158,13 @@ pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&
 }
 
 std::optional<std::string> Context::session_token(const Request& request) const {
-    // Read from the raw header: Pistache's jar keeps one of several same-name cookies,
-    // and a duplicated session cookie (cookie tossing) must count as no cookie. With
-    // two Cookie headers the raw one is the first and the jar holds the last: they
-    // must agree too.
-    const std::string name = config_.cookie_name();
-    auto header = request.header("Cookie");
-    auto found = header ? find_unique_cookie(*header, name) : CookieLookup{};
-    const auto& jar = request.raw().cookies();
-    std::vector<std::string> in_jar;  // as "name=value", to unquote it like the raw one
-    for (const auto& c : jar)
-        if (c.name == name) in_jar.push_back(name + "=" + c.value);
-    bool jar_agrees = in_jar.empty() || (in_jar.size() == 1 && find_unique_cookie(in_jar[0], name).value == found.value);
-    if (found.state == CookieLookup::State::one && jar_agrees) {
-        auto decoded = url_decode(found.value);
-        if (decoded) {
-            if (auto token = verify_signed_token(*decoded, config_.secret)) return token;
-        }
-    }
-    if (auto auth = request.header("Authorization")) {
-        std::string_view value = *auth;
-        if (value.size() > 7 && iequals(value.substr(0, 7), "Bearer ")) {
-            std::string_view credential = value.substr(7);
-            while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
-            if (credential.find('.') != std::string_view::npos) {
-                auto decoded = url_decode(credential);
-                if (decoded) return verify_signed_token(*decoded, config_.secret);
-                return std::nullopt;
-            }
-            if (!credential.empty() && credential.size() <= 256) return std::string(credential);
-        }
-    }
-    return std::nullopt;
+    return http::session_token(request, config_.cookie_name(), config_.secret);
+}
+
+std::string Context::require_session(const Request& request) const {
+    auto token = session_token(request);
+    if (!token) throw errors::make("UNAUTHORIZED");
+    return *token;
 }
 
 // ---------------------------------------------------------------- Server
@@ -244,16 +202,15 @@ namespace {
 
 // Runs `fn` and turns what it throws into the JSON answer.
 template <typename F>
-void answer(Context& ctx, Response& res, std::string& failure, F&& fn) {
+void answer(Response& res, std::string& failure, F&& fn) {
     try {
         res = fn();
     } catch (const ApiError& e) {
-        res = Response::json({{"code", e.code()}, {"message", e.what()}}, e.status());
+        res = Response::error(e);
         if (e.status() >= 500) failure = e.code();
     } catch (const std::exception& e) {
         failure = e.what();
-        ApiError internal = ctx.errors().make("INTERNAL_ERROR", 500);
-        res = Response::json({{"code", internal.code()}, {"message", internal.what()}}, 500);
+        res = Response::error(errors::make("INTERNAL_ERROR"));
     }
 }
 
@@ -262,37 +219,23 @@ void answer(Context& ctx, Response& res, std::string& failure, F&& fn) {
 void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Request& request, Http::ResponseWriter writer) {
     auto started = std::chrono::steady_clock::now();
     const std::string& name = route->name;
-    const Handler& handler = route->handler;
     const RouteKind kind = route->kind;
     Request req(request);
     Outcome out;
     auto& ctx = *context_;
+    Ticket ticket{answer_order(writer), 0};
+    if (ticket.order) ticket.number = ticket.order->ticket();
     bool admitted = false;
-    answer(ctx, out.res, out.failure, [&]() -> Response {
-        const auto& cfg = ctx.config();
-        if (req.body().size() > cfg.max_body) throw ctx.errors().make("PAYLOAD_TOO_LARGE", 413);
-        if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
-            if (!req.body().empty()) {
-                auto type = req.header("Content-Type");
-                if (!type || lower(*type).rfind("application/json", 0) != 0)
-                    throw ctx.errors().make("UNSUPPORTED_MEDIA_TYPE", 415);
-            }
-            auto csrf = csrf_headers(req);
-            if (auto refusal = csrf_refusal(ctx.origins(), csrf.input())) throw ctx.errors().make(*refusal, 403);
-        }
-        auto decision = ctx.limiter().check(req.ip(), name);
-        if (!decision.allowed) {
-            ApiError limited = ctx.errors().make("RATE_LIMITED", 429);
-            Response res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);
-            res.header("X-Retry-After", std::to_string(decision.retry_after_seconds));
-            return res;
-        }
+    answer(out.res, out.failure, [&]() -> Response {
+        check_body(req, ctx.config().max_body);
+        check_origin(ctx.origins(), req);
+        if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
         admitted = true;
-        if (kind == RouteKind::no_database) return handler(ctx, req);
+        if (kind == RouteKind::no_database) return route->handler(ctx, req);
         return Response{};
     });
     if (!admitted || kind == RouteKind::no_database) {
-        respond(name, request, writer, out, started, false);
+        respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
     }
 
@@ -300,40 +243,41 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     // and the writer to the executor; the reactor thread is free at once.
     struct Pending {
         Rest::Request request;
-        Http::ResponseWriter writer;
+        std::shared_ptr<Http::ResponseWriter> writer;
     };
-    auto pending = std::make_shared<Pending>(Pending{request, std::move(writer)});
+    auto pending = std::make_shared<Pending>(Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer))});
     auto busy = [](Outcome& o) {
-        o.res = Response::json({{"code", "SERVICE_UNAVAILABLE"}, {"message", "The server is busy. Try again later."}}, 503);
+        o.res = Response::error(errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later."));
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, route, pending, started, busy](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy, ticket](bool expired) {
         Outcome o;
         if (expired) busy(o);
-        else answer(*context_, o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
-        respond(route->name, pending->request, pending->writer, o, started, true);
+        else answer(o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
+        respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {
         busy(out);
-        respond(name, pending->request, pending->writer, out, started, false);
+        respond(name, pending->request, pending->writer, out, started, ticket);
     }
 }
 
-void Server::respond(const std::string& name, const Rest::Request& request, Http::ResponseWriter& writer, Outcome& out,
-                     std::chrono::steady_clock::time_point started, bool other_thread) {
+void Server::respond(const std::string& name, const Rest::Request& request,
+                     std::shared_ptr<Http::ResponseWriter> writer, Outcome& out,
+                     std::chrono::steady_clock::time_point started, const Ticket& ticket) {
     auto& ctx = *context_;
     Response& res = out.res;
     for (auto& [header, value] : res.headers) {
-        if (iequals(header, "Set-Cookie")) writer.cookies().add(Http::Cookie::fromString(value));
-        else writer.headers().add(std::make_shared<NamedHeader>(header, value));
+        if (iequals(header, "Set-Cookie")) writer->cookies().add(Http::Cookie::fromString(value));
+        else writer->headers().add(std::make_shared<NamedHeader>(header, value));
     }
-    writer.headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(res.content_type));
+    writer->headers().add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(res.content_type));
     // HTTP/1.1 is persistent unless the client says otherwise; Pistache 0.0.5
     // answers "Connection: Close" to any request without a Connection header.
     auto connection = request.headers().tryGet<Http::Header::Connection>();
     if (!connection && request.version() == Http::Version::Http11) {
-        writer.headers().remove<Http::Header::Connection>();
-        writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+        writer->headers().remove<Http::Header::Connection>();
+        writer->headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
     }
     // A HEAD answer has no body (Pistache 0.0.5 would send it, and break the framing of the next response).
     if (request.method() == Http::Method::Head) res.body.clear();
@@ -341,22 +285,24 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
     // after its answer must see it counted.
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics().observe(name, res.status, seconds);
-    if (!other_thread) {
-        writer.send(static_cast<Http::Code>(res.status), res.body);
-    } else {
-        // From an executor thread the client may be gone: hold the peer while
-        // sending (Pistache checks, then uses it), and count the answer until
-        // the reactor has written it, so a drain can wait for it.
+
+    // Sent from any thread, maybe after this call (see AnswerOrder): hold the peer while
+    // sending (Pistache checks, then uses it; it throws once the client went away), and
+    // count the answer until the reactor has written it, so a drain can wait for it.
+    auto gone = std::make_shared<bool>(false);
+    auto send = [writer, gone, unsent = unsent_, status = res.status, body = std::move(res.body)] {
         try {
-            auto peer = writer.peer();  // throws once the peer went away
-            ++*unsent_;
-            auto unsent = unsent_;
-            writer.send(static_cast<Http::Code>(res.status), res.body)
+            auto peer = writer->peer();
+            ++*unsent;
+            writer->send(static_cast<Http::Code>(status), body)
                 .then([unsent](ssize_t) { --*unsent; }, [unsent](std::exception_ptr&) { --*unsent; });
         } catch (const std::exception&) {
-            out.failure += out.failure.empty() ? "client went away" : "; client went away";
+            *gone = true;
         }
-    }
+    };
+    if (ticket.order) ticket.order->complete(ticket.number, std::move(send));
+    else send();
+    if (*gone) out.failure += out.failure.empty() ? "client went away" : "; client went away";
 
     log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000,
                 request.address().host(), out.failure);
@@ -364,9 +310,8 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
 
 void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer) {
     bool other_method = std::any_of(known_.begin(), known_.end(), [&](const auto& k) { return k.first == request.resource(); });
-    Handler handler = [other_method](Context& ctx, const Request&) -> Response {
-        if (other_method) throw ctx.errors().make("METHOD_NOT_ALLOWED", 405);
-        throw ctx.errors().make("NOT_FOUND", 404);
+    Handler handler = [other_method](Context&, const Request&) -> Response {
+        throw errors::make(other_method ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
     };
     // Unknown routes go through the same pipeline (rate limit, logging, keep-alive).
     dispatch(std::make_shared<const RouteInfo>(RouteInfo{other_method ? "method_not_allowed" : "not_found",
@@ -383,8 +328,8 @@ void Server::start() {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&, &path = path](const auto& k) { return k.first == path && k.second == other; });
             if (!taken)
-                route(other, path, "method_not_allowed", [](Context& ctx, const Request&) -> Response {
-                    throw ctx.errors().make("METHOD_NOT_ALLOWED", 405);
+                route(other, path, "method_not_allowed", [](Context&, const Request&) -> Response {
+                    throw errors::make("METHOD_NOT_ALLOWED");
                 }, RouteKind::no_database);
         }
     }

@@ -1,5 +1,7 @@
-// pgauth-http's request pipeline: size limit -> JSON -> origin check -> rate
-// limit -> one SQL call (in the route) -> response, plus logging and metrics.
+// pgauth-http's server: the route table and the dispatch pipeline (body
+// limit and content type -> origin -> rate limit -> the route's handler, on
+// the database executor unless it never blocks -> response, log, metrics),
+// and the Context handlers share (configuration, pool, limiter, clients).
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -20,46 +22,19 @@
 #include "db/pool.hpp"
 #include "errors.hpp"
 #include "executor.hpp"
+#include "integrations/oasis/client.hpp"
 #include "jwks_cache.hpp"
 #include "metrics.hpp"
-#include "oasis.hpp"
 #include "origin.hpp"
 #include "rate_limit.hpp"
+#include "request.hpp"
 
 namespace pgauth::http {
-
-struct Response {
-    int status = 200;
-    std::string body;  // JSON text
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string content_type = "application/json";
-    void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
-    static Response json(const nlohmann::json& j, int status = 200) { return Response{status, j.dump(), {}}; }
-};
-
-// What a route handler sees of a request.
-class Request {
-public:
-    explicit Request(const Pistache::Http::Request& raw) : raw_(raw) {}
-    std::optional<std::string> header(std::string_view name) const;  // case-insensitive, typed or raw
-    const std::string& body() const { return raw_.body(); }
-    std::string ip() const { return raw_.address().host(); }
-    std::string user_agent() const { return header("User-Agent").value_or(""); }
-    std::optional<std::string> query(const std::string& name) const;
-    const Pistache::Http::Request& raw() const { return raw_; }
-    // The parsed JSON object body; 400 BAD_REQUEST if malformed, VALIDATION_ERROR if not an object.
-    const nlohmann::json& json() const;
-
-private:
-    const Pistache::Http::Request& raw_;
-    mutable std::optional<nlohmann::json> json_;
-};
 
 class Context {
 public:
     explicit Context(Config config);
     const Config& config() const { return config_; }
-    ErrorCatalog& errors() { return errors_; }
     Metrics& metrics() { return metrics_; }
     Pool& pool() { return pool_; }
     RateLimiter& limiter() { return limiter_; }
@@ -68,7 +43,7 @@ public:
     JwksCache& jwks() { return jwks_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
-    // SQL errors become ApiError via auth.error_codes; a broken connection is
+    // SQL errors become ApiError through the error catalog; a broken connection is
     // dropped and answers 503 for this request only. Waiting for a connection is
     // bounded by pool_wait_ms, the call by db_call_timeout_ms; both answer 503
     // as DatabaseUnavailable (whose reason() /health reports).
@@ -79,13 +54,14 @@ public:
     pqxx::result run(const std::function<pqxx::result(pqxx::nontransaction&)>& fn);
 
     // The session token from the Better-Auth cookie or an Authorization: Bearer header
-    // (signed or raw). Tampered or malformed values are simply "no token".
+    // (signed or raw; see cookies.hpp). Tampered or malformed values are simply "no token".
     std::optional<std::string> session_token(const Request& request) const;
+    // The same, or 401 UNAUTHORIZED when there is none.
+    std::string require_session(const Request& request) const;
 
 private:
     Config config_;
     Pool pool_;
-    ErrorCatalog errors_;
     RateLimiter limiter_;
     OriginPolicy origins_;
     Metrics metrics_;
@@ -94,6 +70,8 @@ private:
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;
+
+class AnswerOrder;  // server.cpp
 
 // Where a route's handler runs: on the database executor (the default: anything
 // that may call the database), or inline on Pistache's reactor thread (only
@@ -122,8 +100,14 @@ private:
     void dispatch(std::shared_ptr<const RouteInfo> route, const Pistache::Rest::Request& request,
                   Pistache::Http::ResponseWriter writer);
     struct Outcome;
-    void respond(const std::string& name, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& writer,
-                 Outcome& outcome, std::chrono::steady_clock::time_point started, bool other_thread);
+    // The place of a request's answer among its connection's answers (see AnswerOrder in server.cpp).
+    struct Ticket {
+        std::shared_ptr<AnswerOrder> order;
+        std::uint64_t number = 0;
+    };
+    void respond(const std::string& name, const Pistache::Rest::Request& request,
+                 std::shared_ptr<Pistache::Http::ResponseWriter> writer, Outcome& outcome,
+                 std::chrono::steady_clock::time_point started, const Ticket& ticket);
     void not_found(const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer);
     std::unique_ptr<Context> context_;
     std::unique_ptr<Executor> executor_;
@@ -132,11 +116,5 @@ private:
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
     std::vector<std::pair<std::string, Pistache::Http::Method>> known_;
 };
-
-// Route areas register themselves here.
-void register_core_routes(Server& server);
-void register_session_routes(Server& server);
-void register_wallet_routes(Server& server);
-void register_jwt_routes(Server& server);
 
 }  // namespace pgauth::http

@@ -19,8 +19,7 @@ if [ -z "${PGPORT:-}" ]; then
 fi
 work=$(mktemp -d); trap 'rm -rf "$work"; [ $own = 1 ] && bash scripts/cluster.sh stop bench >/dev/null' EXIT
 db=pgauth_bench_sql
-dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -qd "$db" -c "SET client_min_messages=warning; CREATE EXTENSION pgauth" >/dev/null
+bash scripts/test-db.sh "$db"
 pgbench -qi -s 10 "$db" >/dev/null 2>&1
 
 # 64 live sessions; one pgbench script per token (pgbench picks a script at random per transaction)

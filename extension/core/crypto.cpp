@@ -111,7 +111,6 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return decode(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-void random_bytes(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
 
 std::string random_token(std::size_t bytes) {
     std::string raw(bytes, '\0');

@@ -35,7 +35,6 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string base64url_encode(Bytes data);
 std::optional<std::string> base64url_decode(std::string_view text);  // rejects padding and bad chars
 
-void random_bytes(std::span<std::uint8_t> out);
 // A new opaque token: `bytes` random bytes, base64url (32 bytes -> 43 chars).
 std::string random_token(std::size_t bytes = 32);
 

@@ -36,7 +36,7 @@ public:
 class DatabaseUnavailable : public ApiError {
 public:
     DatabaseUnavailable(std::string message, std::string reason)
-        : ApiError(503, "SERVICE_UNAVAILABLE", std::move(message)), reason_(std::move(reason)) {}
+        : ApiError(errors::make("SERVICE_UNAVAILABLE", std::move(message))), reason_(std::move(reason)) {}
     const std::string& reason() const noexcept { return reason_; }
 
 private:

@@ -5,40 +5,29 @@
 namespace pgauth::http {
 namespace {
 
-// The user columns every user-returning statement ends with.
-#define USER_COLUMNS "u.id AS user_id, u.email, u.name, u.image, u.email_verified, u.created_at AS user_created_at, u.updated_at AS user_updated_at"
-
-// Seconds until the session expires: the cookie's Max-Age.
-#define MAX_AGE "round(extract(epoch FROM s.expires_at - now()))::bigint AS max_age"
-
 struct Statement {
     const char* name;
     const char* sql;
 };
 
+// The extension builds every Better-Auth body (json, passed through as text);
+// pgauth-http adds only cookies and headers.
 const Statement statements[] = {
-    {"error_codes", "SELECT code, http_status, message FROM auth.error_codes"},
-    {"health", "SELECT 1"},
+    {"health", "SELECT status, reason FROM auth.key_status()"},
     {"sign_up",
-     "SELECT s.session_token, s.expires_at, " MAX_AGE ", " USER_COLUMNS
-     " FROM auth.sign_up_email($1, $2, $3, $4, $5::inet, $6) s CROSS JOIN LATERAL auth.get_user(s.user_id) u"},
+     "SELECT body::text AS body, session_token, max_age FROM auth.sign_up_response($1, $2, $3, $4, $5::inet, $6)"},
     {"sign_in",
-     "SELECT s.session_token, s.expires_at, " MAX_AGE ", " USER_COLUMNS
-     " FROM auth.sign_in_email($1, $2, $3, $4::inet, $5) s CROSS JOIN LATERAL auth.get_user(s.user_id) u"},
-    {"get_session",
-     "SELECT v.*, (v.session_updated_at = now()) AS refreshed,"
-     " round(extract(epoch FROM v.expires_at - now()))::bigint AS max_age, auth.session_jwt($1) AS jwt"
-     " FROM auth.validate_session($1) v"},
+     "SELECT body::text AS body, session_token, max_age"
+     " FROM auth.sign_in_response($1, $2, $3, $4::inet, $5, $6)"},
+    {"get_session", "SELECT body::text AS body, jwt, jwt_error, refreshed, max_age FROM auth.get_session($1, $2)"},
     {"sign_out", "SELECT auth.revoke_session($1)"},
-    {"list_sessions",
-     "SELECT l.* , v.user_id FROM auth.validate_session($1) v CROSS JOIN LATERAL auth.list_sessions(v.user_id) l"},
-    {"revoke_session", "SELECT auth.revoke_user_session(v.user_id, $2) FROM auth.validate_session($1) v"},
+    {"list_sessions", "SELECT auth.list_sessions_response($1)::text AS body"},
+    {"revoke_session",
+     "SELECT auth.revoke_user_session(v.user_id, $2) AS revoked FROM auth.validate_session($1) v"},
     {"revoke_sessions", "SELECT auth.revoke_user_sessions(v.user_id) FROM auth.validate_session($1) v"},
     {"revoke_other_sessions", "SELECT auth.revoke_user_sessions(v.user_id, $1) FROM auth.validate_session($1) v"},
     {"update_user", "SELECT auth.update_user(v.user_id, $2, $3) FROM auth.validate_session($1) v"},
-    {"change_password",
-     "SELECT " USER_COLUMNS " FROM auth.validate_session($1) v,"
-     " LATERAL (SELECT auth.change_password(v.user_id, $2, $3, $4, $1)) c, LATERAL auth.get_user(v.user_id) u"},
+    {"change_password", "SELECT auth.change_password_response($1, $2, $3, $4)::text AS body"},
     {"link_para_wallet", "SELECT auth.link_para_wallet(v.user_id, $2) FROM auth.validate_session($1) v"},
     {"claim_avatar",
      "SELECT v.user_id, v.email, c.state, c.avatar_id, c.claim"
@@ -60,7 +49,6 @@ void prepare_statements(pqxx::connection& conn, int statement_timeout_ms) {
         pqxx::nontransaction tx(conn);
         tx.exec("SET statement_timeout = " + std::to_string(statement_timeout_ms));
         tx.exec("SET TimeZone = 'UTC'");
-        tx.exec("SET DateStyle = 'ISO, YMD'");
         tx.exec("SET application_name = 'pgauth-http'");
     }
     for (const auto& s : statements) conn.prepare(s.name, s.sql);

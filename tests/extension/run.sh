@@ -9,8 +9,7 @@ pass=0; fail=0
 ok()   { echo "ok - $*"; pass=$((pass+1)); }
 bad()  { echo "not ok - $*"; fail=$((fail+1)); }
 
-dropdb --if-exists "$db"; createdb "$db"
-psql -qAt -d "$db" -c "SET client_min_messages=warning; CREATE EXTENSION pgauth;" >/dev/null
+bash scripts/test-db.sh "$db"
 
 # 1. No table holds a session token in plaintext: sign up, dump, search the dump.
 read -r token uid < <(psql -qAt -F ' ' -d "$db" -c \

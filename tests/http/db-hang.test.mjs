@@ -116,7 +116,7 @@ test("frozen database: ok and metrics answer at once, database routes 503 in tim
   assert.equal(last.body.user.id, user.user.id);
   const healthy = await timed(`${server.base}/health`);
   assert.equal(healthy.status, 200);
-  assert.deepEqual(healthy.body, { status: "ok" });
+  assert.deepEqual(healthy.body, { status: "ok", database: "ok", signing_key: "ok" });
   const log = server.logs.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.ok(log.some((l) => l.route === "get-session" && l.status === 503), "503s are logged");
   // Answering a client that went away is logged, not a crash.

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { readFileSync } from "node:fs";
-import { startServer } from "./harness.mjs";
+import pg from "pg";
+import { ADMIN_DATABASE_URL, startServer, uniqueEmail } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -241,4 +242,27 @@ test("pipelined keep-alive requests are all answered, in order", async () => {
   assert.equal(r.responses.length, 4, r.text);
   assert.equal(r.responses[0].headers.connection?.toLowerCase(), "keep-alive");
   assert.equal(r.responses[0].body?.ok, true);
+});
+
+test("pipelined: a slow database-bound answer still comes before the later inline ones", async () => {
+  const server = await startServer();
+  // sign-up is held in the database (a lock that blocks inserts into auth.users) while
+  // /ok and a 404 behind it on the same connection are answered at once by the reactor.
+  const holder = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await holder.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE auth.users IN SHARE MODE");
+    const body = JSON.stringify({ email: uniqueEmail("pipelined"), password: "correct-horse-battery", name: "P" });
+    const signUp = `POST /api/auth/sign-up/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const pending = exchange(port(server), [signUp + get("/api/auth/ok") + get("/api/auth/nope")], { want: 3, timeout: 5000 });
+    await sleep(500);
+    await holder.query("COMMIT");
+    const r = await pending;
+    assert.deepEqual(r.responses.map((x) => x.status), [200, 200, 404], r.text);
+    assert.equal(typeof r.responses[0].body?.token, "string", r.text);
+    assert.equal(r.responses[1].body?.ok, true, r.text);
+  } finally {
+    await holder.end();
+  }
 });

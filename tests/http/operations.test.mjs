@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 import { test } from "node:test";
-import { DATABASE_URL, SECRET, assertApiError, post, signUp, startServer, uniqueEmail } from "./harness.mjs";
+import pg from "pg";
+import { ADMIN_DATABASE_URL, DATABASE_URL, SECRET, assertApiError, post, signUp, sql, startServer, uniqueEmail } from "./harness.mjs";
 
 test("ok, health and metrics", async () => {
   const server = await startServer();
   assert.deepEqual(await (await fetch(`${server.api}/ok`)).json(), { ok: true });
-  assert.deepEqual(await (await fetch(`${server.base}/health`)).json(), { status: "ok" });
+  assert.deepEqual(await (await fetch(`${server.base}/health`)).json(), { status: "ok", database: "ok", signing_key: "ok" });
   await fetch(`${server.api}/get-session`);
   const metrics = await (await fetch(`${server.base}/metrics`)).text();
   assert.match(metrics, /pgauth_http_requests_total\{route="get-session",status="200"\} \d+/);
@@ -89,15 +90,36 @@ test("https base URL: Secure cookies with the __Secure- prefix", async () => {
   assert.equal(trusted.status, 200);
 });
 
-test("SIGTERM drains and exits 0", async () => {
+test("SIGTERM drains: a request in flight completes with 200, then the server exits 0", async () => {
   const server = await startServer();
-  const inflight = post(`${server.api}/sign-up/email`, { email: uniqueEmail("drain"), password: "correct-horse-battery", name: "D" })
-    .catch((e) => ({ status: "connection error", e }));
-  await new Promise((r) => setTimeout(r, 5));
-  const { code } = await server.stop();
-  assert.equal(code, 0);
-  const r = await inflight;
-  assert.ok(r.status === 200 || r.status === "connection error");
+  // Hold sign-up inside the database (a lock that blocks inserts into auth.users), so the
+  // request is surely in flight, on a pooled connection, when SIGTERM arrives.
+  const holder = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await holder.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE auth.users IN SHARE MODE");
+    const inflight = post(`${server.api}/sign-up/email`, { email: uniqueEmail("drain"), password: "correct-horse-battery", name: "D" })
+      .catch((e) => ({ status: `connection error (${e.cause?.code ?? e.message})` }));
+    let waiting = false;
+    for (let i = 0; i < 100 && !waiting; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const rows = await sql("SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgauth-http' AND wait_event_type = 'Lock'");
+      waiting = rows.length > 0;
+    }
+    assert.ok(waiting, "the sign-up never reached the database");
+    const stopped = server.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(server.child.exitCode, null, "pgauth-http exited with a request still in flight");
+    await holder.query("COMMIT");
+    const r = await inflight;
+    assert.equal(r.status, 200, JSON.stringify(r.body ?? r.status));
+    assert.equal(typeof r.body.token, "string");
+    const { code } = await stopped;
+    assert.equal(code, 0);
+  } finally {
+    await holder.end();
+  }
 });
 
 test("/metrics with a token: no or a wrong bearer is 401 JSON, the right one is 200", async () => {

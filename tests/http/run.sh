@@ -6,16 +6,7 @@ cd "$(dirname "$0")"
 : "${PGAUTH_HTTP_BIN:?build pgauth-http first}"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
 db=pgauth_http_test
-dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -qd "$db" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION pgauth;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgauth_http_test') THEN
-    CREATE ROLE pgauth_http_test LOGIN IN ROLE pgauth_service;
-  END IF;
-END $$;
-SQL
+bash ../../scripts/test-db.sh "$db" pgauth_http_test pgauth_service
 export PGAUTH_TEST_DATABASE_URL="postgresql://pgauth_http_test@${PGHOST}:${PGPORT}/${db}"
 export PGAUTH_TEST_ADMIN_DATABASE_URL="postgresql://${PGUSER}@${PGHOST}:${PGPORT}/${db}"
 node --test --test-concurrency=1 ./*.test.mjs

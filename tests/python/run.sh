@@ -9,21 +9,9 @@ py=/usr/bin/python3
 db=pgauth_python_test
 port=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-# The JWT issuer and audience: the server's base URL.
+bash ../../scripts/test-db.sh "$db" pgauth_python_reader pgauth_reader pgauth_python_service pgauth_service
+# The JWT issuer and audience: the server's base URL (seen by connections opened from now on).
 psql -qd "$db" -v ON_ERROR_STOP=1 -c "ALTER DATABASE $db SET pgauth.base_url = 'http://127.0.0.1:$port'" >/dev/null
-psql -qd "$db" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION pgauth;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgauth_python_reader') THEN
-    CREATE ROLE pgauth_python_reader LOGIN IN ROLE pgauth_reader;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgauth_python_service') THEN
-    CREATE ROLE pgauth_python_service LOGIN IN ROLE pgauth_service;
-  END IF;
-END $$;
-SQL
 
 export PGAUTH_PY_PORT=$port
 export PGAUTH_PY_SERVICE_DSN="postgresql://pgauth_python_service@${PGHOST}:${PGPORT}/${db}"

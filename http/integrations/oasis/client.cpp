@@ -1,4 +1,4 @@
-#include "oasis.hpp"
+#include "integrations/oasis/client.hpp"
 
 #include <curl/curl.h>
 
@@ -6,10 +6,6 @@
 
 namespace pgauth::http {
 namespace {
-
-constexpr long connect_timeout_ms = 2000;
-constexpr long total_timeout_ms = 10000;
-constexpr auto token_lifetime = std::chrono::minutes(10);
 
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
     static_cast<std::string*>(out)->append(data, size * n);
@@ -22,8 +18,12 @@ struct CurlGlobal {
 
 }  // namespace
 
-OasisClient::OasisClient(std::string base_url, std::string admin_username, std::string admin_password)
-    : base_url_(std::move(base_url)), username_(std::move(admin_username)), password_(std::move(admin_password)) {
+OasisClient::OasisClient(std::string base_url, std::string admin_username, std::string admin_password,
+                         OasisSettings settings)
+    : base_url_(std::move(base_url)),
+      username_(std::move(admin_username)),
+      password_(std::move(admin_password)),
+      settings_(settings) {
     static CurlGlobal global;
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
@@ -48,10 +48,10 @@ OasisClient::Reply OasisClient::send(const char* method, const std::string& path
     if (body) curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, payload.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, total_timeout_ms);
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connect_timeout.count()));
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.total_timeout.count()));
     curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_MAXFILESIZE, 4L * 1024 * 1024);
+    curl_easy_setopt(curl.get(), CURLOPT_MAXFILESIZE, static_cast<long>(settings_.max_reply_bytes));
     CURLcode rc = curl_easy_perform(curl.get());
     if (rc != CURLE_OK) throw OasisUnavailable(std::string("OASIS unreachable: ") + curl_easy_strerror(rc));
     Reply reply;
@@ -71,7 +71,7 @@ std::string OasisClient::admin_token(bool refresh) {
     std::string token = result.value("jwtToken", result.value("token", std::string()));
     if (r.is_error() || token.empty()) throw OasisUnavailable("OASIS admin authentication failed");
     token_ = token;
-    token_expires_ = std::chrono::steady_clock::now() + token_lifetime;
+    token_expires_ = std::chrono::steady_clock::now() + settings_.admin_token_lifetime;
     return token_;
 }
 

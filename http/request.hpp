@@ -1,0 +1,50 @@
+// What a handler sees of a request and what it answers, and the request-level
+// pipeline steps: the body size limit and the content type.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pistache/http.h>
+
+#include "errors.hpp"
+
+namespace pgauth::http {
+
+struct Response {
+    int status = 200;
+    std::string body;  // JSON text
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string content_type = "application/json";
+    void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    static Response json(const nlohmann::json& j, int status = 200) { return Response{status, j.dump(), {}}; }
+    // The answer for an error: its status and {"code","message"}.
+    static Response error(const ApiError& e) { return Response{e.status(), e.body(), {}}; }
+};
+
+class Request {
+public:
+    explicit Request(const Pistache::Http::Request& raw) : raw_(raw) {}
+    std::optional<std::string> header(std::string_view name) const;  // case-insensitive, typed or raw
+    const std::string& body() const { return raw_.body(); }
+    std::string ip() const { return raw_.address().host(); }  // IPv6 in brackets, as Pistache reports it
+    std::string user_agent() const { return header("User-Agent").value_or(""); }
+    bool reads_only() const;  // GET or HEAD
+    const Pistache::Http::Request& raw() const { return raw_; }
+    // The parsed JSON object body; 400 BAD_REQUEST if malformed, VALIDATION_ERROR if not an object.
+    const nlohmann::json& json() const;
+
+private:
+    const Pistache::Http::Request& raw_;
+    mutable std::optional<nlohmann::json> json_;
+};
+
+// Pipeline step: a body larger than `max_body` is 413 PAYLOAD_TOO_LARGE; a
+// non-empty body of a state-changing request must be application/json (415).
+void check_body(const Request& request, std::size_t max_body);
+
+}  // namespace pgauth::http

@@ -1,0 +1,19 @@
+// The routes by domain. A new route goes in the file of its domain (or a new
+// routes/<domain>.cpp with its register_<domain>_routes, called by register_routes).
+#pragma once
+
+namespace pgauth::http {
+
+class Server;
+
+void register_auth_routes(Server& server);     // routes/auth.cpp: sign-up, sign-in, sign-out
+void register_session_routes(Server& server);  // routes/sessions.cpp: get-session, list/revoke sessions
+void register_user_routes(Server& server);     // routes/user.cpp: update-user, change-password, delete-user, link-para-wallet
+void register_token_routes(Server& server);    // routes/tokens.cpp: /token, /jwks (Better-Auth jwt plugin)
+void register_wallet_routes(Server& server);   // routes/wallet.cpp: /api/wallet (OASIS)
+void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
+
+// All of the above.
+void register_routes(Server& server);
+
+}  // namespace pgauth::http
