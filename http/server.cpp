@@ -12,8 +12,11 @@
 #include <thread>
 
 #include "cookies.hpp"
+#include "cors.hpp"
 #include "db/statements.hpp"
 #include "input_guard.hpp"
+#include "log.hpp"
+#include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
 
@@ -49,8 +52,6 @@ private:
     std::string value_;
 };
 
-std::mutex log_mutex;
-
 // A path as logged: at most max_logged_path bytes, then a marker with the full size.
 constexpr std::size_t max_logged_path = 256;
 std::string logged_path(std::string_view path) {
@@ -58,16 +59,13 @@ std::string logged_path(std::string_view path) {
     return std::string(path.substr(0, max_logged_path)) + "...(truncated, " + std::to_string(path.size()) + " bytes)";
 }
 
-// One JSON line per request. Never the query string, a body, a cookie or a token.
+// One JSON line per request (log.hpp). Never the query string, a body, a cookie or a token.
 void log_request(const std::string& method, const std::string& route, std::string_view path, int status,
                  double ms, const std::string& ip, const std::string& error) {
-    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", logged_path(path)},
-                 {"status", status},        {"ms", ms},          {"ip", ip}};
+    json line = {{"method", method}, {"route", route}, {"path", logged_path(path)},
+                 {"status", status}, {"ms", log::round_ms(ms)}, {"ip", ip}};
     if (!error.empty()) line["error"] = error;
-    std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::lock_guard lock(log_mutex);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
+    log::request(line);
 }
 
 // The headers Better-Auth's CSRF rule looks at (see csrf_refusal in origin.hpp).
@@ -85,6 +83,43 @@ CsrfHeaders csrf_headers(const Request& req) {
     return {req.header("Cookie").has_value() || jar.begin() != jar.end(),
             present("Sec-Fetch-Site") || present("Sec-Fetch-Mode") || present("Sec-Fetch-Dest"),
             req.header("Origin"), req.header("Referer")};
+}
+
+// "GET, HEAD, POST, OPTIONS": what a path answers, for Allow and Access-Control-Allow-Methods.
+std::string allowed_methods(const std::vector<std::pair<std::string, Http::Method>>& known, const std::string& path) {
+    std::string out;
+    bool get = false;
+    for (const auto& [p, m] : known) {
+        if (p != path) continue;
+        out += std::string(out.empty() ? "" : ", ") + Http::methodString(m);
+        get = get || m == Http::Method::Get;
+    }
+    if (get) out += ", HEAD";
+    return out + (out.empty() ? "" : ", ") + "OPTIONS";
+}
+
+// OPTIONS on a known path: a CORS preflight from a trusted Origin answers 204 with
+// the CORS headers; from an Origin that is not trusted, 403 INVALID_ORIGIN (the
+// browser refuses the call either way; the JSON says why to whoever looks). Without
+// an Origin it is a plain OPTIONS: 204 with Allow.
+Handler preflight_handler(std::string methods) {
+    return [methods](Context& ctx, const Request& req) -> Response {
+        Response res{204, "", {}};
+        res.cors_done = true;
+        auto origin = req.header("Origin");
+        if (!origin) {
+            res.header("Allow", methods);
+            return res;
+        }
+        auto answer = cors_preflight(ctx.origins(), *origin, methods, req.header("Access-Control-Request-Headers"));
+        if (answer.status != 204) {
+            ApiError refused = ctx.errors().make("INVALID_ORIGIN", 403);
+            res = Response::json({{"code", refused.code()}, {"message", refused.what()}}, 403);
+            res.cors_done = true;
+        }
+        for (auto& h : answer.headers) res.headers.push_back(std::move(h));
+        return res;
+    };
 }
 
 }  // namespace
@@ -127,6 +162,16 @@ const json& Request::json() const {
 }
 
 // ---------------------------------------------------------------- Context
+
+std::string Context::client_ip(const Pistache::Http::Request& request) const {
+    std::string peer = request.address().host();
+    if (config_.trusted_proxies.empty()) return peer;
+    Request req(request);
+    std::vector<std::string> xff, forwarded;
+    if (auto v = req.header("X-Forwarded-For")) xff.push_back(*v);
+    if (auto v = req.header("Forwarded")) forwarded.push_back(*v);
+    return config_.trusted_proxies.resolve(peer, xff, forwarded);
+}
 
 Context::Context(Config config)
     : config_(std::move(config)),
@@ -264,14 +309,16 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     const std::string& name = route->name;
     const Handler& handler = route->handler;
     const RouteKind kind = route->kind;
-    Request req(request);
-    Outcome out;
     auto& ctx = *context_;
+    const std::string ip = ctx.client_ip(request);
+    Request req(request, ip);
+    Outcome out;
     bool admitted = false;
     answer(ctx, out.res, out.failure, [&]() -> Response {
         const auto& cfg = ctx.config();
         if (req.body().size() > cfg.max_body) throw ctx.errors().make("PAYLOAD_TOO_LARGE", 413);
-        if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
+        if (request.method() != Http::Method::Get && request.method() != Http::Method::Head &&
+            request.method() != Http::Method::Options) {
             if (!req.body().empty()) {
                 auto type = req.header("Content-Type");
                 if (!type || lower(*type).rfind("application/json", 0) != 0)
@@ -280,11 +327,13 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
             auto csrf = csrf_headers(req);
             if (auto refusal = csrf_refusal(ctx.origins(), csrf.input())) throw ctx.errors().make(*refusal, 403);
         }
-        auto decision = ctx.limiter().check(req.ip(), name);
+        auto decision = uses_shared_limit(ctx.config(), name) ? RateLimiter::Decision{true, 0}  // on the executor
+                                                              : ctx.limiter().check(req.ip(), name);
         if (!decision.allowed) {
             ApiError limited = ctx.errors().make("RATE_LIMITED", 429);
             Response res = Response::json({{"code", limited.code()}, {"message", limited.what()}}, 429);
             res.header("X-Retry-After", std::to_string(decision.retry_after_seconds));
+            res.header("Retry-After", std::to_string(decision.retry_after_seconds));
             return res;
         }
         admitted = true;
@@ -307,10 +356,13 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         o.res = Response::json({{"code", "SERVICE_UNAVAILABLE"}, {"message", "The server is busy. Try again later."}}, 503);
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, route, pending, started, busy](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy, ip](bool expired) {
         Outcome o;
         if (expired) busy(o);
-        else answer(*context_, o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
+        else answer(*context_, o.res, o.failure, [&] {
+            if (auto limited = shared_rate_limit(*context_, ip, route->name)) return *limited;
+            return route->handler(*context_, Request(pending->request, ip));
+        });
         respond(route->name, pending->request, pending->writer, o, started, true);
     });
     if (!queued) {
@@ -323,7 +375,16 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
                      std::chrono::steady_clock::time_point started, bool other_thread) {
     auto& ctx = *context_;
     Response& res = out.res;
+    if (!res.cors_done) {  // CORS headers for a trusted Origin (a preflight sets its own)
+        Request req(request);
+        // A route that names the headers it exposes (as Better-Auth does) keeps its list.
+        for (auto& h : cors_response_headers(ctx.origins(), req.header("Origin"))) {
+            bool had = std::any_of(res.headers.begin(), res.headers.end(), [&](const auto& o) { return iequals(o.first, h.first); });
+            if (!had) res.headers.push_back(std::move(h));
+        }
+    }
     for (auto& [header, value] : res.headers) {
+        if (iequals(header, "Set-Cookie") && ctx.config().cross_site_cookies) value = cross_site_cookie(value);
         if (iequals(header, "Set-Cookie")) writer.cookies().add(Http::Cookie::fromString(value));
         else writer.headers().add(std::make_shared<NamedHeader>(header, value));
     }
@@ -357,7 +418,7 @@ void Server::respond(const std::string& name, const Rest::Request& request, Http
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics().observe(name, res.status, seconds);
     log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000,
-                request.address().host(), out.failure);
+                ctx.client_ip(request), out.failure);
 }
 
 void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer) {
@@ -374,13 +435,16 @@ void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer
 
 void Server::start() {
     // Pistache answers a known path with the wrong method in plain text; answer in JSON instead.
+    // OPTIONS answers CORS preflights (cors.hpp).
     auto known = known_;
     for (const auto& [path, method] : known) {
         for (auto other : {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Delete,
                            Http::Method::Patch, Http::Method::Head, Http::Method::Options}) {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&](const auto& k) { return k.first == path && k.second == other; });
-            if (!taken)
+            if (!taken && other == Http::Method::Options)
+                route(other, path, "preflight", preflight_handler(allowed_methods(known, path)), RouteKind::no_database);
+            else if (!taken)
                 route(other, path, "method_not_allowed", [](Context& ctx, const Request&) -> Response {
                     throw ctx.errors().make("METHOD_NOT_ALLOWED", 405);
                 }, RouteKind::no_database);

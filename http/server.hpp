@@ -33,6 +33,7 @@ struct Response {
     std::string body;  // JSON text
     std::vector<std::pair<std::string, std::string>> headers;
     std::string content_type = "application/json";
+    bool cors_done = false;  // the handler set the CORS headers itself (a preflight)
     void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
     static Response json(const nlohmann::json& j, int status = 200) { return Response{status, j.dump(), {}}; }
 };
@@ -40,10 +41,12 @@ struct Response {
 // What a route handler sees of a request.
 class Request {
 public:
-    explicit Request(const Pistache::Http::Request& raw) : raw_(raw) {}
+    explicit Request(const Pistache::Http::Request& raw, std::string client_ip = {})
+        : raw_(raw), client_ip_(std::move(client_ip)) {}
     std::optional<std::string> header(std::string_view name) const;  // case-insensitive, typed or raw
     const std::string& body() const { return raw_.body(); }
-    std::string ip() const { return raw_.address().host(); }
+    // The client's address: the peer, or behind a trusted proxy the forwarded one (client_address.hpp).
+    std::string ip() const { return client_ip_.empty() ? raw_.address().host() : client_ip_; }
     std::string user_agent() const { return header("User-Agent").value_or(""); }
     std::optional<std::string> query(const std::string& name) const;
     const Pistache::Http::Request& raw() const { return raw_; }
@@ -52,6 +55,7 @@ public:
 
 private:
     const Pistache::Http::Request& raw_;
+    std::string client_ip_;
     mutable std::optional<nlohmann::json> json_;
 };
 
@@ -81,6 +85,9 @@ public:
     // The session token from the Better-Auth cookie or an Authorization: Bearer header
     // (signed or raw). Tampered or malformed values are simply "no token".
     std::optional<std::string> session_token(const Request& request) const;
+
+    // The client address of a request (PGAUTH_TRUSTED_PROXIES decides whether forwarding headers count).
+    std::string client_ip(const Pistache::Http::Request& request) const;
 
 private:
     Config config_;
