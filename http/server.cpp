@@ -295,6 +295,11 @@ void answer(Context& ctx, Response& res, std::string& failure, F&& fn) {
     } catch (const ApiError& e) {
         res = Response::json({{"code", e.code()}, {"message", e.what()}}, e.status());
         if (e.status() >= 500) failure = e.code();
+        if (e.status() == 429)  // e.g. ACCOUNT_LOCKED: "Try again in N seconds."
+            if (auto retry = retry_after_in_message(e.what())) {
+                res.header("Retry-After", std::to_string(*retry));
+                res.header("X-Retry-After", std::to_string(*retry));
+            }
     } catch (const std::exception& e) {
         failure = e.what();
         ApiError internal = ctx.errors().make("INTERNAL_ERROR", 500);

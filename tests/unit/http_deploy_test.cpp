@@ -9,6 +9,7 @@
 #include "cors.hpp"
 #include "log.hpp"
 #include "rate_limit.hpp"
+#include "shared_rate_limit.hpp"
 #include "startup.hpp"
 
 using namespace pgauth::http;
@@ -140,4 +141,11 @@ TEST(http_config, DeploymentSettings) {
     } catch (const ConfigError& e) {
         EXPECT_NE(std::string(e.what()).find("valid options: --database-url --listen"), std::string::npos) << e.what();
     }
+}
+
+TEST(http_lockout, RetryAfterFromTheMessage) {
+    EXPECT_EQ(retry_after_in_message("Too many failed sign-in attempts. Try again in 8 seconds."), 8);
+    EXPECT_EQ(retry_after_in_message("Too many failed sign-in attempts. Try again in 1 second."), 1);
+    EXPECT_FALSE(retry_after_in_message("Too many requests"));
+    EXPECT_FALSE(retry_after_in_message("in seconds"));
 }
