@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (check.outcome == StartupCheck::Outcome::unreachable) log::warn(check.message, {{"reason", check.reason}});
+    else if (!check.message.empty()) log::warn(check.message);
 
     try {
         Server server(config);

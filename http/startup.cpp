@@ -59,8 +59,7 @@ StartupCheck check_database(const Config& config) {
             out.message = "database \"" + db + "\" has pgauth " + have + ", this pgauth-http needs " +
                           required_extension_version + ": run ALTER EXTENSION pgauth UPDATE in it (psql -d " + db +
                           " -c 'ALTER EXTENSION pgauth UPDATE') after installing the new extension files";
-        } else if (cmp > 0) {
-            out.outcome = StartupCheck::Outcome::fatal;
+        } else if (cmp > 0) {  // the extension is upgraded first; the old binary keeps serving meanwhile
             out.message = "database \"" + db + "\" has pgauth " + have + ", newer than the " +
                           required_extension_version + " this pgauth-http was built for: upgrade pgauth-http";
         }

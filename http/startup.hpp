@@ -15,7 +15,7 @@ struct StartupCheck {
         fatal,        // refuse to start: bad URL, missing database or role, no or wrong extension
     };
     Outcome outcome = Outcome::ok;
-    std::string message;  // for the log: what is wrong and what to do
+    std::string message;  // for the log: what is wrong and what to do (with ok: a warning, if any)
     std::string reason;   // libpq's reason, when the connection failed
 };
 

@@ -115,6 +115,13 @@ down=$(curl -s --cacert "$dir/cert.pem" -o "$dir/b4" -w '%{http_code}' "$base/ap
 check "pgauth-http down: 503 ($down)" [ "$down" = 503 ]
 check "... in JSON" grep -q '"code":"SERVICE_UNAVAILABLE"' "$dir/b4"
 
+# 5. the systemd unit parses (where systemd-analyze exists), pointing at this binary
+if command -v systemd-analyze >/dev/null 2>&1; then
+  sed "s|^ExecStart=.*|ExecStart=$PGAUTH_HTTP_BIN|; s|^EnvironmentFile=.*|EnvironmentFile=-$dir/none.env|" \
+    deploy/systemd/pgauth-http.service >"$dir/pgauth-http.service"
+  check "deploy/systemd/pgauth-http.service verifies" bash -c "! systemd-analyze verify '$dir/pgauth-http.service' 2>&1 | grep -v 'Documentation=' | grep ."
+fi
+
 if [ $failed -ne 0 ]; then
   echo "--- pgauth-http"; tail -20 "$dir/pgauth-http.out" "$dir/pgauth-http.err"; echo "--- nginx"; tail -20 "$dir/nginx-error.log"
 fi
