@@ -85,16 +85,11 @@ CsrfHeaders csrf_headers(const Request& req) {
             req.header("Origin"), req.header("Referer")};
 }
 
-// "GET, HEAD, POST, OPTIONS": what a path answers, for Allow and Access-Control-Allow-Methods.
+// "GET, OPTIONS": what a path answers, for Allow and Access-Control-Allow-Methods.
 std::string allowed_methods(const std::vector<std::pair<std::string, Http::Method>>& known, const std::string& path) {
     std::string out;
-    bool get = false;
-    for (const auto& [p, m] : known) {
-        if (p != path) continue;
-        out += std::string(out.empty() ? "" : ", ") + Http::methodString(m);
-        get = get || m == Http::Method::Get;
-    }
-    if (get) out += ", HEAD";
+    for (const auto& [p, m] : known)
+        if (p == path) out += std::string(out.empty() ? "" : ", ") + Http::methodString(m);
     return out + (out.empty() ? "" : ", ") + "OPTIONS";
 }
 
