@@ -87,3 +87,19 @@ test("answers to an untrusted origin carry no CORS headers", async () => {
   assert.equal(r.headers.get("access-control-allow-origin"), null);
   assert.equal(r.headers.get("access-control-allow-credentials"), null);
 });
+
+test("--cross-site-cookies: session cookies are SameSite=None; Secure; refused with a plain-http public base URL", async () => {
+  const cross = await startServer({ PGAUTH_CROSS_SITE_COOKIES: "on", PGAUTH_BASE_URL: "http://localhost:3999", PGAUTH_TRUSTED_ORIGINS: FRONTEND });
+  const r = await fetch(`${cross.api}/sign-up/email`, {
+    method: "POST", headers: { origin: FRONTEND, "content-type": "application/json" },
+    body: JSON.stringify({ email: uniqueEmail("cross"), password: "correct-horse-battery", name: "X" }),
+  });
+  assert.equal(r.status, 200);
+  const cookie = r.headers.getSetCookie().find((c) => c.startsWith("__Secure-better-auth.session_token="));
+  assert.ok(cookie, r.headers.getSetCookie().join("\n"));
+  assert.match(cookie, /; SameSite=None/i);
+  assert.match(cookie, /; Secure/i);
+  assert.doesNotMatch(cookie, /SameSite=Lax/i);
+  await assert.rejects(startServer({ PGAUTH_CROSS_SITE_COOKIES: "on", PGAUTH_BASE_URL: "http://auth.example.com" }),
+                       /PGAUTH_CROSS_SITE_COOKIES=on needs an https PGAUTH_BASE_URL/);
+});
