@@ -32,7 +32,7 @@ override CXXFLAGS += $(PG_CXXFLAGS)
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
-.PHONY: check-regress-list run test bench stop unit fuzz
+.PHONY: check-regress-list run test bench soak stop unit fuzz
 
 check-regress-list:
 	@missing=0; for f in specs/*.spec; do b=$$(basename $$f .spec); \
@@ -54,6 +54,11 @@ fuzz:
 
 bench:
 	bash bench/run.sh
+
+# Not part of make test: 10 minutes of wrk at 256 connections with a PostgreSQL
+# restart in the middle (SOAK_SECONDS=60 for a short run).
+soak:
+	bash bench/soak.sh
 
 # Stops what `make run` started: pgauth-http (if still running) and the `dev` cluster.
 stop:

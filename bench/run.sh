@@ -164,6 +164,7 @@ cat "$out/table.md"
 fail=$(/usr/bin/python3 -c "import json,sys; print(sum(1 for l in open('$out/results.jsonl') if json.loads(l)['server']=='pgauth' and (json.loads(l)['rps']==0 or json.loads(l)['non2xx'] or json.loads(l)['errors'])))")
 if [ $smoke = 0 ]; then
   sqltable=$(bash bench/sql/run.sh)
+  soak=$(sed -n '/^## Soak/,$p' bench/RESULTS.md 2>/dev/null || true)  # make soak's section is kept
   {
     echo "# Benchmark results"
     echo
@@ -177,6 +178,7 @@ if [ $smoke = 0 ]; then
     echo "## SQL level (pgbench, same cluster)"
     echo
     echo "$sqltable"
+    [ -z "$soak" ] || printf '\n%s\n' "$soak"
   } >bench/RESULTS.md
   echo "written to bench/RESULTS.md"
 fi

@@ -36,6 +36,9 @@ const Setting settings[] = {
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
+    {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
+    {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
+    {"--rate-limit-store", "PGAUTH_RATE_LIMIT_STORE", "memory|postgres (default memory): postgres keeps the sign-in/sign-up/change-password limits in the database, shared by every copy"},
 };
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
@@ -102,6 +105,7 @@ std::string help_text() {
         std::string left = std::string("  ") + s.flag + " / " + s.env;
         text += left + "\n      " + s.help + "\n";
     }
+    text += "  --version\n      print the version and exit\n";
     text += "  --help\n      this text\n";
     return text;
 }
@@ -111,6 +115,16 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string arg = args[i];
         if (arg == "--help" || arg == "-h") throw HelpRequested{};
+        if (arg == "--version" || arg == "-V") throw VersionRequested{};
+        bool is_flag = std::any_of(std::begin(settings), std::end(settings), [&](const Setting& s) {
+            return arg == s.flag || arg.rfind(std::string(s.flag) + "=", 0) == 0;
+        });
+        if (!is_flag) {
+            std::string valid;
+            for (const auto& s : settings) valid += std::string(" ") + s.flag;
+            throw ConfigError("unknown option " + arg.substr(0, arg.find('=')) + "; valid options:" + valid +
+                              " --version --help");
+        }
         std::string value;
         auto eq = arg.find('=');
         if (eq != std::string::npos) {
@@ -195,6 +209,31 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.oasis_admin_username = get("PGAUTH_OASIS_ADMIN_USERNAME");
     c.oasis_admin_password = get("PGAUTH_OASIS_ADMIN_PASSWORD");
     c.metrics_token = get("PGAUTH_METRICS_TOKEN");
+
+    try {
+        c.trusted_proxies = TrustedProxies::parse(get("PGAUTH_TRUSTED_PROXIES"));
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(std::string("PGAUTH_TRUSTED_PROXIES: ") + e.what() + " (expected e.g. 127.0.0.1/32,10.0.0.0/8,::1)");
+    }
+
+    std::string cross = get("PGAUTH_CROSS_SITE_COOKIES");
+    if (cross.empty() || cross == "off" || cross == "false" || cross == "0") c.cross_site_cookies = false;
+    else if (cross == "on" || cross == "true" || cross == "1") c.cross_site_cookies = true;
+    else throw ConfigError("PGAUTH_CROSS_SITE_COOKIES must be on or off");
+    if (c.cross_site_cookies) {
+        // Browsers drop Secure cookies set over plain http, except on localhost.
+        bool local = *base_origin == "http://localhost" || base_origin->rfind("http://localhost:", 0) == 0 ||
+                     base_origin->rfind("http://127.0.0.1", 0) == 0 || base_origin->rfind("http://[::1]", 0) == 0;
+        if (base_origin->rfind("https://", 0) != 0 && !local)
+            throw ConfigError("PGAUTH_CROSS_SITE_COOKIES=on needs an https PGAUTH_BASE_URL (SameSite=None cookies are "
+                              "Secure, and browsers drop Secure cookies over http except on localhost); got " +
+                              c.base_url);
+    }
+
+    std::string store = get("PGAUTH_RATE_LIMIT_STORE");
+    if (store.empty() || store == "memory") c.shared_rate_limit = false;
+    else if (store == "postgres") c.shared_rate_limit = true;
+    else throw ConfigError("PGAUTH_RATE_LIMIT_STORE must be memory or postgres");
     return c;
 }
 

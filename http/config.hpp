@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "client_address.hpp"
+
 namespace pgauth::http {
 
 struct Config {
@@ -31,10 +33,13 @@ struct Config {
     std::string oasis_admin_username;
     std::string oasis_admin_password;
     std::string metrics_token;                 // empty: /metrics answers loopback clients only
+    TrustedProxies trusted_proxies;            // peers whose X-Forwarded-For / Forwarded are believed
+    bool cross_site_cookies = false;           // SameSite=None; Secure session cookies
+    bool shared_rate_limit = false;            // PGAUTH_RATE_LIMIT_STORE=postgres: strict routes via auth.rate_limit_hit
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;
-    bool secure_cookies() const { return base_url.rfind("https://", 0) == 0; }
+    bool secure_cookies() const { return cross_site_cookies || base_url.rfind("https://", 0) == 0; }
     std::string cookie_name() const {
         return std::string(secure_cookies() ? "__Secure-" : "") + "better-auth.session_token";
     }
@@ -49,6 +54,11 @@ public:
 };
 
 struct HelpRequested {};
+struct VersionRequested {};
+
+// This build's version, and the pgauth extension version it needs (auth's SQL API).
+inline constexpr const char* pgauth_http_version = "0.4.0";
+inline constexpr const char* required_extension_version = "0.4.0";
 
 struct ListenAddress {
     std::string host;  // an IPv4 address, a host name, or an IPv6 address without brackets

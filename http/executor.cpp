@@ -1,5 +1,7 @@
 #include "executor.hpp"
 
+#include "log.hpp"
+
 #include <cstdio>
 
 namespace pgauth::http {
@@ -47,9 +49,9 @@ void Executor::run(Task& task, bool expired) noexcept {
     try {
         task(expired);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "{\"msg\":\"executor task failed\",\"error\":\"%s\"}\n", e.what());
+        log::error("executor task failed", {{"error", e.what()}});
     } catch (...) {
-        std::fprintf(stderr, "{\"msg\":\"executor task failed\"}\n");
+        log::error("executor task failed");
     }
 }
 

@@ -9,8 +9,10 @@
 
 #include "config.hpp"
 #include "core/crypto.hpp"
+#include "log.hpp"
 #include "routes/routes.hpp"
 #include "server.hpp"
+#include "startup.hpp"
 
 namespace {
 
@@ -22,11 +24,9 @@ void warn_on_base_url_mismatch(pgauth::http::Context& ctx) {
     });
     std::string database = r.at(0)["base_url"].c_str();
     if (database != ctx.config().base_url)
-        std::fprintf(stderr,
-                     "{\"msg\":\"pgauth.base_url differs from PGAUTH_BASE_URL: session JWTs will name the database's"
-                     " base URL as iss/aud; run ALTER DATABASE ... SET pgauth.base_url\",\"database\":\"%s\","
-                     "\"server\":\"%s\"}\n",
-                     database.c_str(), ctx.config().base_url.c_str());
+        pgauth::http::log::warn("pgauth.base_url differs from PGAUTH_BASE_URL: session JWTs will name the database's"
+                                " base URL as iss/aud; run ALTER DATABASE ... SET pgauth.base_url",
+                                {{"database", database}, {"server", ctx.config().base_url}});
 }
 
 // Each connection holds a descriptor; at the usual soft limit of 1024 a burst of
@@ -40,8 +40,8 @@ void raise_descriptor_limit() {
         limit.rlim_cur = limit.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
     }
-    std::fprintf(stderr, "{\"msg\":\"open files limit\",\"before\":%llu,\"now\":%llu}\n",
-                 static_cast<unsigned long long>(before), static_cast<unsigned long long>(limit.rlim_cur));
+    pgauth::http::log::info("open files limit", {{"before", static_cast<unsigned long long>(before)},
+                                                 {"now", static_cast<unsigned long long>(limit.rlim_cur)}});
 }
 
 }  // namespace
@@ -54,8 +54,12 @@ int main(int argc, char** argv) {
     } catch (const HelpRequested&) {
         std::cout << help_text();
         return 0;
+    } catch (const VersionRequested&) {
+        std::cout << "pgauth-http " << pgauth_http_version << " (needs the pgauth extension "
+                  << required_extension_version << ")\n";
+        return 0;
     } catch (const ConfigError& e) {
-        std::cerr << "pgauth-http: " << e.what() << "\n";
+        log::error(std::string("configuration: ") + e.what());
         return 2;
     }
     pgauth::crypto_init();
@@ -70,26 +74,44 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    auto check = check_database(config);
+    if (check.outcome == StartupCheck::Outcome::fatal) {
+        log::error(check.message, check.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json{{"reason", check.reason}});
+        return 1;
+    }
+    if (check.outcome == StartupCheck::Outcome::unreachable) log::warn(check.message, {{"reason", check.reason}});
+    else if (!check.message.empty()) log::warn(check.message);
+
     try {
         Server server(config);
         register_routes(server);
-        server.start();
+        try {
+            server.start();
+        } catch (const std::exception& e) {
+            log::error("cannot listen on " + config.listen_address() + ": " + e.what() +
+                           " (is another process using the port? choose another with --listen / PGAUTH_LISTEN)",
+                       {{"address", config.listen_address()}});
+            return 1;
+        }
         try {  // warm one connection; the server also starts without a database
             server.context().exec("health");
             warn_on_base_url_mismatch(server.context());
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "{\"msg\":\"database not reachable at start-up; will retry per request\"}\n");
+            if (check.outcome == StartupCheck::Outcome::ok)
+                log::warn("database not reachable at start-up; will retry per request");
         }
         std::string host = bracket_host(config.listen_host);
-        std::fprintf(stderr, "{\"msg\":\"pgauth-http listening\",\"address\":\"%s:%u\",\"threads\":%d,\"pool\":%d}\n",
-                     host.c_str(), server.port(), config.threads, config.pool_size);
+        log::info("pgauth-http listening",
+                  {{"address", host + ":" + std::to_string(server.port())}, {"version", pgauth_http_version},
+                   {"threads", config.threads}, {"pool", config.pool_size}});
         int sig = 0;
         sigwait(&stop_signals, &sig);
-        std::fprintf(stderr, "{\"msg\":\"pgauth-http draining\",\"signal\":%d}\n", sig);
+        log::info("pgauth-http draining", {{"signal", sig}});
         server.shutdown();
+        log::info("pgauth-http stopped");
         std::fflush(stdout);
     } catch (const std::exception& e) {
-        std::cerr << "pgauth-http: " << e.what() << "\n";
+        log::error(e.what());
         return 1;
     }
     return 0;

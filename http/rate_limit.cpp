@@ -83,6 +83,7 @@ std::optional<Response> rate_limit(RateLimiter& limiter, const Request& request,
     if (decision.allowed) return std::nullopt;
     Response res = Response::error(errors::make("RATE_LIMITED"));
     res.header("X-Retry-After", std::to_string(decision.retry_after_seconds));
+    res.header("Retry-After", std::to_string(decision.retry_after_seconds));
     return res;
 }
 

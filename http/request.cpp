@@ -20,7 +20,8 @@ std::optional<std::string> Request::header(std::string_view name) const {
 }
 
 bool Request::reads_only() const {
-    return raw_.method() == Pistache::Http::Method::Get || raw_.method() == Pistache::Http::Method::Head;
+    return raw_.method() == Pistache::Http::Method::Get || raw_.method() == Pistache::Http::Method::Head ||
+           raw_.method() == Pistache::Http::Method::Options;
 }
 
 const nlohmann::json& Request::json() const {

@@ -20,6 +20,7 @@ struct Response {
     std::string body;  // JSON text
     std::vector<std::pair<std::string, std::string>> headers;
     std::string content_type = "application/json";
+    bool cors_done = false;  // the handler set the CORS headers itself (a preflight)
     void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
     static Response json(const nlohmann::json& j, int status = 200) { return Response{status, j.dump(), {}}; }
     // The answer for an error: its status and {"code","message"}.
@@ -28,18 +29,22 @@ struct Response {
 
 class Request {
 public:
-    explicit Request(const Pistache::Http::Request& raw) : raw_(raw) {}
+    explicit Request(const Pistache::Http::Request& raw, std::string client_ip = {})
+        : raw_(raw), client_ip_(std::move(client_ip)) {}
     std::optional<std::string> header(std::string_view name) const;  // case-insensitive, typed or raw
     const std::string& body() const { return raw_.body(); }
-    std::string ip() const { return raw_.address().host(); }  // IPv6 in brackets, as Pistache reports it
+    // The client's address: the peer (IPv6 in brackets, as Pistache reports it), or behind
+    // a trusted proxy the forwarded one (client_address.hpp).
+    std::string ip() const { return client_ip_.empty() ? raw_.address().host() : client_ip_; }
     std::string user_agent() const { return header("User-Agent").value_or(""); }
-    bool reads_only() const;  // GET or HEAD
+    bool reads_only() const;  // GET, HEAD or OPTIONS: changes no state
     const Pistache::Http::Request& raw() const { return raw_; }
     // The parsed JSON object body; 400 BAD_REQUEST if malformed, VALIDATION_ERROR if not an object.
     const nlohmann::json& json() const;
 
 private:
     const Pistache::Http::Request& raw_;
+    std::string client_ip_;
     mutable std::optional<nlohmann::json> json_;
 };
 

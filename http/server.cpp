@@ -12,9 +12,12 @@
 #include <pistache/peer.h>
 
 #include "cookies.hpp"
+#include "cors.hpp"
 #include "db/statements.hpp"
 #include "input_guard.hpp"
 #include "text.hpp"
+#include "log.hpp"
+#include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
 
@@ -39,8 +42,6 @@ private:
     std::string name_;
     std::string value_;
 };
-
-std::mutex log_mutex;
 
 }  // namespace
 
@@ -97,21 +98,59 @@ std::string logged_path(std::string_view path) {
     return std::string(path.substr(0, max_logged_path)) + "...(truncated, " + std::to_string(path.size()) + " bytes)";
 }
 
-// One JSON line per request. Never the query string, a body, a cookie or a token.
+// One JSON line per request (log.hpp). Never the query string, a body, a cookie or a token.
 void log_request(const std::string& method, const std::string& route, std::string_view path, int status,
                  double ms, const std::string& ip, const std::string& error) {
-    json line = {{"ts", std::time(nullptr)}, {"method", method}, {"route", route}, {"path", logged_path(path)},
-                 {"status", status},        {"ms", ms},          {"ip", ip}};
+    json line = {{"method", method}, {"route", route}, {"path", logged_path(path)},
+                 {"status", status}, {"ms", log::round_ms(ms)}, {"ip", ip}};
     if (!error.empty()) line["error"] = error;
-    std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::lock_guard lock(log_mutex);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
+    log::request(line);
+}
+
+// "GET, OPTIONS": what a path answers, for Allow and Access-Control-Allow-Methods.
+std::string allowed_methods(const std::vector<std::pair<std::string, Http::Method>>& known, const std::string& path) {
+    std::string out;
+    for (const auto& [p, m] : known)
+        if (p == path) out += std::string(out.empty() ? "" : ", ") + Http::methodString(m);
+    return out + (out.empty() ? "" : ", ") + "OPTIONS";
+}
+
+// OPTIONS on a known path: a CORS preflight from a trusted Origin answers 204 with
+// the CORS headers; from an Origin that is not trusted, 403 INVALID_ORIGIN (the
+// browser refuses the call either way; the JSON says why to whoever looks). Without
+// an Origin it is a plain OPTIONS: 204 with Allow.
+Handler preflight_handler(std::string methods) {
+    return [methods](Context& ctx, const Request& req) -> Response {
+        Response res{204, "", {}};
+        res.cors_done = true;
+        auto origin = req.header("Origin");
+        if (!origin) {
+            res.header("Allow", methods);
+            return res;
+        }
+        auto answer = cors_preflight(ctx.origins(), *origin, methods, req.header("Access-Control-Request-Headers"));
+        if (answer.status != 204) {
+            res = Response::error(errors::make("INVALID_ORIGIN"));
+            res.cors_done = true;
+        }
+        for (auto& h : answer.headers) res.headers.push_back(std::move(h));
+        return res;
+    };
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- Context
+
+std::string Context::client_ip(const Pistache::Http::Request& request) const {
+    std::string peer = request.address().host();
+    if (config_.trusted_proxies.empty()) return peer;
+    Request req(request);
+    std::vector<std::string> xff, forwarded;
+    if (auto v = req.header("X-Forwarded-For")) xff.push_back(*v);
+    if (auto v = req.header("Forwarded")) forwarded.push_back(*v);
+    return config_.trusted_proxies.resolve(peer, xff, forwarded);
+}
 
 Context::Context(Config config)
     : config_(std::move(config)),
@@ -208,6 +247,11 @@ void answer(Response& res, std::string& failure, F&& fn) {
     } catch (const ApiError& e) {
         res = Response::error(e);
         if (e.status() >= 500) failure = e.code();
+        if (e.status() == 429)  // e.g. ACCOUNT_LOCKED: "Try again in N seconds."
+            if (auto retry = retry_after_in_message(e.what())) {
+                res.header("Retry-After", std::to_string(*retry));
+                res.header("X-Retry-After", std::to_string(*retry));
+            }
     } catch (const std::exception& e) {
         failure = e.what();
         res = Response::error(errors::make("INTERNAL_ERROR"));
@@ -220,16 +264,19 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     auto started = std::chrono::steady_clock::now();
     const std::string& name = route->name;
     const RouteKind kind = route->kind;
-    Request req(request);
-    Outcome out;
     auto& ctx = *context_;
+    const std::string ip = ctx.client_ip(request);
+    Request req(request, ip);
+    Outcome out;
     Ticket ticket{answer_order(writer), 0};
     if (ticket.order) ticket.number = ticket.order->ticket();
     bool admitted = false;
     answer(out.res, out.failure, [&]() -> Response {
         check_body(req, ctx.config().max_body);
         check_origin(ctx.origins(), req);
-        if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
+        // Strict routes with the shared store are limited on the executor (one SQL call).
+        if (!uses_shared_limit(ctx.config(), name))
+            if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
         admitted = true;
         if (kind == RouteKind::no_database) return route->handler(ctx, req);
         return Response{};
@@ -250,10 +297,13 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         o.res = Response::error(errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later."));
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, route, pending, started, busy, ticket](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy, ticket, ip](bool expired) {
         Outcome o;
         if (expired) busy(o);
-        else answer(o.res, o.failure, [&] { return route->handler(*context_, Request(pending->request)); });
+        else answer(o.res, o.failure, [&] {
+            if (auto limited = shared_rate_limit(*context_, ip, route->name)) return *limited;
+            return route->handler(*context_, Request(pending->request, ip));
+        });
         respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {
@@ -267,7 +317,16 @@ void Server::respond(const std::string& name, const Rest::Request& request,
                      std::chrono::steady_clock::time_point started, const Ticket& ticket) {
     auto& ctx = *context_;
     Response& res = out.res;
+    if (!res.cors_done) {  // CORS headers for a trusted Origin (a preflight sets its own)
+        Request req(request);
+        // A route that names the headers it exposes (as Better-Auth does) keeps its list.
+        for (auto& h : cors_response_headers(ctx.origins(), req.header("Origin"))) {
+            bool had = std::any_of(res.headers.begin(), res.headers.end(), [&](const auto& o) { return iequals(o.first, h.first); });
+            if (!had) res.headers.push_back(std::move(h));
+        }
+    }
     for (auto& [header, value] : res.headers) {
+        if (iequals(header, "Set-Cookie") && ctx.config().cross_site_cookies) value = cross_site_cookie(value);
         if (iequals(header, "Set-Cookie")) writer->cookies().add(Http::Cookie::fromString(value));
         else writer->headers().add(std::make_shared<NamedHeader>(header, value));
     }
@@ -305,7 +364,7 @@ void Server::respond(const std::string& name, const Rest::Request& request,
     if (*gone) out.failure += out.failure.empty() ? "client went away" : "; client went away";
 
     log_request(Http::methodString(request.method()), name, request.resource(), res.status, seconds * 1000,
-                request.address().host(), out.failure);
+                ctx.client_ip(request), out.failure);
 }
 
 void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer) {
@@ -321,13 +380,16 @@ void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer
 
 void Server::start() {
     // Pistache answers a known path with the wrong method in plain text; answer in JSON instead.
+    // OPTIONS answers CORS preflights (cors.hpp).
     auto known = known_;
     for (const auto& [path, method] : known) {
         for (auto other : {Http::Method::Get, Http::Method::Post, Http::Method::Put, Http::Method::Delete,
                            Http::Method::Patch, Http::Method::Head, Http::Method::Options}) {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&, &path = path](const auto& k) { return k.first == path && k.second == other; });
-            if (!taken)
+            if (!taken && other == Http::Method::Options)
+                route(other, path, "preflight", preflight_handler(allowed_methods(known, path)), RouteKind::no_database);
+            else if (!taken)
                 route(other, path, "method_not_allowed", [](Context&, const Request&) -> Response {
                     throw errors::make("METHOD_NOT_ALLOWED");
                 }, RouteKind::no_database);

@@ -59,6 +59,9 @@ public:
     // The same, or 401 UNAUTHORIZED when there is none.
     std::string require_session(const Request& request) const;
 
+    // The client address of a request (PGAUTH_TRUSTED_PROXIES decides whether forwarding headers count).
+    std::string client_ip(const Pistache::Http::Request& request) const;
+
 private:
     Config config_;
     Pool pool_;

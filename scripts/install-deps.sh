@@ -13,6 +13,8 @@ PKGS=(
   # pip install ./clients/python offline: the build backend, pip, and venvs for the package test
   python3-setuptools python3-wheel python3-pip python3-venv
   wrk curl
+  # tests/browser (Chromium driven by playwright-core) and tests/deploy (nginx terminating TLS)
+  chromium nginx-light openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

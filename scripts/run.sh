@@ -89,6 +89,8 @@ step "settings: secret, base URL, .run/pgauth.env"
 export PGAUTH_DATABASE_URL="${PGAUTH_DATABASE_URL:-postgresql://pgauth_http@127.0.0.1:${PGPORT}/pgauth}"
 export PGAUTH_SECRET="${PGAUTH_SECRET:-$(cat .run/secret)}"
 export PGAUTH_LISTEN="${PGAUTH_LISTEN:-127.0.0.1:8080}"
+# A frontend dev server on :3000 may call pgauth-http (CORS, README's snippet).
+export PGAUTH_TRUSTED_ORIGINS="${PGAUTH_TRUSTED_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000}"
 base_url="${PGAUTH_BASE_URL:-http://${PGAUTH_LISTEN}}"
 # Session JWTs name the public base URL as iss/aud (docs/operations.md).
 psql -qd pgauth -c "ALTER DATABASE pgauth SET pgauth.base_url = '${base_url}'" >/dev/null

@@ -14,6 +14,7 @@ struct Statement {
 // pgauth-http adds only cookies and headers.
 const Statement statements[] = {
     {"health", "SELECT status, reason FROM auth.key_status()"},
+    {"rate_limit_hit", "SELECT allowed, retry_after FROM auth.rate_limit_hit($1, $2, $3)"},
     {"sign_up",
      "SELECT body::text AS body, session_token, max_age FROM auth.sign_up_response($1, $2, $3, $4, $5::inet, $6)"},
     {"sign_in",

@@ -162,15 +162,20 @@ test("a 1 MB header block is refused fast with JSON 431", async () => {
   assertJsonError(long.responses[0], 414, "URI_TOO_LONG");
 });
 
-test("unknown methods and TRACE get JSON 405; HEAD and OPTIONS are answered in JSON", async () => {
+test("unknown methods and TRACE get JSON 405; HEAD is answered in JSON, OPTIONS with 204 and Allow", async () => {
   const server = await startServer();
   for (const method of ["BREW", "TRACE", "CONNECT"]) {
     const r = await exchange(port(server), [`${method} /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n`], { want: 1 });
     assert.equal(r.responses.length, 1, `${method}: ${r.text}`);
     assertJsonError(r.responses[0], 405, "METHOD_NOT_ALLOWED");
   }
-  const options = await exchange(port(server), [`OPTIONS /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n`], { want: 1 });
-  assertJsonError(options.responses[0], 405, "METHOD_NOT_ALLOWED");
+  // OPTIONS (without Origin: not a CORS preflight): 204 without a body, framed right for the pipelined GET.
+  const options = await exchange(port(server), [`OPTIONS /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n${get("/api/auth/ok")}`], { want: 2, timeout: 2000 });
+  assert.equal(options.responses.length, 2, options.text);
+  assert.equal(options.responses[0].status, 204, options.text);
+  assert.equal(options.responses[0].headers["allow"], "GET, OPTIONS", options.text);
+  assert.equal(options.responses[0].text, "", options.text);
+  assert.deepEqual(options.responses[1].body, { ok: true }, options.text);
   // HEAD: a JSON 405 without a body, so the pipelined GET's answer that follows is framed right.
   const head = await exchange(port(server), [`HEAD /api/auth/ok HTTP/1.1\r\nHost: x\r\n\r\n${get("/api/auth/ok")}`], { want: 2, timeout: 2000 });
   assert.equal(head.responses.length, 2, head.text);
