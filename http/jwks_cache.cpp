@@ -29,6 +29,12 @@ std::shared_ptr<const std::string> JwksCache::get(const std::function<std::strin
     }
 }
 
+std::shared_ptr<const std::string> JwksCache::peek() {
+    std::lock_guard lock(mutex_);
+    bool fresh = document_ && Clock::now() - fetched_ < ttl_;
+    return fresh || (document_ && refreshing_) ? document_ : nullptr;
+}
+
 void JwksCache::saw_token(std::string_view token) {
     std::string_view header = token.substr(0, token.find('.'));
     {

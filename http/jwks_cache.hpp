@@ -23,6 +23,10 @@ public:
     // is already refreshing it. A failed refresh keeps serving the stale copy.
     std::shared_ptr<const std::string> get(const std::function<std::string()>& fetch);
 
+    // The copy when `get` would answer without fetching (fresh, or stale while
+    // another request refreshes it); null when a fetch is due.
+    std::shared_ptr<const std::string> peek();
+
     // Marks the copy stale unless it lists the kid of `token` (a compact JWS we
     // issued). Tokens signed by one key share their header, so a header already
     // found in the copy costs one comparison.

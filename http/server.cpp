@@ -224,8 +224,17 @@ Server::~Server() { shutdown(); }
 
 void Server::route(Http::Method method, const std::string& path, const std::string& name, Handler handler,
                    RouteKind kind) {
+    add_route(method, path, std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), kind, {}}));
+}
+
+void Server::route(Http::Method method, const std::string& path, const std::string& name, FastPath fast,
+                   Handler handler) {
+    add_route(method, path,
+              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, std::move(fast)}));
+}
+
+void Server::add_route(Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info) {
     known_.emplace_back(path, method);
-    auto info = std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), kind});
     router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
         dispatch(info, request, std::move(writer));
         return Rest::Route::Result::Ok;
@@ -270,7 +279,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     Outcome out;
     Ticket ticket{answer_order(writer), 0};
     if (ticket.order) ticket.number = ticket.order->ticket();
-    bool admitted = false;
+    bool admitted = false, from_memory = false;
     answer(out.res, out.failure, [&]() -> Response {
         check_body(req, ctx.config().max_body);
         check_origin(ctx.origins(), req);
@@ -279,9 +288,14 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
             if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
         admitted = true;
         if (kind == RouteKind::no_database) return route->handler(ctx, req);
+        if (route->fast)
+            if (auto answer = route->fast(ctx, req)) {
+                from_memory = true;
+                return *answer;
+            }
         return Response{};
     });
-    if (!admitted || kind == RouteKind::no_database) {
+    if (!admitted || kind == RouteKind::no_database || from_memory) {
         respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
     }

@@ -81,6 +81,10 @@ class AnswerOrder;  // server.cpp
 // handlers that never block: no database, no outbound HTTP).
 enum class RouteKind { database, no_database };
 
+// An answer from memory when one is at hand (a cached document), tried inline
+// before a database-bound route goes to the executor.
+using FastPath = std::function<std::optional<Response>(Context&, const Request&)>;
+
 class Server {
 public:
     explicit Server(Config config);
@@ -88,6 +92,9 @@ public:
     // Registers a route under the full path (e.g. "/api/auth/get-session").
     void route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler,
                RouteKind kind = RouteKind::database);
+    // A database-bound route whose answer is often in memory: `fast` runs inline first.
+    void route(Pistache::Http::Method method, const std::string& path, const std::string& name, FastPath fast,
+               Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -98,8 +105,10 @@ private:
         std::string name;
         Handler handler;
         RouteKind kind;
+        FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
+    void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);
     void dispatch(std::shared_ptr<const RouteInfo> route, const Pistache::Rest::Request& request,
                   Pistache::Http::ResponseWriter writer);
     struct Outcome;

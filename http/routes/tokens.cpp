@@ -20,6 +20,21 @@ Response token(Context& ctx, const Request& req) {
     return res;
 }
 
+Response jwks_answer(std::shared_ptr<const std::string> document) {
+    Response res;
+    res.body = *document;
+    // Clients may cache it; a rotated-out key stays published for the grace period (days).
+    res.header("cache-control", "public, max-age=60");
+    return res;
+}
+
+// From memory on Pistache's thread while the copy is fresh: no executor hop.
+std::optional<Response> jwks_from_memory(Context& ctx, const Request&) {
+    if (auto document = ctx.jwks().peek()) return jwks_answer(std::move(document));
+    return std::nullopt;
+}
+
+// On the executor: a fetch is due (no copy yet, or a stale one).
 Response jwks(Context& ctx, const Request&) {
     auto document = ctx.jwks().get([&] {
         std::string text = ctx.exec("jwks").at(0)["jwks"].c_str();
@@ -30,18 +45,14 @@ Response jwks(Context& ctx, const Request&) {
             throw errors::make("SIGNING_KEY_UNAVAILABLE");
         return text;
     });
-    Response res;
-    res.body = *document;
-    // Clients may cache it; a rotated-out key stays published for the grace period (days).
-    res.header("cache-control", "public, max-age=60");
-    return res;
+    return jwks_answer(std::move(document));
 }
 
 }  // namespace
 
 void register_token_routes(Server& server) {
     server.route(Method::Get, "/api/auth/token", "token", token);
-    server.route(Method::Get, "/api/auth/jwks", "jwks", jwks);
+    server.route(Method::Get, "/api/auth/jwks", "jwks", jwks_from_memory, jwks);
 }
 
 }  // namespace pgauth::http
