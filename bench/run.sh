@@ -90,11 +90,23 @@ for s in pgauth better-auth better-auth-cookie-cache pgauth-memory-store pgauth-
   [ -n "${cookie[$s]}" ] || { echo "no session cookie from $s" >&2; exit 1; }
 done
 
+# ---- one API key per server (Better-Auth's apiKey plugin), for requests authenticated by x-api-key;
+# no remaining and no per-key rate limit on either side (the peer's plugin has it off; pgauth's key
+# gets it off in SQL), so neither writes per request.
+declare -A apikey
+for s in pgauth better-auth; do
+  apikey[$s]=$(curl -sf -X POST "${base[$s]}/api/auth/api-key/create" -H "content-type: application/json" \
+    -H "origin: ${base[$s]}" -H "cookie: ${cookie[$s]}" -d '{"name":"bench"}' |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  [ -n "${apikey[$s]}" ] || { echo "no API key from $s" >&2; exit 1; }
+done
+psql -qd pgauth_bench -c "UPDATE auth.api_keys SET rate_limit_enabled = false, remaining = NULL" >/dev/null
+
 # ---- cases: name | servers | wrk threads/connections | lua | extra env
 run_case() {  # case server threads conns lua [VAR=value...]
   local c=$1 s=$2 t=$3 n=$4 lua=$5; shift 5
   echo 5 >"/proc/${pid[$s]}/clear_refs" 2>/dev/null || true   # reset the peak-RSS mark
-  env BENCH_COOKIE="${cookie[$s]}" BENCH_EMAIL="${email[$s]}" BENCH_PASSWORD=bench-password-1 BENCH_ORIGIN="${base[$s]}" \
+  env BENCH_COOKIE="${cookie[$s]}" BENCH_API_KEY="${apikey[$s]:-}" BENCH_EMAIL="${email[$s]}" BENCH_PASSWORD=bench-password-1 BENCH_ORIGIN="${base[$s]}" \
       BENCH_RUN="$RANDOM$RANDOM" "$@" \
       wrk -t"$t" -c"$n" -d"${secs}s" --latency -s "bench/wrk/$lua" "${base[$s]}" >"$out/wrk.txt" 2>&1 || true
   local hwm; hwm=$(awk '/VmHWM/{print $2}' "/proc/${pid[$s]}/status")
@@ -121,6 +133,7 @@ for r in $(seq 1 "$rounds"); do
   for s in pgauth better-auth; do
     run_case "GET /get-session (${conns} conns)" "$s" 2 "$conns" get_session.lua
     run_case "GET /get-session (1 conn)" "$s" 1 1 get_session.lua
+    run_case "GET /get-session with x-api-key (${conns} conns)" "$s" 2 "$conns" get_session_api_key.lua
     run_case "POST /sign-in/email" "$s" 2 8 sign_in.lua
     run_case "POST /sign-up/email" "$s" 2 8 sign_up.lua
     run_case "GET /api/auth/jwks" "$s" 2 "$conns" get.lua BENCH_PATH=/api/auth/jwks
@@ -139,6 +152,7 @@ import json, statistics, sys, platform, os, datetime, subprocess
 rows = [json.loads(l) for l in open(sys.argv[1])]
 rounds, secs, ba, pg = sys.argv[2:6]
 targets = {"GET /get-session (32 conns)": 35, "POST /sign-in/email": 3,  # the issues' targets
+           "GET /get-session with x-api-key": 30,
            "GET /api/auth/jwks": 20, "GET /api/auth/token": 20}
 def med(vals):
     vals = [v for v in vals if v is not None]

@@ -2,6 +2,7 @@
 // string the database cannot hold is a 400 VALIDATION_ERROR, never a 5xx and
 // never a silently shortened value.
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,16 @@ std::optional<std::string> text_field(const nlohmann::json& body, std::string_vi
 
 // A boolean field, `fallback` when absent or null; 400 VALIDATION_ERROR otherwise.
 bool bool_field(const nlohmann::json& body, std::string_view key, bool fallback);
+
+// A JSON body passed through to the extension as jsonb: 400 VALIDATION_ERROR when any
+// key or string in it holds U+0000 (jsonb cannot hold it; say so before the database does).
+void require_no_nul(const nlohmann::json& body);
+
+// A query-string parameter as sent (Pistache does not decode it), percent-decoded;
+// nullopt when absent. 400 VALIDATION_ERROR for malformed percent-encoding, a
+// control character (NUL included) or more than `max_bytes` decoded bytes.
+std::optional<std::string> query_param(const std::optional<std::string>& raw, std::string_view key,
+                                       std::size_t max_bytes);
 
 // The same rules as a pure function over the body's text (for fuzzing and tests):
 // either the value (nullopt when absent) or the error's code and message.

@@ -202,8 +202,16 @@ std::optional<std::string> Context::session_token(const Request& request) const 
 
 std::string Context::require_session(const Request& request) const {
     auto token = session_token(request);
-    if (!token) throw errors::make("UNAUTHORIZED");
-    return *token;
+    if (token) return *token;
+    if (request.header("x-api-key").value_or("").empty()) throw errors::make("UNAUTHORIZED");
+    throw errors::make("UNAUTHORIZED", "An API key (x-api-key) authenticates get-session only; this route needs a session");
+}
+
+std::optional<std::string> Context::api_key(const Request& request) const {
+    if (session_token(request)) return std::nullopt;
+    auto key = request.header("x-api-key");
+    if (!key || key->empty()) return std::nullopt;
+    return key;
 }
 
 // ---------------------------------------------------------------- Server

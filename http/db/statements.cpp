@@ -40,6 +40,16 @@ const Statement statements[] = {
     {"jwks", "SELECT auth.jwks()::text AS jwks"},
     {"load_extension", "SELECT auth.user_id()"},  // loads the library, so its settings are defined
     {"base_url", "SELECT current_setting('pgauth.base_url') AS base_url"},
+    // Issue 18: the user's vault and Better-Auth's apiKey plugin.
+    {"vault_list", "SELECT auth.vault_list($1)::text AS body"},
+    {"vault_set", "SELECT auth.vault_set($1, $2::jsonb)::text AS body"},
+    {"api_key_create", "SELECT auth.api_key_create($1, $2::jsonb)::text AS body"},
+    {"api_key_get", "SELECT auth.api_key_get($1, $2)::text AS body"},
+    {"api_key_list", "SELECT auth.api_key_list($1)::text AS body"},
+    {"api_key_update", "SELECT auth.api_key_update($1, $2::jsonb)::text AS body"},
+    {"api_key_delete", "SELECT auth.api_key_delete($1, $2::jsonb)::text AS body"},
+    {"api_key_verify", "SELECT auth.api_key_verify_response($1::jsonb)::text AS body"},
+    {"get_session_by_api_key", "SELECT body::text AS body, error_code FROM auth.get_session_by_api_key($1)"},
     {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
 };
 

@@ -61,6 +61,8 @@ void register_routes(Server& server) {
     register_user_routes(server);
     register_token_routes(server);
     register_wallet_routes(server);
+    register_vault_routes(server);
+    register_api_key_routes(server);
 }
 
 }  // namespace pgauth::http

@@ -11,6 +11,8 @@ void register_session_routes(Server& server);  // routes/sessions.cpp: get-sessi
 void register_user_routes(Server& server);     // routes/user.cpp: update-user, change-password, delete-user, link-para-wallet
 void register_token_routes(Server& server);    // routes/tokens.cpp: /token, /jwks (Better-Auth jwt plugin)
 void register_wallet_routes(Server& server);   // routes/wallet.cpp: /api/wallet (OASIS)
+void register_vault_routes(Server& server);    // routes/vault.cpp: /api/user/api-keys (the user's vault)
+void register_api_key_routes(Server& server);  // routes/api_keys.cpp: /api-key/* (Better-Auth apiKey plugin)
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
 
 // All of the above.

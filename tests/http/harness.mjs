@@ -66,7 +66,8 @@ export async function startServer(env = {}, { issuer = false } = {}) {
 }
 
 // The official better-auth client, with a cookie jar and the Origin a browser would send.
-export function authClient(server) {
+// `plugins`: client plugins (e.g. apiKeyClient()).
+export function authClient(server, plugins = []) {
   const jar = new Map();
   const customFetchImpl = async (input, init = {}) => {
     const headers = new Headers(init.headers);
@@ -82,7 +83,7 @@ export function authClient(server) {
     }
     return res;
   };
-  const client = createAuthClient({ baseURL: server.base, fetchOptions: { customFetchImpl } });
+  const client = createAuthClient({ baseURL: server.base, fetchOptions: { customFetchImpl }, plugins });
   return { client, jar };
 }
 

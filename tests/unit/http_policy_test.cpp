@@ -4,6 +4,7 @@
 #include <map>
 
 #include "config.hpp"
+#include "errors.hpp"
 #include "cookies.hpp"
 #include "core/crypto.hpp"
 #include "metrics.hpp"
@@ -286,4 +287,42 @@ TEST(http_metrics, Access) {
                                                 std::optional<std::string_view>{"Bearer s3cret2"}, std::optional<std::string_view>{"Basic s3cret"},
                                                 std::optional<std::string_view>{"s3cret"}})
         EXPECT_EQ(metrics_access("s3cret", bad, "127.0.0.1"), A::unauthorized) << bad.value_or("(none)");
+}
+
+TEST(http_fields, QueryParamIsPercentDecodedAndChecked) {
+    auto code = [](std::optional<std::string> raw, std::size_t max = 128) {
+        try {
+            query_param(raw, "id", max);
+            return std::string();
+        } catch (const ApiError& e) {
+            return e.code();
+        }
+    };
+    EXPECT_FALSE(query_param(std::nullopt, "id", 128).has_value());
+    EXPECT_EQ(query_param(std::string("abc-123"), "id", 128).value(), "abc-123");
+    EXPECT_EQ(query_param(std::string("a%2Db%20c+d"), "id", 128).value(), "a-b c d");
+    EXPECT_EQ(query_param(std::string("caf%C3%A9"), "id", 128).value(), "caf\xc3\xa9");
+    EXPECT_EQ(code(std::string("a%00b")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string("a%0Ab")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string("%zz")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string("ab%4")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string("ab%")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string(129, 'a')), "VALIDATION_ERROR");
+    EXPECT_EQ(code(std::string(128, 'a')), "");
+}
+
+TEST(http_fields, NulAnywhereInAPassedThroughBodyIsRefused) {
+    auto code = [](const char* text) {
+        try {
+            require_no_nul(nlohmann::json::parse(text));
+            return std::string();
+        } catch (const ApiError& e) {
+            return e.code();
+        }
+    };
+    EXPECT_EQ(code(R"({"a":"b","c":[1,{"d":null}]})"), "");
+    EXPECT_EQ(code(R"({"a":"b\u0000"})"), "VALIDATION_ERROR");
+    EXPECT_EQ(code(R"({"a\u0000":"b"})"), "VALIDATION_ERROR");
+    EXPECT_EQ(code(R"({"a":{"b":["x","y\u0000"]}})"), "VALIDATION_ERROR");
+    EXPECT_EQ(code(R"({"a":{"b\u0000":1}})"), "VALIDATION_ERROR");
 }

@@ -1,5 +1,6 @@
 // The real Better-Auth 1.7, configured like pgauth for a fair comparison:
-// emailAndPassword on, jwt plugin on, rate limiting off, cookie cache off
+// emailAndPassword on, jwt plugin on, apiKey plugin with sessions for API keys
+// (x-api-key) and no per-key rate limit, rate limiting off, cookie cache off
 // unless COOKIE_CACHE=on, pg Pool on the same PostgreSQL cluster (own database).
 //   DATABASE_URL=... BETTER_AUTH_SECRET=... PORT=3100 node server.mjs [--migrate]
 import http from "node:http";
@@ -7,6 +8,7 @@ import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
 import { jwt } from "better-auth/plugins";
+import { apiKey } from "@better-auth/api-key";
 import pg from "pg";
 
 const port = Number(process.env.PORT || 3100);
@@ -16,7 +18,7 @@ const options = {
   baseURL,
   secret: process.env.BETTER_AUTH_SECRET,
   emailAndPassword: { enabled: true },
-  plugins: [jwt()],
+  plugins: [jwt(), apiKey({ enableSessionForAPIKeys: true, rateLimit: { enabled: false } })],
   rateLimit: { enabled: false },
   session: {
     expiresIn: 7 * 24 * 3600,
