@@ -21,6 +21,17 @@ if grep -qF -e "$token" "$dump" || grep -qF -e "$token2" "$dump"; then bad "sess
 if grep -qF -e "dump-password-1" "$dump"; then bad "password found in dump"; else ok "no password in pg_dump output"; fi
 hex=$(psql -qAt -d "$db" -c "SELECT encode(auth.hash_token('$token'), 'hex')")
 if grep -qi -e "$hex" "$dump"; then ok "the dump holds only the SHA-256 digest"; else bad "digest not found in dump"; fi
+# 1b. No vault value and no API key in a dump either: the vault holds sealed values (the
+#     KEK is a file outside the database), api_keys only the SHA-256 digest.
+secret="sk-dumpcheck-$(date +%s%N)-Zq8"
+psql -qAt -d "$db" -v ON_ERROR_STOP=1 -c "SELECT auth.vault_set('$token', jsonb_build_object('dumpKey', '$secret'))" >/dev/null
+apikey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"name\": \"dump\"}') ->> 'key'")
+vdump=$(mktemp); pg_dump -d "$db" --data-only --inserts >"$vdump"; pg_dump -d "$db" >>"$vdump"
+read_back=$(psql -qAt -d "$db" -c "SET ROLE pgauth_vault" -c "SELECT auth.vault_read('$uid', 'dumpKey')")
+if [ "$read_back" = "$secret" ] && grep -q -e "dumpKey" "$vdump"; then ok "the vault entry is in the dump and opens with the KEK (the search is real)"; else bad "vault dump sanity ($read_back)"; fi
+if grep -qF -e "$secret" "$vdump" || grep -qF -e "${secret:3:12}" "$vdump"; then bad "vault value found in pg_dump output"; else ok "no vault value in pg_dump output"; fi
+if [ ${#apikey} -eq 64 ] && ! grep -qF -e "$apikey" "$vdump" && ! grep -qF -e "${apikey:6:20}" "$vdump"; then ok "no API key in pg_dump output"; else bad "API key found in pg_dump output (or none made: ${#apikey})"; fi
+rm -f "$vdump"
 # 2. A dump restores into a working database: the same token still signs the user in.
 full=$(mktemp); pg_dump -d "$db" >"$full"
 dropdb --if-exists "${db}_restored" >/dev/null 2>&1; createdb "${db}_restored"
