@@ -35,6 +35,18 @@ if grep -qF -e "$secret" "$vdump" || grep -qF -e "${secret:3:12}" "$vdump" || gr
   bad "vault value found in pg_dump output"; else ok "no vault value in pg_dump output (neither as text nor as hex)"; fi
 if [ ${#apikey} -eq 64 ] && ! grep -qF -e "$apikey" "$vdump" && ! grep -qF -e "${apikey:6:20}" "$vdump"; then ok "no API key in pg_dump output"; else bad "API key found in pg_dump output (or none made: ${#apikey})"; fi
 rm -f "$vdump"
+# 1c. No overspend: 50 verifications at once, each on its own connection, against a key with
+#     remaining 10 (and the default rate limit of 10 per day lifted): exactly 10 are valid.
+rkey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"remaining\": 10, \"rateLimitEnabled\": false}') ->> 'key'")
+rdir=$(mktemp -d)
+for i in $(seq 1 50); do
+  psql -qAtX -d "$db" -c "SELECT valid FROM auth.verify_api_key('$rkey')" >"$rdir/$i" 2>&1 &
+done
+wait
+valid=$(cat "$rdir"/* | grep -c '^t$' || true); refused=$(cat "$rdir"/* | grep -c '^f$' || true)
+left=$(psql -qAt -d "$db" -c "SELECT remaining FROM auth.api_keys WHERE digest = sha256(convert_to('$rkey', 'UTF8'))")
+if [ "$valid" = 10 ] && [ "$refused" = 40 ] && [ "$left" = 0 ]; then ok "50 parallel verifications on remaining 10: exactly 10 valid"; else bad "parallel verifications: $valid valid, $refused refused, remaining $left"; fi
+rm -rf "$rdir"
 # 2. A dump restores into a working database: the same token still signs the user in.
 full=$(mktemp); pg_dump -d "$db" >"$full"
 dropdb --if-exists "${db}_restored" >/dev/null 2>&1; createdb "${db}_restored"
