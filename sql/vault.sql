@@ -43,6 +43,15 @@ SELECT json_array_length(auth.vault_set(:'tok', (SELECT jsonb_object_agg('k' || 
 SELECT try(format('SELECT auth.vault_set(%L, %L)', :'tok', '{"k50": null, "one": "v"}')) AS over_limit,
        json_array_length(auth.vault_list(:'tok') -> 'keys') AS still,
        auth.vault_list(:'tok')::text LIKE '%"one"%' AS one_written;
+-- more values in one call than the vault can hold: refused before sealing any (so even
+-- without a KEK the answer is VAULT_FULL, not SIGNING_KEY_UNAVAILABLE)
+RESET ROLE;
+SET pgauth.key_file = '';
+SET ROLE regress_pgauth_service;
+SELECT try(format('SELECT auth.vault_set(%L, %L)', :'tok', (SELECT jsonb_object_agg('x' || i, 'v') FROM generate_series(1, 51) i))) AS too_many_at_once;
+RESET ROLE;
+RESET pgauth.key_file;
+SET ROLE regress_pgauth_service;
 -- a delete and a set in one call: the count after the call is what counts
 SELECT json_array_length(auth.vault_set(:'tok', '{"k48": null, "one": "v"}') -> 'keys') AS swap_fits;
 SELECT jsonb_path_query_array(auth.vault_set(:'tok', (SELECT jsonb_object_agg('k' || i, NULL) FROM generate_series(1, 47) i) || '{"one": null}')::jsonb,

@@ -416,6 +416,10 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
+    -- more new values than the vault can hold: refused before any sealing
+    IF (SELECT count(*) FROM jsonb_each(p_entries) j WHERE jsonb_typeof(j.value) = 'string') > v_max_entries THEN
+        PERFORM auth.raise('VAULT_FULL');
+    END IF;
     -- one writer per user at a time, so the entry count holds
     PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
     FOR e IN SELECT key, value FROM jsonb_each(p_entries) ORDER BY key COLLATE "C" LOOP
