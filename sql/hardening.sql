@@ -10,9 +10,11 @@ GRANT USAGE, SELECT ON SEQUENCE public.hostile_hits TO PUBLIC;
 CREATE ROLE regress_hostile_reader LOGIN IN ROLE pgauth_reader;
 CREATE ROLE regress_hostile_service LOGIN IN ROLE pgauth_service;
 CREATE ROLE regress_hostile_admin LOGIN IN ROLE pgauth_admin;
+CREATE ROLE regress_hostile_vault LOGIN IN ROLE pgauth_vault;
 CREATE SCHEMA hostile_reader AUTHORIZATION regress_hostile_reader;
 CREATE SCHEMA hostile_service AUTHORIZATION regress_hostile_service;
 CREATE SCHEMA hostile_admin AUTHORIZATION regress_hostile_admin;
+CREATE SCHEMA hostile_vault AUTHORIZATION regress_hostile_vault;
 
 -- plant(schema): run by the hostile role itself, so it owns what it creates
 CREATE FUNCTION public.plant(s text) RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog AS $plant$
@@ -88,6 +90,9 @@ GRANT SELECT ON public.hostile_calls TO PUBLIC;
 CREATE FUNCTION public.calls_for(r text, tok text, uid uuid, jwt text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v record;
+    -- API keys made here (as the superuser): one counted (remaining, rate limit), one not
+    ak jsonb := auth.api_key_create(tok, '{"name": "hostile", "remaining": 100, "permissions": {"files": ["read"]}}');
+    ak2 jsonb := auth.api_key_create(tok, '{"rateLimitEnabled": false}');
 BEGIN
     FOR v IN SELECT * FROM (VALUES
         ('auth.error_code_catalog()', 'SELECT count(*) FROM auth.error_code_catalog()'),
@@ -130,6 +135,25 @@ BEGIN
             format('SELECT count(*) FROM auth.sign_up_response(%L, ''hostile-pass-1'', ''Third'', NULL, ''10.0.0.1'', ''ua'')', r || '.3@example.com')),
         ('auth.rate_limit_hit(text,integer,integer)', format('SELECT allowed FROM auth.rate_limit_hit(%L, 1, 60)', r)),
         ('auth.rate_limit_hit(text,integer,integer)', format('SELECT allowed FROM auth.rate_limit_hit(%L, 1, 60)', r)),
+        ('auth.vault_set(text,jsonb)', format('SELECT auth.vault_set(%L, ''{"hostileKey": "hostile-value-1", "gone": null}'') IS NOT NULL', tok)),
+        ('auth.vault_set(text,jsonb)', format('SELECT auth.vault_set(%L, ''{"1bad": "v"}'')', tok)),
+        ('auth.vault_list(text)', format('SELECT auth.vault_list(%L) IS NOT NULL', tok)),
+        ('auth.vault_list(text)', 'SELECT auth.vault_list(''nope'')'),
+        ('auth.verify_api_key(text,jsonb)', format('SELECT valid FROM auth.verify_api_key(%L, ''{"files": ["read"]}'')', ak ->> 'key')),
+        ('auth.verify_api_key(text,jsonb)', format('SELECT valid FROM auth.verify_api_key(%L)', ak2 ->> 'key')),
+        ('auth.verify_api_key(text,jsonb)', 'SELECT error_code FROM auth.verify_api_key(''nope'')'),
+        ('auth.api_key_verify_response(jsonb)', format('SELECT auth.api_key_verify_response(%L) IS NOT NULL', jsonb_build_object('key', ak ->> 'key'))),
+        ('auth.api_key_verify_response(jsonb)', 'SELECT auth.api_key_verify_response(''{}'')'),
+        ('auth.get_session_by_api_key(text)', format('SELECT body IS NOT NULL FROM auth.get_session_by_api_key(%L)', ak ->> 'key')),
+        ('auth.api_key_create(text,jsonb)', format('SELECT auth.api_key_create(%L, ''{"name": "h", "prefix": "hx_", "expiresIn": 86400, "metadata": {"a": 1}, "refillAmount": 5, "refillInterval": 1000}'') IS NOT NULL', tok)),
+        ('auth.api_key_create(text,jsonb)', format('SELECT auth.api_key_create(%L, ''{"name": ""}'')', tok)),
+        ('auth.api_key_list(text)', format('SELECT auth.api_key_list(%L) IS NOT NULL', tok)),
+        ('auth.api_key_get(text,text)', format('SELECT auth.api_key_get(%L, %L) IS NOT NULL', tok, ak ->> 'id')),
+        ('auth.api_key_get(text,text)', format('SELECT auth.api_key_get(%L, ''nope'')', tok)),
+        ('auth.api_key_update(text,jsonb)', format('SELECT auth.api_key_update(%L, %L) IS NOT NULL', tok, jsonb_build_object('keyId', ak ->> 'id', 'name', 'renamed', 'enabled', true, 'expiresIn', NULL, 'permissions', jsonb_build_object('files', jsonb_build_array('read'))))),
+        ('auth.api_key_update(text,jsonb)', format('SELECT auth.api_key_update(%L, %L)', tok, jsonb_build_object('keyId', ak ->> 'id'))),
+        ('auth.api_key_delete(text,jsonb)', format('SELECT auth.api_key_delete(%L, %L) IS NOT NULL', tok, jsonb_build_object('keyId', ak2 ->> 'id'))),
+        ('auth.api_key_delete(text,jsonb)', format('SELECT auth.api_key_delete(%L, ''{"keyId": "nope"}'')', tok)),
         ('auth.sign_in_email(text,text,boolean,inet,text)',
             format('SELECT * FROM auth.sign_in_email(%L, ''hostile-pass-1'', false, ''10.0.0.1'', ''ua'')', r || '@example.com')),
         ('auth.sign_in_email(text,text,boolean,inet,text)',
@@ -148,6 +172,9 @@ BEGIN
         ('auth.revoke_user_sessions(uuid,text)', format('SELECT auth.revoke_user_sessions(%L, %L)', uid, tok)),
         ('auth.revoke_session(text)', format('SELECT auth.revoke_session(%L)', tok)),
         ('auth.delete_user(uuid,text)', format('SELECT auth.delete_user(%L, ''wrong-pass-1'')', uid)),
+        -- pgauth_vault only
+        ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''hostileKey'')', uid)),
+        ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''missing'')', uid)),
         -- pgauth_admin only
         ('auth.import_user(text,text,text,boolean,timestamptz)',
             format('SELECT auth.import_user(%L, ''Imp'', ''$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'') IS NOT NULL', r || '.imp@example.com')),
@@ -183,11 +210,14 @@ BEGIN
                       current_setting('pgauth.base_url')));
 END
 $$;
-SELECT public.prepare_role('reader'), public.prepare_role('service'), public.prepare_role('admin');
+SELECT public.prepare_role('reader'), public.prepare_role('service'), public.prepare_role('admin'), public.prepare_role('vault');
+-- a vault entry for the vault role to read
+SELECT auth.vault_set(session_token, '{"hostileKey": "hostile-value-1"}') IS NOT NULL AS vault_entry
+  FROM auth.sign_in_email('vault@example.com', 'hostile-pass-1');
 
 -- every function a role may execute is called (a new grant without a call here fails this test)
 SELECT r AS role, p.oid::regprocedure AS not_called
-  FROM unnest(ARRAY['reader', 'service', 'admin']) r
+  FROM unnest(ARRAY['reader', 'service', 'admin', 'vault']) r
  CROSS JOIN pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'auth' AND has_function_privilege('regress_hostile_' || r, p.oid, 'EXECUTE')
    AND NOT EXISTS (SELECT 1 FROM public.hostile_calls c WHERE c.role = r AND c.fn = p.oid)
@@ -217,6 +247,14 @@ SELECT c.fn, split_part(public.try(c.sql), ':', 1) AS result FROM public.hostile
 RESET search_path;
 RESET SESSION AUTHORIZATION;
 
+SET SESSION AUTHORIZATION regress_hostile_vault;
+SET search_path = hostile_vault, pg_catalog;
+SELECT public.plant('hostile_vault') AS traps_planted;
+SELECT c.fn, split_part(public.try(c.sql), ':', 1) AS result FROM public.hostile_calls c
+ WHERE c.role = 'vault' AND has_function_privilege(c.fn, 'EXECUTE') ORDER BY c.step;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+
 -- no trap ever ran as another role (is_called stays false)
 SELECT is_called AS a_trap_ran_as_another_role FROM public.hostile_hits;
 
@@ -230,7 +268,7 @@ RESET search_path;
 RESET SESSION AUTHORIZATION;
 
 SET client_min_messages = warning;
-DROP SCHEMA hostile_reader, hostile_service, hostile_admin CASCADE;
-DROP OWNED BY regress_hostile_reader, regress_hostile_service, regress_hostile_admin;
-DROP ROLE regress_hostile_reader, regress_hostile_service, regress_hostile_admin;
+DROP SCHEMA hostile_reader, hostile_service, hostile_admin, hostile_vault CASCADE;
+DROP OWNED BY regress_hostile_reader, regress_hostile_service, regress_hostile_admin, regress_hostile_vault;
+DROP ROLE regress_hostile_reader, regress_hostile_service, regress_hostile_admin, regress_hostile_vault;
 RESET client_min_messages;

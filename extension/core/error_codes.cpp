@@ -58,6 +58,31 @@ constexpr std::array catalog{
               "The stored password hash exceeds the configured cost limits: an administrator must reset it"},
     // 0.4.0: sign-in lockout
     ErrorCode{"ACCOUNT_LOCKED", "PA429", 429, "Too many failed sign-in attempts. Try again later."},
+    // 0.4.0: vault
+    ErrorCode{"INVALID_VAULT_NAME", "PA400", 400,
+              "Invalid key name: a letter, then up to 63 letters, digits, '_', '.' or '-'"},
+    ErrorCode{"VAULT_VALUE_TOO_LARGE", "PA413", 413, "The key value is too large"},
+    ErrorCode{"VAULT_FULL", "PA400", 400, "Too many keys: delete one first"},
+    ErrorCode{"VAULT_VALUE_UNREADABLE", "PA500", 500,
+              "A stored key does not open: it was altered or sealed under another key-encryption key"},
+    // 0.4.0: API keys (Better-Auth apiKey plugin codes and messages)
+    ErrorCode{"INVALID_API_KEY", "PA401", 401, "Invalid API key."},
+    ErrorCode{"KEY_NOT_FOUND", "PA404", 404, "API Key not found"},
+    ErrorCode{"KEY_DISABLED", "PA401", 401, "API Key is disabled"},
+    ErrorCode{"KEY_EXPIRED", "PA401", 401, "API Key has expired"},
+    ErrorCode{"USAGE_EXCEEDED", "PA429", 429, "API Key has reached its usage limit"},
+    ErrorCode{"UNAUTHORIZED_SESSION", "PA401", 401, "Unauthorized or invalid session"},
+    ErrorCode{"INVALID_NAME_LENGTH", "PA400", 400, "The name length is either too large or too small."},
+    ErrorCode{"INVALID_PREFIX_LENGTH", "PA400", 400, "The prefix length is either too large or too small."},
+    ErrorCode{"INVALID_METADATA_TYPE", "PA400", 400, "metadata must be an object or undefined"},
+    ErrorCode{"INVALID_REMAINING", "PA400", 400, "The remaining count is either too large or too small."},
+    ErrorCode{"REFILL_AMOUNT_AND_INTERVAL_REQUIRED", "PA400", 400,
+              "refillAmount is required when refillInterval is provided"},
+    ErrorCode{"REFILL_INTERVAL_AND_AMOUNT_REQUIRED", "PA400", 400,
+              "refillInterval is required when refillAmount is provided"},
+    ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
+    ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
+    ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
 };
 
 }  // namespace

@@ -38,6 +38,8 @@ int jwt_leeway = 60;
 int jwt_key_grace_period = 30 * 24 * 3600;
 int lockout_threshold = 5;
 int lockout_max_delay = 15 * 60;
+int vault_max_value_bytes = 8192;
+int vault_max_entries = 50;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -88,6 +90,12 @@ void define() {
                             nullptr);
     define_seconds("pgauth.lockout_max_delay", "The longest an email stays locked after failed sign-ins.",
                    &lockout_max_delay, 1, 24 * 3600);
+    DefineCustomIntVariable("pgauth.vault_max_value_bytes", "Largest vault value in bytes (auth.vault_set).",
+                            nullptr, &vault_max_value_bytes, vault_max_value_bytes, 1, 1024 * 1024, PGC_SUSET, 0,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgauth.vault_max_entries", "Most vault entries per user (auth.vault_set).", nullptr,
+                            &vault_max_entries, vault_max_entries, 1, 10000, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

@@ -25,6 +25,8 @@ extern int jwt_leeway;                // seconds of clock skew accepted on exp/n
 extern int jwt_key_grace_period;      // seconds a rotated-out key stays published, 30 days
 extern int lockout_threshold;         // failed sign-ins before an email is locked, 5; 0 = no lockout
 extern int lockout_max_delay;         // seconds, the longest lock, 15 minutes
+extern int vault_max_value_bytes;     // largest vault value, 8192 (read by auth.vault_set)
+extern int vault_max_entries;         // vault entries per user, 50
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

@@ -101,6 +101,8 @@ void load_keys() {
     cache = std::move(fresh);
 }
 
+}  // namespace
+
 // The KEK from pgauth.key_file, checked like PostgreSQL checks ssl_key_file.
 jwt::SecretBytes read_kek() {
     const char* path = settings::key_file;
@@ -127,6 +129,8 @@ jwt::SecretBytes read_kek() {
         throw AuthError(key_unavailable, std::string("pgauth.key_file ") + e.what());
     }
 }
+
+namespace {
 
 // noexcept callback: RecoveryInProgress reads shared memory
 bool writable() { return !pg_call([]() noexcept { return RecoveryInProgress(); }) && !XactReadOnly; }

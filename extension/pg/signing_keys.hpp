@@ -23,4 +23,9 @@ const jwt::SigningKey& signer();
 // unknown or retired at `now`.
 const jwt::PublicKey& verification_key(std::string_view kid, TimestampTz now);
 
+// The KEK from pgauth.key_file, read now (never cached). Throws AuthError
+// SIGNING_KEY_UNAVAILABLE when the file is unset, unreadable, group/other
+// accessible or not a 32-byte key. Also seals the vault (vault.cpp).
+jwt::SecretBytes read_kek();
+
 }  // namespace pgauth

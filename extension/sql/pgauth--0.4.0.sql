@@ -968,3 +968,657 @@ BEGIN
     END IF;
 END
 $$;
+
+-- ---------------------------------------------------------------- vault (issue 18)
+-- Per-user secrets for outside services. Write-only over HTTP (vault_list shows masks);
+-- only pgauth_vault reads a value (auth.vault_read), and every read is audited.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgauth_vault') THEN
+        CREATE ROLE pgauth_vault NOLOGIN;
+    END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA auth TO pgauth_vault;
+
+CREATE TABLE auth.vault (
+    user_id    uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    name       text NOT NULL CHECK (name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,63}$'),
+    sealed     bytea NOT NULL,
+    masked     text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, name)
+);
+COMMENT ON TABLE auth.vault IS
+  'Per-user secrets: sealed = XChaCha20-Poly1305 under the KEK (pgauth.key_file), associated data = user id (16 bytes) || name; masked = the display form computed when the value was set.';
+REVOKE ALL ON auth.vault FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.vault', '');
+
+CREATE TABLE auth.audit_log (
+    id      bigserial PRIMARY KEY,
+    at      timestamptz NOT NULL DEFAULT now(),
+    actor   text NOT NULL,
+    role    text NOT NULL,
+    event   text NOT NULL,
+    user_id uuid,
+    detail  jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE auth.audit_log IS
+  'Append-only audit, readable by the owner only: actor = session_user, role = the caller''s role (SET ROLE) or login role, event (vault_read, vault_set, vault_delete), whose user_id, detail (names, never a value). No role is granted any privilege on it; kept when the user is deleted.';
+REVOKE ALL ON auth.audit_log FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.audit_log_id_seq', '');
+
+CREATE FUNCTION auth.vault_seal(user_id uuid, name text, value text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pgauth_vault_seal' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.vault_seal(uuid, text, text) IS
+  'Internal: seals a vault value under the KEK bound to (user_id, name). SIGNING_KEY_UNAVAILABLE without a KEK.';
+
+CREATE FUNCTION auth.vault_open(user_id uuid, name text, sealed bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_vault_open' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.vault_open(uuid, text, bytea) IS
+  'Internal: opens a sealed vault value; VAULT_VALUE_UNREADABLE if it was sealed for another (user_id, name), altered, or sealed under another KEK.';
+
+CREATE FUNCTION auth.vault_mask(value text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    -- Reveal at most a third of the characters, and at most the first 8 and last 4:
+    -- n <= 6 -> an ellipsis (U+2026) alone; else r = least(12, n / 3) shown, last least(4, r / 2), first least(8, r - last).
+    SELECT CASE WHEN n <= 6 THEN chr(8230)
+                ELSE substr(value, 1, least(8, r - least(4, r / 2))) || chr(8230)
+                     || substr(value, n - least(4, r / 2) + 1, least(4, r / 2)) END
+      FROM (SELECT char_length(value) AS n, least(12, char_length(value) / 3) AS r) s
+$$;
+COMMENT ON FUNCTION auth.vault_mask(text) IS
+  'The display form of a vault value: at most a third of its characters and at most the first 8 and last 4 (12 chars -> 2 + … + 2; 6 or fewer -> …).';
+
+CREATE FUNCTION auth.vault_body(p_user_id uuid) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT json_build_object('keys', coalesce(json_agg(json_build_object(
+               'name', v.name, 'masked', v.masked,
+               'updatedAt', to_char(v.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+             ORDER BY v.name COLLATE "C"), '[]'::json))
+      FROM auth.vault v WHERE v.user_id = p_user_id
+$$;
+COMMENT ON FUNCTION auth.vault_body(uuid) IS
+  'Internal: the vault_list body of a user, {"keys":[{name, masked, updatedAt}]} sorted by name.';
+
+CREATE FUNCTION auth.vault_list(p_token text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN auth.vault_body(v_user);
+END
+$$;
+COMMENT ON FUNCTION auth.vault_list(text) IS
+  'The vault of the token''s user, masked: {"keys":[{"name","masked","updatedAt"}]} sorted by name; NULL if the token names no live session. Never a value.';
+
+CREATE FUNCTION auth.vault_set(p_token text, p_entries jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    v_max_bytes integer := coalesce(nullif(current_setting('pgauth.vault_max_value_bytes', true), '')::integer, 8192);
+    v_max_entries integer := coalesce(nullif(current_setting('pgauth.vault_max_entries', true), '')::integer, 50);
+    e record;
+    v_value text;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_entries IS NULL OR jsonb_typeof(p_entries) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object {name: "value" | null}');
+    END IF;
+    -- check everything before writing anything
+    FOR e IN SELECT key, value FROM jsonb_each(p_entries) LOOP
+        IF e.key !~ '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' THEN
+            PERFORM auth.raise('INVALID_VAULT_NAME');
+        END IF;
+        IF jsonb_typeof(e.value) NOT IN ('string', 'null') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('the value of %s must be a string or null', e.key));
+        END IF;
+        IF jsonb_typeof(e.value) = 'string' THEN
+            v_value := e.value #>> '{}';
+            IF v_value = '' THEN
+                PERFORM auth.raise('VALIDATION_ERROR', format('the value of %s is empty (null deletes a key)', e.key));
+            END IF;
+            IF octet_length(v_value) > v_max_bytes THEN
+                PERFORM auth.raise('VAULT_VALUE_TOO_LARGE');
+            END IF;
+        END IF;
+    END LOOP;
+    -- more new values than the vault can hold: refused before any sealing
+    IF (SELECT count(*) FROM jsonb_each(p_entries) j WHERE jsonb_typeof(j.value) = 'string') > v_max_entries THEN
+        PERFORM auth.raise('VAULT_FULL');
+    END IF;
+    -- one writer per user at a time, so the entry count holds
+    PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
+    FOR e IN SELECT key, value FROM jsonb_each(p_entries) ORDER BY key COLLATE "C" LOOP
+        IF jsonb_typeof(e.value) = 'null' THEN
+            DELETE FROM auth.vault v WHERE v.user_id = v_user AND v.name = e.key;
+            IF FOUND THEN
+                INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+                VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), 'vault_delete', v_user, jsonb_build_object('name', e.key));
+            END IF;
+        ELSE
+            v_value := e.value #>> '{}';
+            INSERT INTO auth.vault AS v (user_id, name, sealed, masked)
+            VALUES (v_user, e.key, auth.vault_seal(v_user, e.key, v_value), auth.vault_mask(v_value))
+            ON CONFLICT (user_id, name) DO UPDATE
+               SET sealed = excluded.sealed, masked = excluded.masked, updated_at = now();
+            INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+            VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), 'vault_set', v_user, jsonb_build_object('name', e.key));
+        END IF;
+    END LOOP;
+    IF (SELECT count(*) FROM auth.vault v WHERE v.user_id = v_user) > v_max_entries THEN
+        PERFORM auth.raise('VAULT_FULL');
+    END IF;
+    RETURN auth.vault_body(v_user);
+END
+$$;
+COMMENT ON FUNCTION auth.vault_set(text, jsonb) IS
+  'Sets (string) or deletes (null) vault entries of the token''s user, all or nothing, and returns the vault_list body; NULL if the token names no live session. VALIDATION_ERROR, INVALID_VAULT_NAME, VAULT_VALUE_TOO_LARGE (pgauth.vault_max_value_bytes), VAULT_FULL (pgauth.vault_max_entries), SIGNING_KEY_UNAVAILABLE.';
+
+CREATE FUNCTION auth.vault_read(p_user_id uuid, p_name text) RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_sealed bytea;
+BEGIN
+    SELECT v.sealed INTO v_sealed FROM auth.vault v WHERE v.user_id = p_user_id AND v.name = p_name;
+    -- role: the caller's role (SET ROLE), else its login role; current_user here is the owner
+    INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+    VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), 'vault_read', p_user_id,
+            jsonb_build_object('name', p_name, 'found', v_sealed IS NOT NULL));
+    IF v_sealed IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN auth.vault_open(p_user_id, p_name, v_sealed);
+END
+$$;
+COMMENT ON FUNCTION auth.vault_read(uuid, text) IS
+  'For pgauth_vault only: the plaintext of a user''s vault entry, or NULL if there is none. Every call (found or not) appends an auth.audit_log row (actor, role, user, name; never the value).';
+
+REVOKE ALL ON FUNCTION auth.vault_seal(uuid, text, text), auth.vault_open(uuid, text, bytea), auth.vault_mask(text),
+    auth.vault_body(uuid), auth.vault_list(text), auth.vault_set(text, jsonb), 
+    auth.vault_read(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.vault_list(text), auth.vault_set(text, jsonb) TO pgauth_service;
+GRANT EXECUTE ON FUNCTION auth.vault_read(uuid, text) TO pgauth_vault;
+
+-- ---------------------------------------------------------------- API keys (issue 18)
+-- Better-Auth apiKey plugin compatible keys for pgauth's own API. Only the SHA-256 digest
+-- of a key is stored; `start` (its first 6 characters, prefix included) is kept for display.
+CREATE TABLE auth.api_keys (
+    id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id                uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    digest                 bytea NOT NULL CHECK (octet_length(digest) = 32),
+    name                   text CHECK (char_length(name) BETWEEN 1 AND 32),
+    prefix                 text CHECK (prefix ~ '^[a-zA-Z0-9_-]{1,32}$'),
+    start                  text,
+    enabled                boolean NOT NULL DEFAULT true,
+    rate_limit_enabled     boolean NOT NULL DEFAULT true,
+    rate_limit_time_window bigint CHECK (rate_limit_time_window > 0),
+    rate_limit_max         integer CHECK (rate_limit_max > 0),
+    request_count          integer NOT NULL DEFAULT 0,
+    last_request           timestamptz,
+    remaining              integer CHECK (remaining >= 0),
+    refill_amount          integer CHECK (refill_amount > 0),
+    refill_interval        bigint CHECK (refill_interval > 0),
+    last_refill_at         timestamptz,
+    expires_at             timestamptz,
+    permissions            jsonb,
+    metadata               jsonb,
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    updated_at             timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX api_keys_digest_key ON auth.api_keys (digest);
+CREATE INDEX api_keys_user_id_idx ON auth.api_keys (user_id);
+COMMENT ON TABLE auth.api_keys IS
+  'API keys (Better-Auth apiKey plugin): digest = SHA-256 of the key (never the key), start = its first 6 characters for display; time windows and intervals in milliseconds.';
+REVOKE ALL ON auth.api_keys FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.api_keys', '');
+
+CREATE FUNCTION auth.api_key_generate(prefix text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_api_key_generate' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.api_key_generate(text) IS
+  'Internal: a new API key, prefix followed by 64 random letters [a-zA-Z].';
+
+CREATE FUNCTION auth.iso_time(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+COMMENT ON FUNCTION auth.iso_time(timestamptz) IS 'Internal: Better-Auth''s time format (UTC, milliseconds, Z).';
+
+CREATE FUNCTION auth.api_key_body(k auth.api_keys) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object(
+        'id', k.id, 'configId', 'default', 'name', k.name, 'start', k.start, 'prefix', k.prefix,
+        'referenceId', k.user_id, 'userId', k.user_id,
+        'refillInterval', k.refill_interval, 'refillAmount', k.refill_amount,
+        'lastRefillAt', auth.iso_time(k.last_refill_at), 'enabled', k.enabled,
+        'rateLimitEnabled', k.rate_limit_enabled, 'rateLimitTimeWindow', k.rate_limit_time_window,
+        'rateLimitMax', k.rate_limit_max, 'requestCount', k.request_count, 'remaining', k.remaining,
+        'lastRequest', auth.iso_time(k.last_request), 'expiresAt', auth.iso_time(k.expires_at),
+        'createdAt', auth.iso_time(k.created_at), 'updatedAt', auth.iso_time(k.updated_at),
+        'metadata', k.metadata, 'permissions', k.permissions)
+$$;
+COMMENT ON FUNCTION auth.api_key_body(auth.api_keys) IS
+  'Internal: Better-Auth''s API key object (never the key or its digest).';
+
+-- The checks shared by create and update; p_body is an object.
+CREATE FUNCTION auth.api_key_check(p_body jsonb, p_update boolean) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    f text;
+    r record;
+BEGIN
+    IF p_body ? 'userId' THEN
+        PERFORM auth.raise('UNAUTHORIZED_SESSION');
+    END IF;
+    FOREACH f IN ARRAY ARRAY['expiresIn', 'remaining', 'refillAmount', 'refillInterval', 'rateLimitTimeWindow', 'rateLimitMax'] LOOP
+        IF p_body ? f AND jsonb_typeof(p_body -> f) NOT IN ('number', 'null') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s must be a number', f));
+        END IF;
+        IF jsonb_typeof(p_body -> f) = 'number' AND ((p_body ->> f)::numeric <> trunc((p_body ->> f)::numeric)
+                OR (p_body ->> f)::numeric NOT BETWEEN -1e15 AND 1e15) THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s must be a whole number', f));
+        END IF;
+    END LOOP;
+    FOREACH f IN ARRAY ARRAY['enabled', 'rateLimitEnabled'] LOOP
+        IF p_body ? f AND jsonb_typeof(p_body -> f) <> 'boolean' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s must be a boolean', f));
+        END IF;
+    END LOOP;
+    IF p_body ? 'name' AND jsonb_typeof(p_body -> 'name') <> 'string' AND NOT (NOT p_update AND jsonb_typeof(p_body -> 'name') = 'null') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'name must be a string');
+    END IF;
+    IF jsonb_typeof(p_body -> 'name') = 'string' AND char_length(p_body ->> 'name') NOT BETWEEN 1 AND 32 THEN
+        PERFORM auth.raise('INVALID_NAME_LENGTH');
+    END IF;
+    IF p_body ? 'metadata' AND jsonb_typeof(p_body -> 'metadata') NOT IN ('object', 'null') THEN
+        PERFORM auth.raise('INVALID_METADATA_TYPE');
+    END IF;
+    IF jsonb_typeof(p_body -> 'expiresIn') = 'number' THEN
+        IF (p_body ->> 'expiresIn')::numeric < 86400 THEN
+            PERFORM auth.raise('EXPIRES_IN_IS_TOO_SMALL');
+        ELSIF (p_body ->> 'expiresIn')::numeric > 365 * 86400 THEN
+            PERFORM auth.raise('EXPIRES_IN_IS_TOO_LARGE');
+        END IF;
+    END IF;
+    IF jsonb_typeof(p_body -> 'remaining') = 'number'
+       AND (p_body ->> 'remaining')::numeric NOT BETWEEN (CASE WHEN p_update THEN 1 ELSE 0 END) AND 2147483647 THEN
+        PERFORM auth.raise('INVALID_REMAINING');
+    END IF;
+    IF jsonb_typeof(p_body -> 'refillAmount') = 'number' AND jsonb_typeof(p_body -> 'refillInterval') IS DISTINCT FROM 'number' THEN
+        PERFORM auth.raise('REFILL_AMOUNT_AND_INTERVAL_REQUIRED');
+    END IF;
+    IF jsonb_typeof(p_body -> 'refillInterval') = 'number' AND jsonb_typeof(p_body -> 'refillAmount') IS DISTINCT FROM 'number' THEN
+        PERFORM auth.raise('REFILL_INTERVAL_AND_AMOUNT_REQUIRED');
+    END IF;
+    FOREACH f IN ARRAY ARRAY['refillAmount', 'rateLimitMax'] LOOP
+        IF jsonb_typeof(p_body -> f) = 'number' AND (p_body ->> f)::numeric NOT BETWEEN 1 AND 2147483647 THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s must be between 1 and 2147483647', f));
+        END IF;
+    END LOOP;
+    FOREACH f IN ARRAY ARRAY['refillInterval', 'rateLimitTimeWindow'] LOOP
+        IF jsonb_typeof(p_body -> f) = 'number' AND (p_body ->> f)::numeric NOT BETWEEN 1 AND 366 * 86400000::numeric THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s must be between 1 and 366 days in milliseconds', f));
+        END IF;
+    END LOOP;
+    IF p_body ? 'permissions' AND jsonb_typeof(p_body -> 'permissions') <> 'null' THEN
+        IF jsonb_typeof(p_body -> 'permissions') <> 'object' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+        END IF;
+        FOR r IN SELECT key, value FROM jsonb_each(p_body -> 'permissions') LOOP
+            IF jsonb_typeof(r.value) <> 'array'
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(r.value) a WHERE jsonb_typeof(a) <> 'string') THEN
+                PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+            END IF;
+        END LOOP;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_check(jsonb, boolean) IS
+  'Internal: the Better-Auth checks of an API key create (p_update false) or update body.';
+
+CREATE FUNCTION auth.api_key_create(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    v_prefix text;
+    v_key text;
+    k auth.api_keys;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_body IS NULL THEN
+        p_body := '{}';
+    END IF;
+    IF jsonb_typeof(p_body) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object');
+    END IF;
+    PERFORM auth.api_key_check(p_body, false);
+    IF p_body ? 'prefix' AND jsonb_typeof(p_body -> 'prefix') <> 'null' THEN
+        IF jsonb_typeof(p_body -> 'prefix') <> 'string' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'prefix must be a string');
+        END IF;
+        v_prefix := p_body ->> 'prefix';
+        IF char_length(v_prefix) NOT BETWEEN 1 AND 32 THEN
+            PERFORM auth.raise('INVALID_PREFIX_LENGTH');
+        END IF;
+        IF v_prefix !~ '^[a-zA-Z0-9_-]+$' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'Invalid prefix format, must be alphanumeric and contain only underscores and hyphens.');
+        END IF;
+    END IF;
+    v_key := auth.api_key_generate(coalesce(v_prefix, ''));
+    INSERT INTO auth.api_keys AS a (user_id, digest, name, prefix, start, rate_limit_enabled, rate_limit_time_window,
+                                    rate_limit_max, remaining, refill_amount, refill_interval, expires_at,
+                                    permissions, metadata)
+    VALUES (v_user, sha256(convert_to(v_key, 'UTF8')), p_body ->> 'name', v_prefix, left(v_key, 6),
+            coalesce((p_body ->> 'rateLimitEnabled')::boolean, true),
+            coalesce((p_body ->> 'rateLimitTimeWindow')::bigint, 86400000),
+            coalesce((p_body ->> 'rateLimitMax')::integer, 10),
+            CASE WHEN p_body ? 'remaining' THEN (p_body ->> 'remaining')::integer
+                 ELSE (p_body ->> 'refillAmount')::integer END,
+            (p_body ->> 'refillAmount')::integer, (p_body ->> 'refillInterval')::bigint,
+            now() + make_interval(secs => (p_body ->> 'expiresIn')::double precision),
+            nullif(p_body -> 'permissions', 'null'), nullif(p_body -> 'metadata', 'null'))
+    RETURNING a.* INTO k;
+    RETURN (auth.api_key_body(k) || jsonb_build_object('key', v_key))::json;
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_create(text, jsonb) IS
+  'Better-Auth /api-key/create for the token''s user: p_body {name?, expiresIn? (seconds), prefix?, metadata?, permissions?, remaining?, refillAmount?, refillInterval? (ms), rateLimitEnabled?, rateLimitTimeWindow? (ms), rateLimitMax?}; returns the key object with "key" (shown once; only its SHA-256 is stored). NULL if the token names no live session.';
+
+CREATE FUNCTION auth.api_key_get(p_token text, p_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    k auth.api_keys;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_id IS NULL OR p_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = p_id::uuid AND a.user_id = v_user;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    RETURN auth.api_key_body(k)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_get(text, text) IS
+  'Better-Auth /api-key/get: the key object of one of the token''s user''s keys; KEY_NOT_FOUND for an unknown id or another user''s key; NULL if the token names no live session.';
+
+CREATE FUNCTION auth.api_key_list(p_token text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    v_keys jsonb;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(jsonb_agg(auth.api_key_body(a) ORDER BY a.created_at, a.id), '[]') INTO v_keys
+      FROM auth.api_keys a WHERE a.user_id = v_user;
+    RETURN jsonb_build_object('apiKeys', v_keys, 'total', jsonb_array_length(v_keys))::json;
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_list(text) IS
+  'Better-Auth /api-key/list: {"apiKeys": [key objects, oldest first], "total": n} for the token''s user; NULL if the token names no live session.';
+
+CREATE FUNCTION auth.api_key_update(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    k auth.api_keys;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object');
+    END IF;
+    IF jsonb_typeof(p_body -> 'keyId') IS DISTINCT FROM 'string' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'keyId is required');
+    END IF;
+    PERFORM auth.api_key_check(p_body, true);
+    IF (p_body ->> 'keyId') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = (p_body ->> 'keyId')::uuid AND a.user_id = v_user FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    IF NOT (p_body ?| ARRAY['name', 'enabled', 'remaining', 'refillAmount', 'refillInterval', 'metadata', 'expiresIn',
+                            'rateLimitEnabled', 'rateLimitTimeWindow', 'rateLimitMax', 'permissions']) THEN
+        PERFORM auth.raise('NO_VALUES_TO_UPDATE');
+    END IF;
+    UPDATE auth.api_keys a SET
+        name = CASE WHEN p_body ? 'name' THEN p_body ->> 'name' ELSE a.name END,
+        enabled = coalesce((p_body ->> 'enabled')::boolean, a.enabled),
+        remaining = CASE WHEN p_body ? 'remaining' THEN (p_body ->> 'remaining')::integer ELSE a.remaining END,
+        refill_amount = CASE WHEN p_body ? 'refillAmount' THEN (p_body ->> 'refillAmount')::integer ELSE a.refill_amount END,
+        refill_interval = CASE WHEN p_body ? 'refillInterval' THEN (p_body ->> 'refillInterval')::bigint ELSE a.refill_interval END,
+        metadata = CASE WHEN p_body ? 'metadata' THEN nullif(p_body -> 'metadata', 'null') ELSE a.metadata END,
+        expires_at = CASE WHEN p_body ? 'expiresIn'
+                          THEN now() + make_interval(secs => (p_body ->> 'expiresIn')::double precision)
+                          ELSE a.expires_at END,
+        rate_limit_enabled = coalesce((p_body ->> 'rateLimitEnabled')::boolean, a.rate_limit_enabled),
+        rate_limit_time_window = coalesce((p_body ->> 'rateLimitTimeWindow')::bigint, a.rate_limit_time_window),
+        rate_limit_max = coalesce((p_body ->> 'rateLimitMax')::integer, a.rate_limit_max),
+        permissions = CASE WHEN p_body ? 'permissions' THEN nullif(p_body -> 'permissions', 'null') ELSE a.permissions END,
+        updated_at = now()
+     WHERE a.id = k.id
+    RETURNING a.* INTO k;
+    RETURN auth.api_key_body(k)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_update(text, jsonb) IS
+  'Better-Auth /api-key/update: p_body {keyId, name?, enabled?, remaining?, refillAmount?, refillInterval?, metadata?, expiresIn? (null: never), rateLimitEnabled?, rateLimitTimeWindow?, rateLimitMax?, permissions? (null: none)}; returns the key object. KEY_NOT_FOUND, NO_VALUES_TO_UPDATE; NULL if the token names no live session. Disabling takes effect on the next verify.';
+
+CREATE FUNCTION auth.api_key_delete(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+BEGIN
+    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' OR jsonb_typeof(p_body -> 'keyId') IS DISTINCT FROM 'string' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'keyId is required');
+    END IF;
+    IF (p_body ->> 'keyId') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    DELETE FROM auth.api_keys a WHERE a.id = (p_body ->> 'keyId')::uuid AND a.user_id = v_user;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('KEY_NOT_FOUND');
+    END IF;
+    RETURN json_build_object('success', true);
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_delete(text, jsonb) IS
+  'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; NULL if the token names no live session. The key fails verification at once.';
+
+CREATE FUNCTION auth.verify_api_key(p_key text, p_permissions jsonb DEFAULT NULL)
+    RETURNS TABLE (valid boolean, error_code text, key_id uuid, user_id uuid, remaining integer, permissions jsonb)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    k auth.api_keys;
+    v_now timestamptz := clock_timestamp();
+    v_remaining integer;
+    v_refilled boolean := false;
+    v_count integer;
+    v_limited boolean;
+    r record;
+BEGIN
+    IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
+        RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
+        RETURN;
+    END IF;
+    SELECT a.* INTO k FROM auth.api_keys a WHERE a.digest = sha256(convert_to(p_key, 'UTF8'));
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
+        RETURN;
+    END IF;
+    v_limited := k.rate_limit_enabled AND k.rate_limit_time_window IS NOT NULL AND k.rate_limit_max IS NOT NULL;
+    IF k.remaining IS NOT NULL OR v_limited THEN
+        -- usage is consumed: take the row lock and read the row as it is now (a concurrent
+        -- verify, update or delete has finished), so concurrent calls never overspend
+        SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = k.id FOR NO KEY UPDATE;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
+            RETURN;
+        END IF;
+        v_limited := k.rate_limit_enabled AND k.rate_limit_time_window IS NOT NULL AND k.rate_limit_max IS NOT NULL;
+    END IF;
+    IF NOT k.enabled THEN
+        RETURN QUERY SELECT false, 'KEY_DISABLED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+        RETURN;
+    END IF;
+    IF k.expires_at IS NOT NULL AND k.expires_at <= v_now THEN
+        RETURN QUERY SELECT false, 'KEY_EXPIRED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = k.user_id AND u.is_active) THEN
+        RETURN QUERY SELECT false, 'USER_INACTIVE'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+        RETURN;
+    END IF;
+    -- permissions: every requested action of every requested resource must be granted
+    -- (Better-Auth answers KEY_NOT_FOUND when they are not)
+    IF p_permissions IS NOT NULL AND jsonb_typeof(p_permissions) = 'object' AND p_permissions <> '{}' THEN
+        IF k.permissions IS NULL THEN
+            RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+            RETURN;
+        END IF;
+        FOR r IN SELECT key, value FROM jsonb_each(p_permissions) LOOP
+            IF jsonb_typeof(r.value) <> 'array' OR jsonb_typeof(k.permissions -> r.key) IS DISTINCT FROM 'array'
+               OR NOT (k.permissions -> r.key) @> r.value THEN
+                RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+                RETURN;
+            END IF;
+        END LOOP;
+    ELSIF p_permissions IS NOT NULL AND jsonb_typeof(p_permissions) NOT IN ('object', 'null') THEN
+        RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+        RETURN;
+    END IF;
+    -- remaining, with refill
+    v_remaining := k.remaining;
+    IF v_remaining IS NOT NULL THEN
+        IF v_remaining = 0 AND k.refill_amount IS NULL THEN
+            RETURN QUERY SELECT false, 'USAGE_EXCEEDED'::text, k.id, k.user_id, 0, NULL::jsonb;
+            RETURN;
+        END IF;
+        IF k.refill_amount IS NOT NULL AND k.refill_interval IS NOT NULL
+           AND v_now - coalesce(k.last_refill_at, k.created_at) > make_interval(secs => k.refill_interval / 1000.0) THEN
+            v_remaining := k.refill_amount;
+            v_refilled := true;
+        END IF;
+        IF v_remaining = 0 THEN
+            RETURN QUERY SELECT false, 'USAGE_EXCEEDED'::text, k.id, k.user_id, 0, NULL::jsonb;
+            RETURN;
+        END IF;
+        v_remaining := v_remaining - 1;
+    END IF;
+    -- the per-key rate limit: a window of rate_limit_time_window ms from the last request
+    -- that opened one, at most rate_limit_max requests in it
+    v_count := k.request_count;
+    IF v_limited THEN
+        IF k.last_request IS NULL OR v_now - k.last_request > make_interval(secs => k.rate_limit_time_window / 1000.0) THEN
+            v_count := 1;
+        ELSIF k.request_count >= k.rate_limit_max THEN
+            RETURN QUERY SELECT false, 'RATE_LIMITED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
+            RETURN;
+        ELSE
+            v_count := k.request_count + 1;
+        END IF;
+    END IF;
+    IF k.remaining IS NOT NULL OR v_limited THEN
+        UPDATE auth.api_keys a
+           SET remaining = v_remaining, request_count = v_count,
+               last_request = CASE WHEN v_limited THEN v_now ELSE a.last_request END,
+               last_refill_at = CASE WHEN v_refilled THEN v_now ELSE a.last_refill_at END
+         WHERE a.id = k.id;
+    END IF;
+    RETURN QUERY SELECT true, NULL::text, k.id, k.user_id, v_remaining, k.permissions;
+END
+$$;
+COMMENT ON FUNCTION auth.verify_api_key(text, jsonb) IS
+  'Checks an API key in one call and consumes one use: valid, or error_code INVALID_API_KEY, KEY_DISABLED, KEY_EXPIRED, USER_INACTIVE, KEY_NOT_FOUND (permissions not granted, as Better-Auth), USAGE_EXCEEDED, RATE_LIMITED. p_permissions {resource: [action, ...]}: all must be granted. A unique-index lookup on the digest; keys with remaining or a rate limit are counted under the row lock (no overspend); others are not written.';
+
+CREATE FUNCTION auth.api_key_verify_response(p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v record;
+    k auth.api_keys;
+BEGIN
+    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' OR jsonb_typeof(p_body -> 'key') IS DISTINCT FROM 'string' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'key is required');
+    END IF;
+    IF p_body ? 'permissions' AND jsonb_typeof(p_body -> 'permissions') NOT IN ('object', 'null') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+    END IF;
+    SELECT * INTO v FROM auth.verify_api_key(p_body ->> 'key', nullif(p_body -> 'permissions', 'null'));
+    IF NOT v.valid THEN
+        RETURN json_build_object('valid', false, 'error',
+            json_build_object('message', (SELECT e.message FROM auth.error_codes e WHERE e.code = v.error_code),
+                              'code', v.error_code),
+            'key', NULL);
+    END IF;
+    SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = v.key_id;
+    RETURN json_build_object('valid', true, 'error', NULL, 'key', auth.api_key_body(k));
+END
+$$;
+COMMENT ON FUNCTION auth.api_key_verify_response(jsonb) IS
+  'Better-Auth /api-key/verify: p_body {key, permissions?}; {"valid", "error": {message, code} | null, "key": key object | null}, consuming one use as auth.verify_api_key.';
+
+CREATE FUNCTION auth.get_session_by_api_key(p_key text) RETURNS TABLE (body json, error_code text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v record;
+    u auth.users;
+    v_expires timestamptz;
+BEGIN
+    SELECT * INTO v FROM auth.verify_api_key(p_key);
+    IF NOT v.valid THEN
+        RETURN QUERY SELECT NULL::json, v.error_code;
+        RETURN;
+    END IF;
+    SELECT x.* INTO u FROM auth.users x WHERE x.id = v.user_id;
+    SELECT coalesce(a.expires_at, now() + make_interval(secs => coalesce((SELECT g.setting::integer FROM pg_settings g WHERE g.name = 'pgauth.session_expires_in'), 604800)))
+      INTO v_expires FROM auth.api_keys a WHERE a.id = v.key_id;
+    RETURN QUERY SELECT json_build_object(
+        'session', json_build_object(
+            'expiresAt', auth.iso_time(v_expires), 'token', v.key_id, 'createdAt', auth.iso_time(now()),
+            'updatedAt', auth.iso_time(now()), 'ipAddress', NULL, 'userAgent', NULL, 'userId', u.id, 'id', v.key_id),
+        'user', json_build_object(
+            'name', u.name, 'email', u.email, 'emailVerified', u.email_verified, 'image', u.image,
+            'createdAt', auth.iso_time(u.created_at), 'updatedAt', auth.iso_time(u.updated_at),
+            'role', u.role, 'paraWalletId', u.para_wallet_id, 'id', u.id)), NULL::text;
+END
+$$;
+COMMENT ON FUNCTION auth.get_session_by_api_key(text) IS
+  'get-session for a request carrying x-api-key (Better-Auth enableSessionForAPIKeys): body {"session": {id and token = the key id (never the key), userId, expiresAt = the key''s or now + pgauth.session_expires_in}, "user"}, consuming one use as auth.verify_api_key; when invalid body NULL and error_code the reason.';
+
+REVOKE ALL ON FUNCTION auth.api_key_generate(text), auth.iso_time(timestamptz), auth.api_key_body(auth.api_keys),
+    auth.api_key_check(jsonb, boolean), auth.api_key_create(text, jsonb), auth.api_key_get(text, text),
+    auth.api_key_list(text), auth.api_key_update(text, jsonb), auth.api_key_delete(text, jsonb),
+    auth.verify_api_key(text, jsonb), auth.api_key_verify_response(jsonb), auth.get_session_by_api_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.api_key_create(text, jsonb), auth.api_key_get(text, text), auth.api_key_list(text),
+    auth.api_key_update(text, jsonb), auth.api_key_delete(text, jsonb), auth.api_key_verify_response(jsonb),
+    auth.get_session_by_api_key(text)
+  TO pgauth_service;
+GRANT EXECUTE ON FUNCTION auth.verify_api_key(text, jsonb) TO pgauth_reader, pgauth_service;

@@ -21,6 +21,32 @@ if grep -qF -e "$token" "$dump" || grep -qF -e "$token2" "$dump"; then bad "sess
 if grep -qF -e "dump-password-1" "$dump"; then bad "password found in dump"; else ok "no password in pg_dump output"; fi
 hex=$(psql -qAt -d "$db" -c "SELECT encode(auth.hash_token('$token'), 'hex')")
 if grep -qi -e "$hex" "$dump"; then ok "the dump holds only the SHA-256 digest"; else bad "digest not found in dump"; fi
+# 1b. No vault value and no API key in a dump either: the vault holds sealed values (the
+#     KEK is a file outside the database), api_keys only the SHA-256 digest.
+secret="sk-dumpcheck-$(date +%s%N)-Zq8"
+psql -qAt -d "$db" -v ON_ERROR_STOP=1 -c "SELECT auth.vault_set('$token', jsonb_build_object('dumpKey', '$secret'))" >/dev/null
+apikey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"name\": \"dump\"}') ->> 'key'")
+vdump=$(mktemp); pg_dump -d "$db" --data-only --inserts >"$vdump"; pg_dump -d "$db" >>"$vdump"
+read_back=$(psql -qAt -d "$db" -c "SET ROLE pgauth_vault" -c "SELECT auth.vault_read('$uid', 'dumpKey')" 2>/dev/null || true)
+if [ "$read_back" = "$secret" ] && grep -q -e "dumpKey" "$vdump"; then ok "the vault entry is in the dump and opens with the KEK (the search is real)"; else bad "vault dump sanity ($read_back)"; fi
+# as text, or as bytea (pg_dump writes bytea in hex)
+hexsecret=$(printf '%s' "${secret:3:12}" | od -An -tx1 | tr -d ' \n')
+if grep -qF -e "$secret" "$vdump" || grep -qF -e "${secret:3:12}" "$vdump" || grep -qi -e "$hexsecret" "$vdump"; then
+  bad "vault value found in pg_dump output"; else ok "no vault value in pg_dump output (neither as text nor as hex)"; fi
+if [ ${#apikey} -eq 64 ] && ! grep -qF -e "$apikey" "$vdump" && ! grep -qF -e "${apikey:6:20}" "$vdump"; then ok "no API key in pg_dump output"; else bad "API key found in pg_dump output (or none made: ${#apikey})"; fi
+rm -f "$vdump"
+# 1c. No overspend: 50 verifications at once, each on its own connection, against a key with
+#     remaining 10 (and the default rate limit of 10 per day lifted): exactly 10 are valid.
+rkey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"remaining\": 10, \"rateLimitEnabled\": false}') ->> 'key'")
+rdir=$(mktemp -d)
+for i in $(seq 1 50); do
+  psql -qAtX -d "$db" -c "SELECT valid FROM auth.verify_api_key('$rkey')" >"$rdir/$i" 2>&1 &
+done
+wait
+valid=$(cat "$rdir"/* | grep -c '^t$' || true); refused=$(cat "$rdir"/* | grep -c '^f$' || true)
+left=$(psql -qAt -d "$db" -c "SELECT remaining FROM auth.api_keys WHERE digest = sha256(convert_to('$rkey', 'UTF8'))")
+if [ "$valid" = 10 ] && [ "$refused" = 40 ] && [ "$left" = 0 ]; then ok "50 parallel verifications on remaining 10: exactly 10 valid"; else bad "parallel verifications: $valid valid, $refused refused, remaining $left"; fi
+rm -rf "$rdir"
 # 2. A dump restores into a working database: the same token still signs the user in.
 full=$(mktemp); pg_dump -d "$db" >"$full"
 dropdb --if-exists "${db}_restored" >/dev/null 2>&1; createdb "${db}_restored"
@@ -148,8 +174,8 @@ psql -qAtX -d "$db" -c "SELECT auth.jwks() IS NOT NULL" >/dev/null  # keys, sess
 psql -qAtX -d "$db" -c "DROP EXTENSION pgauth" >/dev/null 2>&1
 left=$(leftover "$db")
 [ -z "$left" ] && ok "DROP EXTENSION pgauth leaves no schema, function, type or event trigger" || bad "DROP EXTENSION left: $left"
-roles=$(psql -qAtX -d "$db" -c "SELECT count(*) FROM pg_roles WHERE rolname IN ('pgauth_reader', 'pgauth_service', 'pgauth_admin')")
-[ "$roles" = "3" ] && ok "the three roles are cluster-wide and stay (docs/operations.md)" || bad "roles after DROP: $roles"
+roles=$(psql -qAtX -d "$db" -c "SELECT count(*) FROM pg_roles WHERE rolname IN ('pgauth_reader', 'pgauth_service', 'pgauth_admin', 'pgauth_vault')")
+[ "$roles" = "4" ] && ok "the four roles are cluster-wide and stay (docs/operations.md)" || bad "roles after DROP: $roles"
 
 # 8. shared_preload_libraries = 'pgauth' in a scratch cluster: without it CREATE EXTENSION warns and a
 #    fresh session cannot ALTER SYSTEM SET pgauth.*; with it, a fresh session can, and SHOW sees it.
