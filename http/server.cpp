@@ -396,7 +396,7 @@ void Server::not_found(const Rest::Request& request, Http::ResponseWriter writer
     };
     // Unknown routes go through the same pipeline (rate limit, logging, keep-alive).
     dispatch(std::make_shared<const RouteInfo>(RouteInfo{other_method ? "method_not_allowed" : "not_found",
-                                                         std::move(handler), RouteKind::no_database}),
+                                                         std::move(handler), RouteKind::no_database, {}}),
              request, std::move(writer));
 }
 
