@@ -588,6 +588,18 @@ class LocalJwks:
         self.httpd.server_close()
 
 
+def full_length_ec_key(curve):
+    """An EC key whose coordinates need all their bytes. This PyJWT's to_jwk writes a coordinate
+    with a leading zero byte short (RFC 7518 wants the full length), and its from_jwk then
+    refuses the JWK: about 1 key in 128 would fail for a reason that is not under test."""
+    size = (curve.key_size + 7) // 8
+    while True:
+        key = ec.generate_private_key(curve)
+        numbers = key.public_key().public_numbers()
+        if (numbers.x.bit_length() + 7) // 8 == size and (numbers.y.bit_length() + 7) // 8 == size:
+            return key
+
+
 def public_jwk(private, algorithm, kid: str, alg: str, **extra) -> dict:
     return {**json.loads(algorithm.to_jwk(private.public_key())), "kid": kid, "alg": alg, "use": "sig", **extra}
 
@@ -601,7 +613,7 @@ class LocalKeyTests(Base):
     def setUpClass(cls):
         cls.keys = {
             "ed": (ed25519.Ed25519PrivateKey.generate(), "EdDSA", OKPAlgorithm),
-            "ec": (ec.generate_private_key(ec.SECP256R1()), "ES256", ECAlgorithm),
+            "ec": (full_length_ec_key(ec.SECP256R1()), "ES256", ECAlgorithm),
             "rsa": (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256", RSAAlgorithm),
             "rsa-small": (rsa.generate_private_key(public_exponent=65537, key_size=1024), "RS256", RSAAlgorithm),
             "ec-as-rsa": (ec.generate_private_key(ec.SECP256R1()), "RS256", ECAlgorithm),
