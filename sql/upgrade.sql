@@ -1,4 +1,4 @@
--- Upgrades: a fresh install runs the full pgauth--0.4.0.sql; an old install runs the chain of
+-- Upgrades: a fresh install runs the full pgauth--0.5.0.sql; an old install runs the chain of
 -- pgauth--<a>--<b>.sql deltas. Both must leave the same catalog: every function with its full
 -- definition (body, language, volatility, strictness, SECURITY DEFINER, SET, cost, rows,
 -- parallel safety), comment and grants; every table, column, default, constraint, index,
