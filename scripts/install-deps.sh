@@ -7,6 +7,8 @@ PKGS=(
   postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-client-15
   libpistache-dev libpqxx-dev libsodium-dev libssl-dev nlohmann-json3-dev
   libcurl4-openssl-dev libcrypt-dev libgtest-dev googletest
+  # mail and page templates (header-only mustache); a real SMTP sink for the mail tests
+  libkainjow-mustache-dev python3-aiosmtpd
   clang libclang-rt-14-dev
 
   python3-fastapi python3-asyncpg python3-httpx python3-jwt python3-cryptography python3-uvicorn
