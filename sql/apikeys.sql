@@ -139,6 +139,80 @@ SELECT body, error_code FROM auth.get_session_by_api_key('nope');
 RESET ROLE;
 SELECT remaining FROM auth.api_keys WHERE id = ((:'k6')::json ->> 'id')::uuid;
 
+-- 0.5.0: verify_api_key and get_session_by_api_key are compiled: no SET clause, so no re-planning per call
+SELECT p.oid::regprocedure AS fn, l.lanname, p.proconfig IS NULL AS no_set_clause, p.prosecdef AS security_definer
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid IN ('auth.verify_api_key(text,jsonb)'::regprocedure, 'auth.get_session_by_api_key(text)'::regprocedure)
+ ORDER BY 1;
+
+-- an API key as a credential: "apikey:<key>" is accepted by every function taking p_token,
+-- through auth.session_user_id, and consumes one use of the key
+CREATE FUNCTION pg_temp.try_hint(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    det text; hint text;
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN det || ' / ' || coalesce(nullif(hint, ''), 'no hint');
+END
+$$;
+SET ROLE regress_pgauth_service;
+SELECT auth.api_key_create(:'tok', '{"rateLimitEnabled": false, "remaining": 6}') AS kc \gset
+SELECT 'apikey:' || ((:'kc')::json ->> 'key') AS cred \gset
+SELECT auth.session_user_id(:'cred') = :'uid'::uuid AS key_user,
+       auth.session_user_id(:'tok') = :'uid'::uuid AS session_user,
+       auth.session_user_id('nope') IS NULL AS unknown_token;
+SELECT user_id = :'uid'::uuid AS own, email, session_id = ((:'kc')::json ->> 'id')::uuid AS session_is_the_key, ip
+  FROM auth.validate_session(:'cred');
+SELECT body -> 'session' ->> 'token' = (:'kc')::json ->> 'id' AS token_is_the_key_id, jwt IS NULL AS no_jwt, refreshed,
+       position((:'kc')::json ->> 'key' IN body::text) AS key_in_body
+  FROM auth.get_session(:'cred', true);
+SELECT auth.vault_list(:'cred') AS vault_by_key, (auth.api_key_list(:'cred') ->> 'total')::int AS keys_listed_by_key;
+RESET ROLE;
+SELECT remaining AS left_after_five_uses FROM auth.api_keys WHERE id = ((:'kc')::json ->> 'id')::uuid;
+-- a key cannot manage keys, change the password or mint a session JWT
+SET ROLE regress_pgauth_service;
+SELECT try(format('SELECT auth.api_key_create(%L, ''{}'')', :'cred')) AS create_by_key,
+       try(format('SELECT auth.api_key_update(%L, %L)', :'cred', jsonb_build_object('keyId', (:'kc')::json ->> 'id', 'remaining', 100))) AS update_by_key,
+       try(format('SELECT auth.api_key_delete(%L, %L)', :'cred', jsonb_build_object('keyId', (:'kc')::json ->> 'id'))) AS delete_by_key,
+       try(format('SELECT auth.change_password_response(%L, ''keys-password-1'', ''keys-password-2'', false)', :'cred')) AS change_password_by_key,
+       try(format('SELECT auth.session_user_id(%L, false)', :'cred')) AS refused_helper;
+RESET ROLE;
+SELECT try(format('SELECT auth.session_jwt(%L)', :'cred')) AS jwt_by_key,
+       try(format('SELECT auth.session_init(%L)', :'cred')) AS rls_by_key;
+SELECT remaining AS refusals_used_nothing FROM auth.api_keys WHERE id = ((:'kc')::json ->> 'id')::uuid;
+-- a refused key raises its code
+SELECT auth.session_user_id(:'cred') IS NOT NULL AS last_use;
+SELECT try(format('SELECT auth.session_user_id(%L)', :'cred')) AS used_up,
+       try('SELECT auth.session_user_id(''apikey:nope'')') AS unknown_key,
+       try('SELECT * FROM auth.validate_session(''apikey:'')') AS empty_key;
+-- a rate-limited key says when to retry: the HINT "Retry-After: <seconds>"
+SET ROLE regress_pgauth_service;
+SELECT 'apikey:' || (auth.api_key_create(:'tok', '{"rateLimitMax": 1, "rateLimitTimeWindow": 60000}') ->> 'key') AS cred_rl \gset
+RESET ROLE;
+SELECT auth.session_user_id(:'cred_rl') IS NOT NULL AS first_passes,
+       pg_temp.try_hint(format('SELECT auth.session_user_id(%L)', :'cred_rl')) ~ '^RATE_LIMITED / Retry-After: (59|60)$' AS retry_after_hint;
+SELECT pg_temp.try_hint('SELECT auth.raise(''ACCOUNT_LOCKED'', ''locked'', 30)') AS raise_with_retry,
+       pg_temp.try_hint('SELECT auth.raise(''ACCOUNT_LOCKED'', ''locked'')') AS raise_without;
+
+-- at most pgauth.api_key_max_per_user keys per user
+SELECT count(*) AS keys_now FROM auth.api_keys WHERE user_id = :'uid' \gset
+SET pgauth.api_key_max_per_user = :keys_now;
+SET ROLE regress_pgauth_service;
+SELECT try(format('SELECT auth.api_key_create(%L, ''{}'')', :'tok')) AS over_the_limit;
+RESET ROLE;
+-- concurrent creators queue on the user's row lock (specs/api_key_limit_race.spec)
+SELECT count(*) + 1 AS keys2_next FROM auth.api_keys WHERE user_id = :'uid2' \gset
+SET pgauth.api_key_max_per_user = :keys2_next;
+SET ROLE regress_pgauth_service;
+SELECT auth.api_key_create(:'tok2', '{}') IS NOT NULL AS other_user_first_key;
+SELECT try(format('SELECT auth.api_key_create(%L, ''{}'')', :'tok2')) AS other_user_second_key;
+RESET ROLE;
+RESET pgauth.api_key_max_per_user;
+SHOW pgauth.api_key_max_per_user;
+
 -- privileges: the key functions are the service's; verify_api_key also the reader's
 SELECT f, r, has_function_privilege(r, f, 'EXECUTE') AS can FROM unnest(ARRAY[
     'auth.api_key_create(text,jsonb)', 'auth.verify_api_key(text,jsonb)', 'auth.api_key_generate(text)']) f,

@@ -16,10 +16,19 @@ public:
         : std::runtime_error(code), code_(std::move(code)), reason_(std::move(reason)) {}
     const std::string& code() const noexcept { return code_; }
     const std::string& reason() const noexcept { return reason_; }
+    // Seconds after which a retry may succeed (RATE_LIMITED, ACCOUNT_LOCKED...);
+    // 0 when the error says nothing about it. The boundary raises it as the
+    // error's HINT "Retry-After: <seconds>", which pgauth-http turns into the header.
+    long retry_after() const noexcept { return retry_after_; }
+    AuthError& with_retry_after(long seconds) noexcept {
+        retry_after_ = seconds < 1 ? 1 : seconds;
+        return *this;
+    }
 
 private:
     std::string code_;
     std::string reason_;
+    long retry_after_ = 0;
 };
 
 }  // namespace pgauth

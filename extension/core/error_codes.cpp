@@ -83,6 +83,11 @@ constexpr std::array catalog{
     ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
     ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
     ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
+    // 0.5.0: API keys, compiled
+    ErrorCode{"API_KEY_NOT_ALLOWED", "PA403", 403,
+              "An API key cannot do this: it needs a signed-in session"},
+    ErrorCode{"TOO_MANY_API_KEYS", "PA400", 400,
+              "Too many API keys: delete one first (pgauth.api_key_max_per_user)"},
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ struct Failure {
     ErrorData* postgres = nullptr;
     char code[64] = {0};
     char reason[512] = {0};
+    long retry_after = 0;
 };
 
 void copy_into(char* dst, std::size_t size, const char* src) noexcept {
@@ -34,6 +35,7 @@ Failure run(FunctionCallInfo fcinfo, Implementation impl, Datum* out) noexcept {
         failure.kind = Failure::Kind::auth;
         copy_into(failure.code, sizeof failure.code, e.code().c_str());
         copy_into(failure.reason, sizeof failure.reason, e.reason().c_str());
+        failure.retry_after = e.retry_after();
     } catch (const std::bad_alloc&) {
         failure.kind = Failure::Kind::internal;
         copy_into(failure.reason, sizeof failure.reason, "out of memory in pgauth");
@@ -50,7 +52,9 @@ Failure run(FunctionCallInfo fcinfo, Implementation impl, Datum* out) noexcept {
 // Raises the catalog error named by `code` (core/error_codes.cpp): no SQL runs,
 // so no name is resolved through the caller's search_path while we raise.
 // Plain C-style code: no C++ object is alive when ereport() longjmps out.
-pg_attribute_noreturn() void raise_auth_error(const char* code, const char* reason) {
+// A retry_after above 0 goes in the HINT, exactly "Retry-After: <seconds>":
+// the structured field pgauth-http reads for its Retry-After header.
+pg_attribute_noreturn() void raise_auth_error(const char* code, const char* reason, long retry_after = 0) {
     const ErrorCode* e = find_error(code);
     if (!e) e = find_error("INTERNAL_ERROR");
     const char* s = e->sqlstate.data();
@@ -59,7 +63,8 @@ pg_attribute_noreturn() void raise_auth_error(const char* code, const char* reas
     ereport(ERROR, (errcode(MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4])),
                     message ? errmsg("%s", message)
                             : errmsg("%.*s", static_cast<int>(e->message.size()), e->message.data()),
-                    errdetail("%.*s", static_cast<int>(e->code.size()), e->code.data())));
+                    errdetail("%.*s", static_cast<int>(e->code.size()), e->code.data()),
+                    retry_after > 0 ? errhint("Retry-After: %ld", retry_after) : 0));
     pg_unreachable();
 }
 
@@ -74,7 +79,7 @@ Datum invoke(FunctionCallInfo fcinfo, Implementation impl) {
         case Failure::Kind::postgres:
             ReThrowError(failure.postgres);
         case Failure::Kind::auth:
-            raise_auth_error(failure.code, failure.reason);
+            raise_auth_error(failure.code, failure.reason, failure.retry_after);
         case Failure::Kind::internal:
             raise_auth_error("INTERNAL_ERROR", failure.reason);
     }

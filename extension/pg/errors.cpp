@@ -29,10 +29,13 @@ Datum pgauth_error_code_catalog_impl(FunctionCallInfo fcinfo) {
 
 // auth.raise(code text, reason text DEFAULT NULL) -> void: raises the catalog
 // error named by code (INTERNAL_ERROR if unknown); reason replaces the message.
-// Looks nothing up in SQL.
+// Looks nothing up in SQL. auth.raise(code, reason, retry_after integer) also
+// says when a retry may succeed: the HINT "Retry-After: <seconds>" (boundary.cpp).
 PGAUTH_FUNCTION(pgauth_raise)
 Datum pgauth_raise_impl(FunctionCallInfo fcinfo) {
     std::string code = arg_is_null(fcinfo, 0) ? std::string("INTERNAL_ERROR") : text_arg(fcinfo, 0);
     std::string reason = arg_is_null(fcinfo, 1) ? std::string() : text_arg(fcinfo, 1);
-    throw AuthError(std::move(code), std::move(reason));
+    AuthError e(std::move(code), std::move(reason));
+    if (!arg_is_null(fcinfo, 2) && PG_GETARG_INT32(2) > 0) e.with_retry_after(PG_GETARG_INT32(2));
+    throw e;
 }

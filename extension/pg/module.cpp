@@ -40,6 +40,8 @@ int lockout_threshold = 5;
 int lockout_max_delay = 15 * 60;
 int vault_max_value_bytes = 8192;
 int vault_max_entries = 50;
+int api_key_max_per_user = 100;
+char* previous_key_file = nullptr;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -96,6 +98,14 @@ void define() {
     DefineCustomIntVariable("pgauth.vault_max_entries", "Most vault entries per user (auth.vault_set).", nullptr,
                             &vault_max_entries, vault_max_entries, 1, 10000, PGC_SUSET, 0, nullptr, nullptr,
                             nullptr);
+    DefineCustomIntVariable("pgauth.api_key_max_per_user", "Most API keys per user (auth.api_key_create).", nullptr,
+                            &api_key_max_per_user, api_key_max_per_user, 1, 100000, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomStringVariable("pgauth.previous_key_file",
+                               "While rotating the KEK: the file of the previous key-encryption key. Sealed values "
+                               "that do not open with pgauth.key_file are tried with it; auth.reseal() re-seals them.",
+                               nullptr, &previous_key_file, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr,
+                               nullptr);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

@@ -155,7 +155,7 @@ PGAUTH_FUNCTION(pgauth_list_sessions_response)
 Datum pgauth_list_sessions_response_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
     std::string token = text_arg(fcinfo, 0);
-    std::optional<LoadedSession> me = load_session(token, true);
+    std::optional<LoadedSession> me = load_session(token, true, ApiKeys::accepted);
     sodium_memzero(token.data(), token.size());
     if (!me) PG_RETURN_NULL();
     std::string out = "[";

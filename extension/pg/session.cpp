@@ -2,6 +2,7 @@
 // get_session, and the session JWT payload.
 #include "pg/session.hpp"
 
+#include "pg/api_keys.hpp"
 #include "pg/datum.hpp"
 #include "pg/tokens.hpp"
 #include "pg/session_lookup.hpp"
@@ -67,9 +68,66 @@ void store_extension(const pg_uuid_t& session_id, TimestampTz now) {
     extend_plan.execute(args, nullptr, false, 0);
 }
 
+// A validate_session row from a loaded (mock) session.
+void put_session_row(ReturnSetInfo* rsinfo, const LoadedSession& s) {
+    Datum values[session_column_count];
+    bool nulls[session_column_count] = {};
+    auto text_or_null = [&](int col, const std::optional<std::string>& v) {
+        nulls[col] = !v;
+        values[col] = v ? text_datum(*v) : Datum(0);
+    };
+    pg_uuid_t session_id{};
+    // noexcept: parses our own 36-character uuid text
+    pg_call([&]() noexcept {
+        session_id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(s.session.id.c_str())));
+    });
+    values[col_user_id] = uuid_datum(s.user_uuid);
+    values[col_email] = text_datum(s.user.email);
+    values[col_name] = text_datum(s.user.name);
+    text_or_null(col_image, s.user.image);
+    values[col_email_verified] = BoolGetDatum(s.user.email_verified);
+    values[col_user_created_at] = TimestampTzGetDatum(s.user.created_at);
+    values[col_user_updated_at] = TimestampTzGetDatum(s.user.updated_at);
+    values[col_session_id] = uuid_datum(session_id);
+    values[col_expires_at] = TimestampTzGetDatum(s.session.expires_at);
+    values[col_session_created_at] = TimestampTzGetDatum(s.session.created_at);
+    values[col_session_updated_at] = TimestampTzGetDatum(s.session.updated_at);
+    nulls[col_ip] = true;
+    values[col_ip] = 0;
+    text_or_null(col_user_agent, s.session.user_agent);
+    text_or_null(col_role, s.user.role);
+    text_or_null(col_para_wallet_id, s.user.para_wallet_id);
+    // noexcept: stores plain Datums in the tuplestore
+    pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+}
+
 }  // namespace
 
-std::optional<LoadedSession> load_session(std::string_view token, bool extend) {
+LoadedSession api_key_session(const ApiKeyCheck& c) {
+    LoadedSession s;
+    s.user = *c.user;
+    s.user_uuid = c.user_id;
+    s.api_key = true;
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+    s.session.id = uuid_text(c.key_id);
+    s.session.user_id = s.user.id;
+    s.session.expires_at = c.expires_at.value_or(now + int64(settings::session_expires_in) * USECS_PER_SEC);
+    s.session.created_at = now;
+    s.session.updated_at = now;
+    return s;
+}
+
+std::optional<LoadedSession> load_session(std::string_view token, bool extend, ApiKeys api_keys) {
+    if (is_api_key_credential(token)) {
+        if (api_keys == ApiKeys::refused) throw AuthError("API_KEY_NOT_ALLOWED");
+        ApiKeyCheck c = check_api_key(token.substr(api_key_marker.size()), std::nullopt, true);
+        if (!c.error.empty()) {
+            AuthError e(c.error);
+            if (c.retry_at) e.with_retry_after((c.retry_at - GetCurrentTimestamp() + USECS_PER_SEC - 1) / USECS_PER_SEC);
+            throw e;
+        }
+        return api_key_session(c);
+    }
     if (token.empty() || token.size() > max_token_length) return std::nullopt;
     // The row's values copied out of the scanned tuples (datumCopy, in the
     // current memory context) by a visitor that runs inside PostgreSQL.
@@ -161,6 +219,12 @@ Datum pgauth_validate_session_impl(FunctionCallInfo fcinfo) {
     pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, flags); });
     if (arg_is_null(fcinfo, 0)) return 0;
     std::string token = text_arg(fcinfo, 0);
+    if (is_api_key_credential(token)) {
+        LoadedSession s = *load_session(token, false, ApiKeys::accepted);
+        sodium_memzero(token.data(), token.size());
+        put_session_row(rsinfo, s);
+        return 0;
+    }
     if (token.empty() || token.size() > max_token_length) return 0;
     Digest digest = sha256(token);
     sodium_memzero(token.data(), token.size());
@@ -246,15 +310,18 @@ Datum pgauth_get_session_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0)) return 0;
     bool want_jwt = !arg_is_null(fcinfo, 1) && PG_GETARG_BOOL(1);
     std::string token = text_arg(fcinfo, 0);
-    std::optional<LoadedSession> s = load_session(token, true);
+    std::optional<LoadedSession> s = load_session(token, true, ApiKeys::accepted);
     if (!s) {
         sodium_memzero(token.data(), token.size());
         return 0;
     }
-    std::string body = "{\"session\":" + session_json(s->session, token) + ",\"user\":" + user_json(s->user, true) + "}";
+    // An API key's mock session shows the key's id, never the key.
+    std::string body = "{\"session\":" + session_json(s->session, s->api_key ? s->session.id : token) +
+                       ",\"user\":" + user_json(s->user, true) + "}";
     sodium_memzero(token.data(), token.size());
     std::optional<std::string> jwt, jwt_error;
-    if (want_jwt) {
+    // No session JWT for an API key: it would outlive the key's revocation and its usage limits.
+    if (want_jwt && !s->api_key) {
         try {
             jwt = session_jwt_for(*s);
         } catch (const AuthError& e) {
@@ -268,4 +335,21 @@ Datum pgauth_get_session_impl(FunctionCallInfo fcinfo) {
     // noexcept: stores plain Datums in the tuplestore
     pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     return 0;
+}
+
+// auth.session_user_id(p_token text, p_allow_api_key boolean DEFAULT true) -> uuid:
+// the user of a credential through the one resolver (load_session): a live
+// session's user (extending it as validate_session does), or an API key's
+// ("apikey:<key>", consuming one use; a refused key raises its code). NULL when
+// a session token names no live session. With p_allow_api_key false an API
+// key raises API_KEY_NOT_ALLOWED: the caller's action needs a signed-in session.
+PGAUTH_FUNCTION(pgauth_session_user_id)
+Datum pgauth_session_user_id_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    bool allow = arg_is_null(fcinfo, 1) || PG_GETARG_BOOL(1);
+    std::string token = text_arg(fcinfo, 0);
+    std::optional<LoadedSession> s = load_session(token, true, allow ? ApiKeys::accepted : ApiKeys::refused);
+    sodium_memzero(token.data(), token.size());
+    if (!s) PG_RETURN_NULL();
+    return uuid_datum(s->user_uuid);
 }

@@ -27,6 +27,8 @@ extern int lockout_threshold;         // failed sign-ins before an email is lock
 extern int lockout_max_delay;         // seconds, the longest lock, 15 minutes
 extern int vault_max_value_bytes;     // largest vault value, 8192 (read by auth.vault_set)
 extern int vault_max_entries;         // vault entries per user, 50
+extern int api_key_max_per_user;      // API keys per user, 100 (read by auth.api_key_create)
+extern char* previous_key_file;       // the previous KEK while rotating; superuser-only, empty = none
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();
