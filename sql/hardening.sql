@@ -190,6 +190,7 @@ BEGIN
         ('auth.purge_expired_sessions()', 'SELECT auth.purge_expired_sessions() >= 0'),
         ('auth.set_user_profile(uuid,text,text,boolean)', format('SELECT auth.set_user_profile(%L, ''admin'')', uid)),
         ('auth.link_avatar(uuid,text,text)', format('SELECT auth.link_avatar(%L, ''oasis'', %L)', uid, r || '-avatar')),
+        ('auth.reseal()', 'SELECT count(*) FROM auth.reseal()'),
         ('auth.rotate_signing_key(text)', 'SELECT length(auth.rotate_signing_key())'),
         ('auth.rotate_signing_key(text)', 'SELECT auth.rotate_signing_key(''HS256'')'),
         ('auth.import_signing_key(jsonb)', 'SELECT auth.import_signing_key(''{"kty": "OKP"}'')'),

@@ -123,3 +123,70 @@ SELECT count(*) AS after FROM auth.vault WHERE user_id = :'uid2';
 SELECT auth.delete_user(:'uid');
 SELECT count(*) AS vault_rows_left FROM auth.vault WHERE user_id IN (:'uid', :'uid2');
 SELECT count(*) > 0 AS audit_kept FROM auth.audit_log WHERE user_id = :'uid';
+
+-- ---------------------------------------------------------------- rotating the KEK online
+-- A second key file beside the data directory, readable by the server only (COPY ... TO
+-- PROGRAM with umask 077: a file COPY writes itself would be readable by others).
+SELECT current_setting('pgauth.key_file') AS kek_a, current_setting('data_directory') || '/regress-kek-b.key' AS kek_b \gset
+COPY (SELECT encode(sha256(gen_random_uuid()::text::bytea), 'hex')) TO PROGRAM 'umask 077 && cat > regress-kek-b.key';
+SELECT session_token AS rtok, user_id AS ruid FROM auth.sign_up_email('rotate@example.com', 'rotate-password-1', 'Rotate') \gset
+SELECT auth.session_jwt(:'rtok') IS NOT NULL AS a_signing_key_exists;  -- created under A when there is none
+SET ROLE regress_pgauth_service;
+SELECT auth.vault_set(:'rtok', '{"togetherAI": "sk-rotate-0123456789"}') IS NOT NULL AS sealed_under_a;
+RESET ROLE;
+SELECT (auth.key_status()).status AS status_a;
+-- the new KEK alone: what A sealed does not open (this is what the previous KEK is for)
+SET pgauth.key_file = :'kek_b';
+SET ROLE regress_pgauth_vault;
+SELECT try(format('SELECT auth.vault_read(%L, ''togetherAI'')', :'ruid')) AS b_alone;
+RESET ROLE;
+SELECT (auth.key_status()).status AS status_b_alone;
+-- B current, A previous: everything opens
+SET pgauth.previous_key_file = :'kek_a';
+SET ROLE regress_pgauth_vault;
+SELECT auth.vault_read(:'ruid', 'togetherAI') AS opens_with_previous;
+RESET ROLE;
+SELECT (auth.key_status()).status AS status_with_previous;
+-- a value set now is sealed under B
+SET ROLE regress_pgauth_service;
+SELECT auth.vault_set(:'rtok', '{"codeRabbit": "cr-rotate-abcdefghij"}') IS NOT NULL AS sealed_under_b;
+RESET ROLE;
+-- re-seal: every value sealed under A moves to B (codeRabbit already is)
+SELECT kind, CASE kind WHEN 'vault' THEN resealed::text ELSE (resealed > 0)::text END AS resealed, current
+  FROM auth.reseal() ORDER BY kind;
+-- a second call finds nothing left under A
+SELECT kind, resealed, current > 0 AS all_current FROM auth.reseal() ORDER BY kind;
+-- without the previous KEK everything still opens
+RESET pgauth.previous_key_file;
+SET ROLE regress_pgauth_vault;
+SELECT auth.vault_read(:'ruid', 'togetherAI') AS opens_after_reseal, auth.vault_read(:'ruid', 'codeRabbit') AS set_under_b;
+RESET ROLE;
+SELECT (auth.key_status()).status AS status_after_reseal;
+SELECT auth.session_jwt(:'rtok') ~ '^[\w-]+\.[\w-]+\.[\w-]+$' AS signs_after_reseal;
+-- the old KEK alone no longer opens them
+SET pgauth.key_file = :'kek_a';
+SET ROLE regress_pgauth_vault;
+SELECT try(format('SELECT auth.vault_read(%L, ''togetherAI'')', :'ruid')) AS a_alone;
+RESET ROLE;
+-- a value that opens with neither KEK: reseal refuses and changes nothing
+SET pgauth.previous_key_file = '/nonexistent/kek';
+SELECT try('SELECT auth.reseal()') AS previous_file_missing;
+RESET pgauth.previous_key_file;
+SELECT try('SELECT auth.reseal()') AS neither_opens;
+-- and back to A (the cluster's KEK) for the tests that follow
+SET pgauth.previous_key_file = :'kek_b';
+SELECT kind, resealed > 0 AS some_resealed FROM auth.reseal() ORDER BY kind;
+RESET pgauth.previous_key_file;
+RESET pgauth.key_file;
+SELECT (auth.key_status()).status AS status_back_on_a;
+-- only superusers see or set the previous key file
+SELECT count(*) AS superuser_sees_previous FROM auth.settings() WHERE name = 'pgauth.previous_key_file';
+CREATE ROLE regress_pgauth_admin_login LOGIN IN ROLE pgauth_admin;
+SET SESSION AUTHORIZATION regress_pgauth_admin_login;
+SELECT try('SHOW pgauth.previous_key_file') AS admin_show_previous,
+       try($$SET pgauth.previous_key_file = '/tmp/mine'$$) AS admin_set_previous,
+       (SELECT count(*) FROM auth.settings() WHERE name = 'pgauth.previous_key_file') AS admin_settings_rows;
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_pgauth_admin_login;
+SELECT auth.delete_user(:'ruid');
+COPY (SELECT 1) TO PROGRAM 'rm -f regress-kek-b.key';

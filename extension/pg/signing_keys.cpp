@@ -103,21 +103,20 @@ void load_keys() {
 
 }  // namespace
 
-// The KEK from pgauth.key_file, checked like PostgreSQL checks ssl_key_file.
-jwt::SecretBytes read_kek() {
-    const char* path = settings::key_file;
-    if (!path || !*path)
-        throw AuthError(key_unavailable, "pgauth.key_file is not set: a superuser must point it at a 32-byte key file");
+namespace {
+
+// A KEK file, checked like PostgreSQL checks ssl_key_file; `setting` names it in errors.
+jwt::SecretBytes read_kek_file(const char* path, const std::string& setting) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw AuthError(key_unavailable, std::string("pgauth.key_file cannot be read: ") + std::strerror(errno));
+    if (fd < 0) throw AuthError(key_unavailable, setting + " cannot be read: " + std::strerror(errno));
     struct stat st {};
     std::string contents(256, '\0');
     ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, contents.data(), contents.size()) : -1;
     close(fd);
-    if (n < 0) throw AuthError(key_unavailable, "pgauth.key_file is not a readable regular file");
+    if (n < 0) throw AuthError(key_unavailable, setting + " is not a readable regular file");
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         sodium_memzero(contents.data(), contents.size());
-        throw AuthError(key_unavailable, "pgauth.key_file must not be accessible by group or others (chmod 600)");
+        throw AuthError(key_unavailable, setting + " must not be accessible by group or others (chmod 600)");
     }
     contents.resize(static_cast<std::size_t>(n));
     try {
@@ -126,7 +125,42 @@ jwt::SecretBytes read_kek() {
         return kek;
     } catch (const std::runtime_error& e) {
         sodium_memzero(contents.data(), contents.size());
-        throw AuthError(key_unavailable, std::string("pgauth.key_file ") + e.what());
+        throw AuthError(key_unavailable, setting + " " + e.what());
+    }
+}
+
+}  // namespace
+
+// The KEK from pgauth.key_file.
+jwt::SecretBytes read_kek() {
+    const char* path = settings::key_file;
+    if (!path || !*path)
+        throw AuthError(key_unavailable, "pgauth.key_file is not set: a superuser must point it at a 32-byte key file");
+    return read_kek_file(path, "pgauth.key_file");
+}
+
+std::optional<jwt::SecretBytes> read_previous_kek() {
+    const char* path = settings::previous_key_file;
+    if (!path || !*path) return std::nullopt;
+    return read_kek_file(path, "pgauth.previous_key_file");
+}
+
+std::optional<jwt::SecretBytes> open_sealed(std::span<const std::uint8_t> sealed, std::string_view aad, bool* previous) {
+    jwt::SecretBytes kek = read_kek();
+    try {
+        jwt::SecretBytes plain = jwt::unseal(kek.bytes(), {sealed.data(), sealed.size()}, aad);
+        if (previous) *previous = false;
+        return plain;
+    } catch (const std::runtime_error&) {
+    }
+    std::optional<jwt::SecretBytes> old = read_previous_kek();
+    if (!old) return std::nullopt;
+    try {
+        jwt::SecretBytes plain = jwt::unseal(old->bytes(), {sealed.data(), sealed.size()}, aad);
+        if (previous) *previous = true;
+        return plain;
+    } catch (const std::runtime_error&) {
+        return std::nullopt;
     }
 }
 
@@ -200,14 +234,12 @@ void create_first_key() {
     add_signing_key(jwt::SigningKey::generate(Alg::EdDSA));
 }
 
-// The private key of `current`, opened with the KEK read from pgauth.key_file now.
+// The private key of `current`, opened with the KEK read from pgauth.key_file now
+// (or, during a rotation, pgauth.previous_key_file).
 jwt::SecretBytes unseal_current(const CachedKey& current) {
-    jwt::SecretBytes kek = read_kek();
-    try {
-        return jwt::unseal(kek.bytes(), {current.sealed.data(), current.sealed.size()}, current.key.kid());
-    } catch (const std::runtime_error&) {
-        throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
-    }
+    std::optional<jwt::SecretBytes> plain = open_sealed(current.sealed, current.key.kid());
+    if (!plain) throw AuthError(key_unavailable, "the signing key does not open with the key in pgauth.key_file");
+    return std::move(*plain);
 }
 
 }  // namespace

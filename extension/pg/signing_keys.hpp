@@ -8,6 +8,8 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include <optional>
+#include <span>
 #include <string_view>
 
 #include "core/jwt.hpp"
@@ -27,5 +29,17 @@ const jwt::PublicKey& verification_key(std::string_view kid, TimestampTz now);
 // SIGNING_KEY_UNAVAILABLE when the file is unset, unreadable, group/other
 // accessible or not a 32-byte key. Also seals the vault (vault.cpp).
 jwt::SecretBytes read_kek();
+
+// The previous KEK from pgauth.previous_key_file while a rotation is under way
+// (same file rules), or nothing when the setting is empty.
+std::optional<jwt::SecretBytes> read_previous_kek();
+
+// Opens a value sealed under the KEK: with the current KEK, else with the
+// previous one (pgauth.previous_key_file), so sealed values keep opening while
+// auth.reseal() moves them to the current KEK. `previous` (optional) says which
+// opened it. Nothing when neither does; AuthError SIGNING_KEY_UNAVAILABLE when
+// a configured key file is unusable.
+std::optional<jwt::SecretBytes> open_sealed(std::span<const std::uint8_t> sealed, std::string_view aad,
+                                            bool* previous = nullptr);
 
 }  // namespace pgauth

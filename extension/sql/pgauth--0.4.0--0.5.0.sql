@@ -291,6 +291,86 @@ $$;
 COMMENT ON FUNCTION auth.api_key_delete(text, jsonb) IS
   'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. The key fails verification at once.';
 
+
+-- KEK rotation online: pgauth.previous_key_file opens what the current KEK does not, and
+-- auth.reseal() moves every sealed value (the registry sealed_columns in keys.cpp) to the current KEK.
+CREATE FUNCTION auth.reseal(OUT kind text, OUT resealed bigint, OUT current bigint) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'pgauth_reseal' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.reseal() IS
+  'KEK rotation: re-seals under pgauth.key_file every sealed value (signing keys, vault) that opens only with pgauth.previous_key_file; one row per kind: resealed, and current (already under the current KEK). All or nothing: a value that opens with neither raises SIGNING_KEY_UNAVAILABLE. pgauth_admin.';
+REVOKE ALL ON FUNCTION auth.reseal() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.reseal() TO pgauth_admin;
+
+-- pgauth.previous_key_file is superuser-only, like pgauth.key_file.
+CREATE OR REPLACE FUNCTION auth.settings(OUT name text, OUT setting text, OUT description text) RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT s.name, s.setting || coalesce(s.unit, ''), s.short_desc
+      FROM pg_catalog.pg_settings s
+     WHERE s.name LIKE 'pgauth.%' AND auth.hash_token('') IS NOT NULL  -- loads the module, defining its settings
+       -- superuser-only settings (pgauth.key_file) only for a superuser login: this function runs
+       -- as its owner, so the caller is judged by session_user, which only a superuser can change
+       AND (s.name NOT IN ('pgauth.key_file', 'pgauth.previous_key_file')
+            OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false))
+     ORDER BY s.name
+$$;
+COMMENT ON FUNCTION auth.settings() IS
+  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file and pgauth.previous_key_file only for superusers.';
+
+-- ACCOUNT_LOCKED says when to retry structurally (auth.raise's retry_after), not only in its message.
+CREATE OR REPLACE FUNCTION auth.sign_in_email(email text, password text, remember_me boolean DEFAULT true,
+                                   ip inet DEFAULT NULL, user_agent text DEFAULT NULL,
+    OUT user_id uuid, OUT session_id uuid, OUT session_token text, OUT expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_email text := auth.normalize_email(sign_in_email.email);
+    v_account auth.accounts;
+    v_active boolean;
+    v_locked integer;
+    s record;
+BEGIN
+    IF sign_in_email.password IS NULL OR sign_in_email.password = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'password is required');
+    END IF;
+    -- Lockout (ASVS V2.2.1), counted per email whether or not an account has it: refused
+    -- without checking the password; the answer does not tell whether the account exists.
+    v_locked := auth.sign_in_lock(v_email);
+    IF v_locked > 0 THEN
+        PERFORM auth.raise('ACCOUNT_LOCKED',
+            format('Too many failed sign-in attempts. Try again in %s second%s.', v_locked,
+                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END), v_locked);  -- and the HINT "Retry-After: <v_locked>"
+    END IF;
+    SELECT a.* INTO v_account
+      FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id AND a.provider_id = 'credential'
+     WHERE u.email = v_email;
+    -- Same error and the same argon2id cost whether the account is unknown or the password wrong.
+    IF NOT FOUND OR v_account.password_hash IS NULL OR octet_length(sign_in_email.password) > 16384 THEN
+        PERFORM auth.dummy_verify(sign_in_email.password);
+        PERFORM auth.sign_in_failed(v_email);  -- kept in memory: the error below rolls back only table writes
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    IF NOT auth.verify_password(v_account.password_hash, sign_in_email.password) THEN
+        PERFORM auth.sign_in_failed(v_email);
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    PERFORM auth.sign_in_reset(v_email);
+    SELECT u.is_active INTO v_active FROM auth.users u WHERE u.id = v_account.user_id;
+    IF NOT v_active THEN
+        PERFORM auth.raise('USER_INACTIVE');
+    END IF;
+    IF auth.password_needs_rehash(v_account.password_hash) THEN
+        UPDATE auth.accounts SET password_hash = auth.hash_password(sign_in_email.password), updated_at = now()
+         WHERE id = v_account.id;
+    END IF;
+    user_id := v_account.user_id;
+    SELECT * INTO s FROM auth.create_session(v_account.user_id, coalesce(sign_in_email.remember_me, true),
+                                             sign_in_email.ip, left(sign_in_email.user_agent, 512));
+    session_id := s.session_id;
+    session_token := s.session_token;
+    expires_at := s.expires_at;
+END
+$$;
+COMMENT ON FUNCTION auth.sign_in_email(text, text, boolean, inet, text) IS
+  'Verifies email and password and creates a session (1 day when remember_me is false). Legacy or weaker hashes are upgraded to argon2id. After pgauth.lockout_threshold consecutive failures for an email it is locked (ACCOUNT_LOCKED) for 2^(failures - threshold) seconds, up to pgauth.lockout_max_delay.';
 -- ---------------------------------------------------------------- API keys: end
 
 -- ---------------------------------------------------------------- social accounts (0.5.0)

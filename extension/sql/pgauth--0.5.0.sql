@@ -345,7 +345,7 @@ BEGIN
     IF v_locked > 0 THEN
         PERFORM auth.raise('ACCOUNT_LOCKED',
             format('Too many failed sign-in attempts. Try again in %s second%s.', v_locked,
-                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END));
+                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END), v_locked);  -- and the HINT "Retry-After: <v_locked>"
     END IF;
     SELECT a.* INTO v_account
       FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id AND a.provider_id = 'credential'
@@ -1915,6 +1915,30 @@ END
 $$;
 COMMENT ON FUNCTION auth.api_key_delete(text, jsonb) IS
   'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. The key fails verification at once.';
+
+-- KEK rotation online: pgauth.previous_key_file opens what the current KEK does not, and
+-- auth.reseal() moves every sealed value (the registry sealed_columns in keys.cpp) to the current KEK.
+CREATE FUNCTION auth.reseal(OUT kind text, OUT resealed bigint, OUT current bigint) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'pgauth_reseal' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.reseal() IS
+  'KEK rotation: re-seals under pgauth.key_file every sealed value (signing keys, vault) that opens only with pgauth.previous_key_file; one row per kind: resealed, and current (already under the current KEK). All or nothing: a value that opens with neither raises SIGNING_KEY_UNAVAILABLE. pgauth_admin.';
+REVOKE ALL ON FUNCTION auth.reseal() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.reseal() TO pgauth_admin;
+
+-- pgauth.previous_key_file is superuser-only, like pgauth.key_file.
+CREATE OR REPLACE FUNCTION auth.settings(OUT name text, OUT setting text, OUT description text) RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT s.name, s.setting || coalesce(s.unit, ''), s.short_desc
+      FROM pg_catalog.pg_settings s
+     WHERE s.name LIKE 'pgauth.%' AND auth.hash_token('') IS NOT NULL  -- loads the module, defining its settings
+       -- superuser-only settings (pgauth.key_file) only for a superuser login: this function runs
+       -- as its owner, so the caller is judged by session_user, which only a superuser can change
+       AND (s.name NOT IN ('pgauth.key_file', 'pgauth.previous_key_file')
+            OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false))
+     ORDER BY s.name
+$$;
+COMMENT ON FUNCTION auth.settings() IS
+  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file and pgauth.previous_key_file only for superusers.';
 
 -- ---------------------------------------------------------------- API keys: end
 
