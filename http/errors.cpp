@@ -40,7 +40,9 @@ ApiError make(std::string_view code, std::string message) {
     return ApiError(e->http_status, std::string(e->code), std::move(message));
 }
 
-ApiError from_sql(std::string_view sqlstate, std::string_view message, std::string_view detail) {
+namespace {
+
+ApiError map_sql(std::string_view sqlstate, std::string_view message, std::string_view detail) {
     if (sqlstate.starts_with("PA")) {
         const ErrorCode* e = find_error(detail);
         if (!e) {
@@ -60,9 +62,35 @@ ApiError from_sql(std::string_view sqlstate, std::string_view message, std::stri
     return make("INTERNAL_ERROR");
 }
 
+// The extension's structured retry: a HINT of exactly "Retry-After: <1 to 9 digits>".
+long retry_after_hint(std::string_view hint) {
+    constexpr std::string_view label = "Retry-After: ";
+    if (!hint.starts_with(label)) return 0;
+    std::string_view digits = hint.substr(label.size());
+    if (digits.empty() || digits.size() > 9) return 0;
+    long n = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return 0;
+        n = n * 10 + (c - '0');
+    }
+    return n;
+}
+
+}  // namespace
+
+ApiError from_sql(std::string_view sqlstate, std::string_view message, std::string_view detail,
+                  std::string_view hint) {
+    if (sqlstate.starts_with("PA")) {
+        ApiError e = map_sql(sqlstate, message, detail);
+        if (long retry = retry_after_hint(hint); retry > 0 && e.status() == 429) e.with_retry_after(retry);
+        return e;
+    }
+    return map_sql(sqlstate, message, detail);
+}
+
 ApiError from_sql(const pqxx::sql_error& e) {
     std::string_view text = e.what();
-    return from_sql(e.sqlstate(), field(text, "ERROR:"), field(text, "DETAIL:"));
+    return from_sql(e.sqlstate(), field(text, "ERROR:"), field(text, "DETAIL:"), field(text, "HINT:"));
 }
 
 }  // namespace errors

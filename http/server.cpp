@@ -200,18 +200,16 @@ std::optional<std::string> Context::session_token(const Request& request) const 
     return http::session_token(request, config_.cookie_name(), config_.secret);
 }
 
-std::string Context::require_session(const Request& request) const {
-    auto token = session_token(request);
-    if (token) return *token;
-    if (request.header("x-api-key").value_or("").empty()) throw errors::make("UNAUTHORIZED");
-    throw errors::make("UNAUTHORIZED", "An API key (x-api-key) authenticates get-session only; this route needs a session");
-}
-
-std::optional<std::string> Context::api_key(const Request& request) const {
-    if (session_token(request)) return std::nullopt;
+std::optional<std::string> Context::credential(const Request& request) const {
+    if (auto token = session_token(request)) return token;
     auto key = request.header("x-api-key");
     if (!key || key->empty()) return std::nullopt;
-    return key;
+    return "apikey:" + *key;
+}
+
+std::string Context::require_session(const Request& request) const {
+    if (auto credential = this->credential(request)) return *credential;
+    throw errors::make("UNAUTHORIZED");
 }
 
 // ---------------------------------------------------------------- Server
@@ -264,11 +262,10 @@ void answer(Response& res, std::string& failure, F&& fn) {
     } catch (const ApiError& e) {
         res = Response::error(e);
         if (e.status() >= 500) failure = e.code();
-        if (e.status() == 429)  // e.g. ACCOUNT_LOCKED: "Try again in N seconds."
-            if (auto retry = retry_after_in_message(e.what())) {
-                res.header("Retry-After", std::to_string(*retry));
-                res.header("X-Retry-After", std::to_string(*retry));
-            }
+        if (e.retry_after() > 0) {  // structured: the extension's HINT (errors::from_sql)
+            res.header("Retry-After", std::to_string(e.retry_after()));
+            res.header("X-Retry-After", std::to_string(e.retry_after()));
+        }
     } catch (const std::exception& e) {
         failure = e.what();
         res = Response::error(errors::make("INTERNAL_ERROR"));

@@ -56,13 +56,14 @@ public:
     // The session token from the Better-Auth cookie or an Authorization: Bearer header
     // (signed or raw; see cookies.hpp). Tampered or malformed values are simply "no token".
     std::optional<std::string> session_token(const Request& request) const;
-    // The same, or 401 UNAUTHORIZED when there is none. A request that carries only an
-    // x-api-key gets 401 too, saying so: an API key acts as its user on get-session only
-    // (the other routes' SQL takes a session token; see docs/http-api.md, "API keys").
+    // The credential the extension resolves (auth.session_user_id and every p_token
+    // function): the session token, else an x-api-key header as "apikey:<key>" (a
+    // cookie or a Bearer token wins, as it names a session); nullopt when neither.
+    // The extension checks the key, consumes one use and decides which functions
+    // refuse a key (API_KEY_NOT_ALLOWED): pgauth-http has no API-key rule of its own.
+    std::optional<std::string> credential(const Request& request) const;
+    // The credential, or 401 UNAUTHORIZED when there is none.
     std::string require_session(const Request& request) const;
-    // The x-api-key header of a request that carries no session (a cookie or a Bearer
-    // token wins, as it names a session); nullopt when absent or empty.
-    std::optional<std::string> api_key(const Request& request) const;
 
     // The client address of a request (PGAUTH_TRUSTED_PROXIES decides whether forwarding headers count).
     std::string client_ip(const Pistache::Http::Request& request) const;

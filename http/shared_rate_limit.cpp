@@ -22,20 +22,4 @@ std::optional<Response> shared_rate_limit(Context& ctx, std::string_view ip, std
     return res;
 }
 
-std::optional<long> retry_after_in_message(std::string_view message) {
-    auto at = message.find("in ");
-    while (at != std::string_view::npos) {
-        std::size_t i = at + 3;
-        long n = 0;
-        std::size_t digits = 0;
-        while (i < message.size() && message[i] >= '0' && message[i] <= '9' && digits < 9) {
-            n = n * 10 + (message[i++] - '0');
-            ++digits;
-        }
-        if (digits > 0 && message.substr(i, 7) == " second") return std::max(1L, n);
-        at = message.find("in ", at + 1);
-    }
-    return std::nullopt;
-}
-
 }  // namespace pgauth::http

@@ -21,8 +21,4 @@ bool uses_shared_limit(const Config& config, std::string_view route);
 // executor thread (one statement on a pooled connection).
 std::optional<Response> shared_rate_limit(Context& ctx, std::string_view ip, std::string_view route);
 
-// The seconds a 429 from the extension names in its message ("... Try again in 8
-// seconds." for ACCOUNT_LOCKED), for Retry-After / X-Retry-After; nullopt if none.
-std::optional<long> retry_after_in_message(std::string_view message);
-
 }  // namespace pgauth::http

@@ -49,8 +49,10 @@ const Statement statements[] = {
     {"api_key_update", "SELECT auth.api_key_update($1, $2::jsonb)::text AS body"},
     {"api_key_delete", "SELECT auth.api_key_delete($1, $2::jsonb)::text AS body"},
     {"api_key_verify", "SELECT auth.api_key_verify_response($1::jsonb)::text AS body"},
-    {"get_session_by_api_key", "SELECT body::text AS body, error_code FROM auth.get_session_by_api_key($1)"},
-    {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
+    // Deleting the account needs a signed-in session: an API key raises API_KEY_NOT_ALLOWED.
+    {"delete_user",
+     "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.session_user_id($1, false) v(user_id)"
+     " WHERE v.user_id IS NOT NULL"},
 };
 
 }  // namespace

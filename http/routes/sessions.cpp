@@ -26,26 +26,13 @@ void warn_no_jwt_once(const char* reason) {
     std::fprintf(stderr, "%s\n", line.c_str());
 }
 
-// get-session for a request carrying only x-api-key (Better-Auth's enableSessionForAPIKeys):
-// the key's user with a session made up from the key, consuming one use of the key. A refused
-// key answers its reason (INVALID_API_KEY, KEY_EXPIRED, KEY_DISABLED, USAGE_EXCEEDED,
-// RATE_LIMITED...) with the catalog's status; a code newer than this build's catalog is a 401.
-Response get_session_by_api_key(Context& ctx, const std::string& key, Response res) {
-    auto r = ctx.exec("get_session_by_api_key", key);
-    if (r.empty() || r[0]["body"].is_null()) {
-        bool named = !r.empty() && !r[0]["error_code"].is_null();
-        throw errors::from_sql("PA401", "", named ? r[0]["error_code"].c_str() : "INVALID_API_KEY");
-    }
-    res.body = r[0]["body"].c_str();
-    return res;
-}
-
 Response get_session(Context& ctx, const Request& req) {
     Response res;
     res.header("cache-control", "no-store");
     res.header("pragma", "no-cache");
-    if (auto key = ctx.api_key(req)) return get_session_by_api_key(ctx, *key, std::move(res));
-    auto token = ctx.session_token(req);
+    // A session token, or x-api-key as "apikey:<key>" (Better-Auth's enableSessionForAPIKeys):
+    // the extension answers the key's user with a mock session, or raises the key's code.
+    auto token = ctx.credential(req);
     pqxx::result r;
     if (token) r = ctx.exec("get_session", *token, true);
     if (r.empty()) {

@@ -88,27 +88,80 @@ test("another user's key id is not found, for get, update and delete", async () 
   assert.equal((await keyRow(key.id)).name, "test key");
 });
 
-test("x-api-key acts as the key's user on get-session; other session routes say it does not", async () => {
+test("x-api-key acts as the key's user on get-session, without a session JWT", async () => {
   const { user, client } = await signedInClient();
   const key = await createKey(client);
   const r = await getSessionWithKey(key.key);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.body.user.id, user.user.id);
   assert.equal(r.body.session.userId, user.user.id);
+  assert.equal(r.body.session.token, key.id);  // the key's id, never the key
+  assert.ok(!r.text.includes(key.key));
   assert.equal(r.headers.get("cache-control"), "no-store");
+  assert.equal(r.headers.get("set-auth-jwt"), null);  // a JWT would outlive the key's revocation
   // A session cookie wins over the key.
   const other = await signUp(server);
   const both = await getSessionWithKey(key.key, { cookie: other.cookie });
   assert.equal(both.body.user.id, other.user.id);
-  // Routes whose SQL takes a session token refuse a key alone, saying why.
-  const res = await fetch(`${server.api}/list-sessions`, { headers: { "x-api-key": key.key } });
-  const body = await res.json();
-  assert.equal(res.status, 401);
-  assert.equal(body.code, "UNAUTHORIZED");
-  assert.match(body.message, /x-api-key/);
   // An unknown key: Better-Auth's error.
   const bad = await getSessionWithKey("pga_" + "z".repeat(64));
   assertApiError(assert, bad, 401, "INVALID_API_KEY");
+});
+
+test("x-api-key acts as its user on every session route, through the official client", async () => {
+  const { user, client } = await signedInClient();
+  const key = await createKey(client, { remaining: 100 });
+  const { client: keyClient } = authClient(server, [apiKeyClient()]);  // no cookie: the key alone
+  const withKey = { fetchOptions: { headers: { "x-api-key": key.key } } };
+  const sessions = await keyClient.listSessions(withKey);
+  assert.equal(sessions.error, null, JSON.stringify(sessions.error));
+  const live = (await sql("SELECT count(*)::int AS n FROM auth.sessions WHERE user_id = $1::uuid", [user.user.id]))[0].n;
+  assert.equal(sessions.data.length, live);  // the user's real sessions (sign-up's and sign-in's)
+  assert.ok(live >= 1 && sessions.data.every((s) => s.userId === user.user.id));
+  const updated = await keyClient.updateUser({ name: "Renamed By Key", ...withKey });
+  assert.equal(updated.error, null, JSON.stringify(updated.error));
+  assert.equal((await sql("SELECT name FROM auth.users WHERE id = $1::uuid", [user.user.id]))[0].name, "Renamed By Key");
+  const listed = await keyClient.apiKey.list(withKey);
+  assert.equal(listed.error, null, JSON.stringify(listed.error));
+  assert.equal(listed.data.total, 1);
+  const vault = await fetch(`${server.base}/api/user/api-keys`, { headers: { "x-api-key": key.key } });
+  assert.equal(vault.status, 200, await vault.text());
+  const revoked = await keyClient.revokeOtherSessions(withKey);
+  assert.equal(revoked.error, null, JSON.stringify(revoked.error));
+  // every request consumed one use: get-session is not special
+  assert.equal((await keyRow(key.id)).remaining, 100 - 5);
+  // revoke-other-sessions acted as the user: the mock session is no session, so none is kept (as Better-Auth)
+  assert.equal((await sql("SELECT count(*)::int AS n FROM auth.sessions WHERE user_id = $1::uuid", [user.user.id]))[0].n, 0);
+  assert.equal((await client.getSession()).data, null);
+});
+
+test("a key cannot manage keys, change the password, delete the user or mint a JWT: 403 API_KEY_NOT_ALLOWED", async () => {
+  const { user, client } = await signedInClient();
+  const key = await createKey(client, { remaining: 100 });
+  const { client: keyClient } = authClient(server, [apiKeyClient()]);
+  const withKey = { fetchOptions: { headers: { "x-api-key": key.key } } };
+  const refusals = [
+    await keyClient.apiKey.create({ name: "minted", ...withKey }),
+    await keyClient.apiKey.update({ keyId: key.id, remaining: 1000000, ...withKey }),
+    await keyClient.apiKey.delete({ keyId: key.id, ...withKey }),
+    await keyClient.changePassword({ currentPassword: user.password, newPassword: "another-password-1", ...withKey }),
+    await keyClient.deleteUser({ password: user.password, ...withKey }),
+  ];
+  for (const r of refusals) {
+    assert.equal(r.error?.status, 403, JSON.stringify(r));
+    assert.equal(r.error.code, "API_KEY_NOT_ALLOWED");
+  }
+  const token = await fetch(`${server.api}/token`, { headers: { "x-api-key": key.key } });
+  assert.equal(token.status, 403);
+  assert.equal((await token.json()).code, "API_KEY_NOT_ALLOWED");
+  // sign-out with a key alone: Better-Auth's answer (there is no session to end)
+  const out = await fetch(`${server.api}/sign-out`, { method: "POST", headers: { "x-api-key": key.key, origin: server.base } });
+  assert.equal(out.status, 400);
+  // nothing changed, and the refusals used nothing
+  assert.equal(await keyCount(user.user.id), 1);
+  const row = await keyRow(key.id);
+  assert.equal(row.remaining, 100);
+  assert.equal((await client.signIn.email({ email: user.email, password: user.password })).error, null);
 });
 
 test("an expired key is refused", async () => {
@@ -151,7 +204,13 @@ test("the per-key rate limit holds under concurrent use", async () => {
   const key = await createKey(client, { rateLimitEnabled: true, rateLimitMax: 5, rateLimitTimeWindow: 60000 });
   const results = await Promise.all(Array.from({ length: 20 }, () => getSessionWithKey(key.key)));
   assert.equal(results.filter((r) => r.status === 200).length, 5, results.map((r) => r.status).join(","));
-  for (const r of results.filter((r) => r.status !== 200)) assertApiError(assert, r, 429, "RATE_LIMITED");
+  for (const r of results.filter((r) => r.status !== 200)) {
+    assertApiError(assert, r, 429, "RATE_LIMITED");
+    // when the window ends, from the extension's structured retry (the error's HINT)
+    const retry = Number(r.headers.get("retry-after"));
+    assert.ok(retry >= 1 && retry <= 60, r.headers.get("retry-after"));
+    assert.equal(r.headers.get("x-retry-after"), String(retry));
+  }
 });
 
 test("permissions: verify checks what the key may do", async () => {

@@ -143,9 +143,3 @@ TEST(http_config, DeploymentSettings) {
     }
 }
 
-TEST(http_lockout, RetryAfterFromTheMessage) {
-    EXPECT_EQ(retry_after_in_message("Too many failed sign-in attempts. Try again in 8 seconds."), 8);
-    EXPECT_EQ(retry_after_in_message("Too many failed sign-in attempts. Try again in 1 second."), 1);
-    EXPECT_FALSE(retry_after_in_message("Too many requests"));
-    EXPECT_FALSE(retry_after_in_message("in seconds"));
-}

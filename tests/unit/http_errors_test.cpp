@@ -73,3 +73,16 @@ TEST(HttpErrors, CodesNewerThanTheCatalogAndPostgresErrors) {
     EXPECT_EQ(errors::from_sql("57014", "canceling statement due to statement timeout", "").status(), 503);
     EXPECT_EQ(errors::from_sql("42883", "function auth.x does not exist", "").status(), 500);
 }
+
+// The extension's structured retry: the HINT "Retry-After: <seconds>" of a 429, never the message text.
+TEST(http_errors, RetryAfterFromTheHint) {
+    EXPECT_EQ(errors::from_sql("PA429", "Too many failed sign-in attempts. Try again in 8 seconds.", "ACCOUNT_LOCKED",
+                               "Retry-After: 8")
+                  .retry_after(),
+              8);
+    EXPECT_EQ(errors::from_sql("PA429", "API Key rate limited", "RATE_LIMITED", "Retry-After: 42").retry_after(), 42);
+    EXPECT_EQ(errors::from_sql("PA429", "Try again in 8 seconds.", "ACCOUNT_LOCKED").retry_after(), 0);
+    EXPECT_EQ(errors::from_sql("PA429", "x", "ACCOUNT_LOCKED", "Retry-After: soon").retry_after(), 0);
+    EXPECT_EQ(errors::from_sql("PA429", "x", "ACCOUNT_LOCKED", "Retry-After: 1234567890").retry_after(), 0);
+    EXPECT_EQ(errors::from_sql("PA401", "x", "INVALID_API_KEY", "Retry-After: 5").retry_after(), 0);
+}
