@@ -290,3 +290,18 @@ test("bad input on every endpoint is 4xx {code,message} and writes nothing", asy
   const listNoSession = await fetch(`${server.api}/api-key/list`);
   assert.equal(listNoSession.status, 401);
 });
+
+test("hostile x-api-key values are 4xx {code,message} on any session route", async () => {
+  const cases = [
+    ["get-session", "\u00ff\u00feabc", 400, "VALIDATION_ERROR"],  // not UTF-8 once on the wire
+    ["list-sessions", "a".repeat(3000), 401, "INVALID_API_KEY"],  // longer than any key
+    ["get-session", "apikey:abc", 401, "INVALID_API_KEY"],
+    ["list-sessions", "pga_" + "z".repeat(64), 401, "INVALID_API_KEY"],
+  ];
+  for (const [route, key, status, code] of cases) {
+    const res = await fetch(`${server.api}/${route}`, { headers: { "x-api-key": key } });
+    const text = await res.text();
+    assert.equal(res.status, status, `${route} ${key.slice(0, 12)}: ${text}`);
+    assert.equal(JSON.parse(text).code, code);
+  }
+});
