@@ -11,10 +11,8 @@
 
 #include "pg/datum.hpp"
 #include "pg/session.hpp"
-#include "pg/settings.hpp"
 
 extern "C" {
-#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
