@@ -83,6 +83,14 @@ constexpr std::array catalog{
     ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
     ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
     ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
+    // 0.5.0: email flows and the outbox (Better-Auth's codes where it has one)
+    ErrorCode{"EMAIL_NOT_VERIFIED", "PA403", 403, "Email not verified"},
+    ErrorCode{"TOKEN_EXPIRED", "PA401", 401, "Token expired"},
+    ErrorCode{"EXPIRED_TOKEN", "PA401", 401, "Token expired"},
+    ErrorCode{"INVALID_OTP", "PA400", 400, "Invalid OTP"},
+    ErrorCode{"OTP_EXPIRED", "PA400", 400, "OTP expired"},
+    ErrorCode{"TOO_MANY_ATTEMPTS", "PA403", 403, "Too many attempts"},
+    ErrorCode{"OUTBOX_NOT_CLAIMED", "PA409", 409, "This outbox row is not claimed by this worker"},
 };
 
 }  // namespace
