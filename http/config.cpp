@@ -39,6 +39,16 @@ const Setting settings[] = {
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
     {"--rate-limit-store", "PGAUTH_RATE_LIMIT_STORE", "memory|postgres (default memory): postgres keeps the sign-in/sign-up/change-password limits in the database, shared by every copy"},
+    {"--smtp-url", "PGAUTH_SMTP_URL", "SMTP server for mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (unset, and no webhook: mails are written to the log)"},
+    {"--email-from", "PGAUTH_EMAIL_FROM", "From: of mails (default pgauth <no-reply@<base URL host>>)"},
+    {"--email-webhook-url", "PGAUTH_EMAIL_WEBHOOK_URL", "instead of SMTP, POST each mail as signed JSON to this URL (see docs/email.md)"},
+    {"--email-webhook-secret", "PGAUTH_EMAIL_WEBHOOK_SECRET", "HMAC-SHA256 key of the webhook signature, at least 32 bytes (required with the webhook URL)"},
+    {"--email-templates", "PGAUTH_EMAIL_TEMPLATES", "directory of mail template overrides: <name>.subject, <name>.txt, <name>.html"},
+    {"--email-workers", "PGAUTH_EMAIL_WORKERS", "outbox delivery threads in this copy, each with its own database connection (default 2; 0: this copy sends no mail)"},
+    {"--outbox-batch", "PGAUTH_OUTBOX_BATCH", "mails claimed at once by one delivery thread (default 20)"},
+    {"--outbox-lease-seconds", "PGAUTH_OUTBOX_LEASE_SECONDS", "a claimed mail not marked sent within this returns to the queue (default 60; more than the send timeout + 1 s)"},
+    {"--outbox-poll-ms", "PGAUTH_OUTBOX_POLL_MS", "look for due mails at least this often, besides NOTIFY (default 5000)"},
+    {"--email-send-timeout-ms", "PGAUTH_EMAIL_SEND_TIMEOUT_MS", "longest SMTP or webhook delivery of one mail (default 15000)"},
 };
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
@@ -92,6 +102,13 @@ ListenAddress parse_listen(std::string_view value) {
 std::string bracket_host(std::string_view host) {
     if (host.find(':') != std::string_view::npos) return "[" + std::string(host) + "]";
     return std::string(host);
+}
+
+std::string Config::base_host() const {
+    auto origin = origin_of(base_url).value_or("http://localhost");
+    auto host = origin.substr(origin.find("://") + 3);
+    if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+    return host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
 }
 
 std::string Config::listen_address() const { return bracket_host(listen_host) + ":" + std::to_string(listen_port); }
@@ -234,6 +251,33 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     if (store.empty() || store == "memory") c.shared_rate_limit = false;
     else if (store == "postgres") c.shared_rate_limit = true;
     else throw ConfigError("PGAUTH_RATE_LIMIT_STORE must be memory or postgres");
+
+    c.smtp_url = get("PGAUTH_SMTP_URL");
+    if (!c.smtp_url.empty() && c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0)
+        throw ConfigError("PGAUTH_SMTP_URL must start with smtp:// or smtps://");
+    c.email_webhook_url = get("PGAUTH_EMAIL_WEBHOOK_URL");
+    c.email_webhook_secret = get("PGAUTH_EMAIL_WEBHOOK_SECRET");
+    if (!c.email_webhook_url.empty()) {
+        if (!c.smtp_url.empty())
+            throw ConfigError("set PGAUTH_SMTP_URL or PGAUTH_EMAIL_WEBHOOK_URL, not both");
+        if (!origin_of(c.email_webhook_url))
+            throw ConfigError("PGAUTH_EMAIL_WEBHOOK_URL must be an absolute http(s) URL");
+        if (c.email_webhook_secret.size() < 32)
+            throw ConfigError("PGAUTH_EMAIL_WEBHOOK_SECRET is required with the webhook URL: at least 32 bytes");
+    }
+    c.email_from = get("PGAUTH_EMAIL_FROM");
+    if (c.email_from.empty()) c.email_from = "pgauth <no-reply@" + c.base_host() + ">";
+    if (c.email_from.find_first_of("\r\n") != std::string::npos)
+        throw ConfigError("PGAUTH_EMAIL_FROM must be one line");
+    c.email_templates = get("PGAUTH_EMAIL_TEMPLATES");
+    c.email_workers = optional_int("PGAUTH_EMAIL_WORKERS", c.email_workers, 0, 64);
+    c.outbox_batch = optional_int("PGAUTH_OUTBOX_BATCH", c.outbox_batch, 1, 1000);
+    c.email_send_timeout_ms = optional_int("PGAUTH_EMAIL_SEND_TIMEOUT_MS", c.email_send_timeout_ms, 100, 600000);
+    c.outbox_lease_s = optional_int("PGAUTH_OUTBOX_LEASE_SECONDS", c.outbox_lease_s, 2, 86400);
+    c.outbox_poll_ms = optional_int("PGAUTH_OUTBOX_POLL_MS", c.outbox_poll_ms, 50, 3600000);
+    if (c.outbox_lease_s * 1000 <= c.email_send_timeout_ms + 1000)
+        throw ConfigError("PGAUTH_OUTBOX_LEASE_SECONDS must exceed the send timeout (PGAUTH_EMAIL_SEND_TIMEOUT_MS) by more "
+                          "than a second, or a slow mail could be sent twice");
     return c;
 }
 

@@ -36,9 +36,22 @@ struct Config {
     TrustedProxies trusted_proxies;            // peers whose X-Forwarded-For / Forwarded are believed
     bool cross_site_cookies = false;           // SameSite=None; Secure session cookies
     bool shared_rate_limit = false;            // PGAUTH_RATE_LIMIT_STORE=postgres: strict routes via auth.rate_limit_hit
+    // Mail (docs/email.md): the outbox worker and how it delivers.
+    std::string smtp_url;                      // smtp://user:pass@host:587 or smtps://...; never logged
+    std::string email_from;                    // default "pgauth <no-reply@<base URL host>>"
+    std::string email_webhook_url;
+    std::string email_webhook_secret;          // never logged
+    std::string email_templates;               // a directory of template overrides
+    int email_workers = 2;                     // delivery threads in this copy; 0: no worker
+    int outbox_batch = 20;                     // rows per claim
+    int outbox_lease_s = 60;                   // a claimed row returns to the queue after this
+    int outbox_poll_ms = 5000;                 // poll when no NOTIFY comes
+    int email_send_timeout_ms = 15000;         // one SMTP or webhook delivery
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;
+    // The host of base_url (for Message-IDs and the default sender address).
+    std::string base_host() const;
     bool secure_cookies() const { return cross_site_cookies || base_url.rfind("https://", 0) == 0; }
     std::string cookie_name() const {
         return std::string(secure_cookies() ? "__Secure-" : "") + "better-auth.session_token";

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "config.hpp"
+#include "integrations/mail/worker.hpp"
 #include "core/crypto.hpp"
 #include "log.hpp"
 #include "routes/routes.hpp"
@@ -64,6 +65,13 @@ int main(int argc, char** argv) {
     }
     pgauth::crypto_init();
     raise_descriptor_limit();
+    std::shared_ptr<const mail::Templates> templates;
+    try {
+        templates = std::make_shared<const mail::Templates>(config.email_templates);
+    } catch (const mail::TemplateError& e) {
+        log::error(std::string("configuration: ") + e.what());
+        return 2;
+    }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one log line per request, written as it happens
 
     // Block the stop signals in every thread; the main thread waits for them.
@@ -100,6 +108,27 @@ int main(int argc, char** argv) {
             if (check.outcome == StartupCheck::Outcome::ok)
                 log::warn("database not reachable at start-up; will retry per request");
         }
+        // The outbox worker: its own connections, started once the server answers (docs/email.md).
+        mail::Settings mail_settings{config.smtp_url, config.email_from, config.email_webhook_url,
+                                     config.email_webhook_secret};
+        mail_settings.send_timeout = std::chrono::milliseconds(config.email_send_timeout_ms);
+        mail::WorkerSettings worker_settings{config.email_workers, config.outbox_batch,
+                                             std::chrono::seconds(config.outbox_lease_s),
+                                             std::chrono::milliseconds(config.outbox_poll_ms)};
+        mail::OutboxWorker worker(config.database_url, mail_settings, worker_settings, templates,
+                                  config.base_url + "/api/auth", config.base_host(), server.context().mail_stats());
+        auto transport = mail::transport_of(mail_settings);
+        if (config.email_workers == 0)
+            log::info("email worker off (PGAUTH_EMAIL_WORKERS=0): another copy must deliver the outbox");
+        else if (transport == mail::Transport::log)
+            log::warn("no PGAUTH_SMTP_URL or PGAUTH_EMAIL_WEBHOOK_URL: mails are written to this log, not sent",
+                      {{"workers", config.email_workers}});
+        else
+            log::info("email worker started", {{"transport", mail::transport_name(transport)},
+                                               {"workers", config.email_workers},
+                                               {"from", config.email_from},
+                                               {"templates_overridden", templates->overridden()}});
+        worker.start();
         std::string host = bracket_host(config.listen_host);
         log::info("pgauth-http listening",
                   {{"address", host + ":" + std::to_string(server.port())}, {"version", pgauth_http_version},
@@ -107,6 +136,7 @@ int main(int argc, char** argv) {
         int sig = 0;
         sigwait(&stop_signals, &sig);
         log::info("pgauth-http draining", {{"signal", sig}});
+        worker.stop();
         server.shutdown();
         log::info("pgauth-http stopped");
         std::fflush(stdout);

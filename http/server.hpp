@@ -22,6 +22,7 @@
 #include "db/pool.hpp"
 #include "errors.hpp"
 #include "executor.hpp"
+#include "integrations/mail/worker.hpp"
 #include "integrations/oasis/client.hpp"
 #include "jwks_cache.hpp"
 #include "metrics.hpp"
@@ -41,6 +42,7 @@ public:
     const OriginPolicy& origins() const { return origins_; }
     OasisClient& oasis() { return oasis_; }
     JwksCache& jwks() { return jwks_; }
+    mail::MailStats& mail_stats() { return mail_stats_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError through the error catalog; a broken connection is
@@ -76,6 +78,7 @@ private:
     Metrics metrics_;
     OasisClient oasis_;
     JwksCache jwks_{std::chrono::seconds(5)};
+    mail::MailStats mail_stats_;
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;

@@ -115,6 +115,11 @@ echo "    backend settings: $root/.run/pgauth.env"
 echo "    reader DSN:       postgresql://pgauth_app@127.0.0.1:${PGPORT}/pgauth  (role pgauth_app IN ROLE pgauth_reader)"
 echo "    secret:           ${secret_file}"
 echo "    psql:             psql -h 127.0.0.1 -p ${PGPORT} -U postgres pgauth  (or: . .run/dev.env; psql pgauth)"
+if [ -z "${PGAUTH_SMTP_URL:-}${PGAUTH_EMAIL_WEBHOOK_URL:-}" ]; then
+  echo "    mail:             no PGAUTH_SMTP_URL: verification links and codes are printed in this log (docs/email.md)"
+else
+  echo "    mail:             sent by ${PGAUTH_SMTP_URL:+SMTP}${PGAUTH_EMAIL_WEBHOOK_URL:+the webhook} (docs/email.md)"
+fi
 
 step "pgauth-http on http://${PGAUTH_LISTEN}  (Ctrl-C stops it; make stop stops it and the cluster)"
 echo "    FastAPI example:  /usr/bin/python3 clients/python/example/app.py  (http://127.0.0.1:8000/me)"

@@ -88,6 +88,14 @@ constexpr std::array catalog{
               "An API key cannot do this: it needs a signed-in session"},
     ErrorCode{"TOO_MANY_API_KEYS", "PA400", 400,
               "Too many API keys: delete one first (pgauth.api_key_max_per_user)"},
+    // 0.5.0: email flows and the outbox (Better-Auth's codes where it has one)
+    ErrorCode{"EMAIL_NOT_VERIFIED", "PA403", 403, "Email not verified"},
+    ErrorCode{"TOKEN_EXPIRED", "PA401", 401, "Token expired"},
+    ErrorCode{"EXPIRED_TOKEN", "PA401", 401, "Token expired"},
+    ErrorCode{"INVALID_OTP", "PA400", 400, "Invalid OTP"},
+    ErrorCode{"OTP_EXPIRED", "PA400", 400, "OTP expired"},
+    ErrorCode{"TOO_MANY_ATTEMPTS", "PA403", 403, "Too many attempts"},
+    ErrorCode{"OUTBOX_NOT_CLAIMED", "PA409", 409, "This outbox row is not claimed by this worker"},
 };
 
 }  // namespace

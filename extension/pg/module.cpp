@@ -42,10 +42,34 @@ int vault_max_value_bytes = 8192;
 int vault_max_entries = 50;
 int api_key_max_per_user = 100;
 char* previous_key_file = nullptr;
+bool email_require_verification = false;
+bool email_send_on_sign_up = false;
+bool email_auto_sign_in_after_verification = false;
+bool revoke_sessions_on_password_reset = false;
+bool magic_link_disable_sign_up = false;
+bool email_otp_disable_sign_up = false;
+int email_verification_expires_in = 3600;
+int password_reset_expires_in = 3600;
+int magic_link_expires_in = 300;
+int email_otp_expires_in = 300;
+int email_otp_length = 6;
+int email_otp_attempts = 3;
+int email_max_per_address = 5;
+int email_address_window = 3600;
+int outbox_max_attempts = 10;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
 namespace {
+void define_bool(const char* name, const char* description, bool* variable) {
+    DefineCustomBoolVariable(name, description, nullptr, variable, *variable, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
+void define_int(const char* name, const char* description, int* variable, int min, int max) {
+    DefineCustomIntVariable(name, description, nullptr, variable, *variable, min, max, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+}
+
 void define_seconds(const char* name, const char* description, int* variable, int min, int max) {
     DefineCustomIntVariable(name, description, nullptr, variable, *variable, min, max, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
@@ -106,6 +130,38 @@ void define() {
                                "that do not open with pgauth.key_file are tried with it; auth.reseal() re-seals them.",
                                nullptr, &previous_key_file, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr,
                                nullptr);
+    // email flows (issue 14)
+    define_bool("pgauth.email_require_verification",
+                "Sign-in of a user whose email is not verified answers EMAIL_NOT_VERIFIED (and queues a new "
+                "verification mail); sign-up creates no session.",
+                &email_require_verification);
+    define_bool("pgauth.email_send_on_sign_up", "Sign-up queues the verification mail.", &email_send_on_sign_up);
+    define_bool("pgauth.email_auto_sign_in_after_verification", "Following a verification link signs the user in.",
+                &email_auto_sign_in_after_verification);
+    define_bool("pgauth.revoke_sessions_on_password_reset", "A password reset ends every session of the user.",
+                &revoke_sessions_on_password_reset);
+    define_bool("pgauth.magic_link_disable_sign_up", "A magic link for an unknown address creates no user.",
+                &magic_link_disable_sign_up);
+    define_bool("pgauth.email_otp_disable_sign_up", "An OTP sign-in for an unknown address creates no user.",
+                &email_otp_disable_sign_up);
+    define_seconds("pgauth.email_verification_expires_in", "Lifetime of an email verification link.",
+                   &email_verification_expires_in, 1, ten_years);
+    define_seconds("pgauth.password_reset_expires_in", "Lifetime of a password reset link.", &password_reset_expires_in,
+                   1, ten_years);
+    define_seconds("pgauth.magic_link_expires_in", "Lifetime of a magic sign-in link.", &magic_link_expires_in, 1,
+                   ten_years);
+    define_seconds("pgauth.email_otp_expires_in", "Lifetime of an email one-time code.", &email_otp_expires_in, 1,
+                   ten_years);
+    define_int("pgauth.email_otp_length", "Digits of an email one-time code.", &email_otp_length, 4, 10);
+    define_int("pgauth.email_otp_attempts", "Wrong attempts after which an email one-time code is dead.",
+               &email_otp_attempts, 1, 100);
+    define_int("pgauth.email_max_per_address",
+               "Mail requests per address (known or not) per pgauth.email_address_window; 0 turns the limit off.",
+               &email_max_per_address, 0, 100000);
+    define_seconds("pgauth.email_address_window", "The window of pgauth.email_max_per_address.",
+                   &email_address_window, 1, 86400);
+    define_int("pgauth.outbox_max_attempts", "Delivery attempts after which an outbox row is dead.",
+               &outbox_max_attempts, 1, 1000);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

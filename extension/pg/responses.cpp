@@ -5,6 +5,7 @@
 #include "pg/better_auth_json.hpp"
 #include "pg/datum.hpp"
 #include "pg/session.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "catalog/pg_type_d.h"
@@ -29,6 +30,11 @@ const Oid sign_in_types[] = {TEXTOID, TEXTOID, BOOLOID, INETOID, TEXTOID};
 KeptPlan sign_in_plan(
     "SELECT s.user_id, s.session_token, s.expires_at FROM auth.sign_in_email($1, $2, $3, $4, $5) s", 5,
     sign_in_types);
+
+// The verification mail of sign-up (send-on-sign-up) and of a refused sign-in
+// (require-verification); $3 false: over the per-address limit the mail is skipped quietly.
+const Oid queue_types[] = {UUIDOID, TEXTOID, BOOLOID};
+KeptPlan queue_plan("SELECT auth.email_queue_verification($1, $2, $3)", 3, queue_types);
 
 const Oid user_types[] = {UUIDOID};
 KeptPlan user_plan(
@@ -75,28 +81,46 @@ Datum arg_or_null(FunctionCallInfo fcinfo, int n, char* null) {
 
 struct NewSession {
     UserRecord user;
+    bool has_session = false;  // false: the user must verify the email first (no session was created)
     std::string token;
-    TimestampTz expires_at;
+    TimestampTz expires_at = 0;
     ~NewSession() { sodium_memzero(token.data(), token.size()); }
 };
 
-// Runs a sign-up or sign-in plan returning (user_id, session_token, expires_at) and reads the user.
-NewSession run_session_plan(KeptPlan& plan, const Datum* args, const char* nulls) {
+// Runs a sign-up or sign-in plan returning (user_id, session_token, expires_at) and reads the
+// user. With pgauth.email_require_verification an unverified user gets a NULL session; then,
+// or with pgauth.email_send_on_sign_up (`queue_on_sign_up`), the verification mail to
+// `callback` is queued in this transaction.
+NewSession run_session_plan(KeptPlan& plan, const Datum* args, const char* nulls, bool queue_on_sign_up,
+                            const std::optional<std::string>& callback) {
     SpiConnection spi;
     if (plan.execute(args, nulls, false, 0) != 1) throw AuthError("INTERNAL_ERROR", "no session was created");
     NewSession out;
-    out.token = spi_text(0, 2);
-    out.expires_at = DatumGetTimestampTz(spi_cell(0, 3).value);
+    out.has_session = !spi_cell(0, 2).null;
+    if (out.has_session) {
+        out.token = spi_text(0, 2);
+        out.expires_at = DatumGetTimestampTz(spi_cell(0, 3).value);
+    }
     pg_uuid_t id = *DatumGetUUIDP(spi_cell(0, 1).value);  // a copy: the next plan replaces SPI_tuptable
+    if (queue_on_sign_up || !out.has_session) {
+        // over the per-address limit only the mail is skipped: the sign-up or the refusal stands
+        Datum qargs[3] = {uuid_datum(id), callback ? text_datum(*callback) : Datum(0), BoolGetDatum(false)};
+        char qnulls[3] = {' ', callback ? ' ' : 'n', ' '};
+        queue_plan.execute(qargs, qnulls, false, 0);
+    }
     out.user = read_user(uuid_datum(id));
     return out;
 }
 
-// One row (body json, session_token text, max_age bigint) into the SRF result.
-Datum emit_session_row(FunctionCallInfo fcinfo, const std::string& body, const NewSession& s) {
+// One row (body json, session_token text, max_age bigint[, error_code text]) into the SRF
+// result; a NULL body with error_code when the user must verify the email first.
+Datum emit_session_row(FunctionCallInfo fcinfo, const std::string& body, const NewSession& s,
+                       const char* error_code = nullptr) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    Datum values[3] = {text_datum(body), text_datum(s.token), Int64GetDatum(seconds_left(s.expires_at))};
-    bool nulls[3] = {false, false, false};
+    Datum values[4] = {error_code ? Datum(0) : text_datum(body), s.has_session ? text_datum(s.token) : Datum(0),
+                       s.has_session ? Int64GetDatum(seconds_left(s.expires_at)) : Datum(0),
+                       error_code ? text_datum(error_code) : Datum(0)};
+    bool nulls[4] = {error_code != nullptr, !s.has_session, !s.has_session, error_code == nullptr};
     // noexcept: stores plain Datums in the tuplestore
     pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     return 0;
@@ -114,23 +138,33 @@ void init_srf(FunctionCallInfo fcinfo) {
 
 using namespace pgauth;
 
-// auth.sign_up_response(p_email, p_password, p_name, p_image, p_ip, p_user_agent)
+// auth.sign_up_response(p_email, p_password, p_name, p_image, p_ip, p_user_agent, p_callback_url DEFAULT NULL)
 //   -> TABLE (body json, session_token text, max_age bigint)
+// With pgauth.email_send_on_sign_up or pgauth.email_require_verification the verification
+// mail (to p_callback_url) is queued in the sign-up's transaction; with
+// require-verification the body is {"token":null,"user":...} and no session is created.
 PGAUTH_FUNCTION(pgauth_sign_up_response)
 Datum pgauth_sign_up_response_impl(FunctionCallInfo fcinfo) {
     init_srf(fcinfo);
     Datum args[6];
     char nulls[6];
     for (int i = 0; i < 6; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
-    NewSession s = run_session_plan(sign_up_plan, args, nulls);
+    bool queue = settings::email_send_on_sign_up || settings::email_require_verification;
+    std::optional<std::string> callback;
+    if (queue && PG_NARGS() > 6 && !arg_is_null(fcinfo, 6)) callback = text_arg(fcinfo, 6);
+    NewSession s = run_session_plan(sign_up_plan, args, nulls, queue, callback);
     std::string body = "{\"token\":";
-    append_json_string(body, s.token);
+    if (s.has_session) append_json_string(body, s.token);
+    else body.append("null");
     body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
     return emit_session_row(fcinfo, body, s);
 }
 
 // auth.sign_in_response(p_email, p_password, p_remember_me, p_ip, p_user_agent, p_callback_url DEFAULT NULL)
-//   -> TABLE (body json, session_token text, max_age bigint)
+//   -> TABLE (body json, session_token text, max_age bigint, error_code text)
+// error_code EMAIL_NOT_VERIFIED (body and session NULL) when pgauth.email_require_verification
+// refuses an unverified user: returned, not raised, so the new verification mail it queues
+// commits.
 PGAUTH_FUNCTION(pgauth_sign_in_response)
 Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
     init_srf(fcinfo);
@@ -138,7 +172,9 @@ Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
     char nulls[5];
     for (int i = 0; i < 5; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
     std::string callback = arg_is_null(fcinfo, 5) ? "" : text_arg(fcinfo, 5);
-    NewSession s = run_session_plan(sign_in_plan, args, nulls);
+    NewSession s = run_session_plan(sign_in_plan, args, nulls, false,
+                                    callback.empty() ? std::nullopt : std::optional<std::string>(callback));
+    if (!s.has_session) return emit_session_row(fcinfo, "", s, "EMAIL_NOT_VERIFIED");
     std::string body = callback.empty() ? "{\"redirect\":false,\"token\":" : "{\"redirect\":true,\"token\":";
     append_json_string(body, s.token);
     if (!callback.empty()) {

@@ -29,6 +29,22 @@ extern int vault_max_value_bytes;     // largest vault value, 8192 (read by auth
 extern int vault_max_entries;         // vault entries per user, 50
 extern int api_key_max_per_user;      // API keys per user, 100 (read by auth.api_key_create)
 extern char* previous_key_file;       // the previous KEK while rotating; superuser-only, empty = none
+// email flows (issue 14); Better-Auth's defaults
+extern bool email_require_verification;             // sign-in/sign-up of an unverified user: no session
+extern bool email_send_on_sign_up;                  // sign-up queues the verification mail
+extern bool email_auto_sign_in_after_verification;  // verify-email creates a session
+extern bool revoke_sessions_on_password_reset;      // a reset ends every session of the user
+extern bool magic_link_disable_sign_up;             // a magic link never creates a user
+extern bool email_otp_disable_sign_up;              // an OTP sign-in never creates a user
+extern int email_verification_expires_in;           // seconds, 1 hour
+extern int password_reset_expires_in;               // seconds, 1 hour
+extern int magic_link_expires_in;                   // seconds, 5 minutes
+extern int email_otp_expires_in;                    // seconds, 5 minutes
+extern int email_otp_length;                        // digits, 6 (4..10)
+extern int email_otp_attempts;                      // wrong attempts before a code is dead, 3
+extern int email_max_per_address;                   // mail requests per address per window, 5; 0 = no limit
+extern int email_address_window;                    // seconds, 1 hour
+extern int outbox_max_attempts;                     // delivery attempts before a row is dead, 10
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

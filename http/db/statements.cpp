@@ -16,9 +16,10 @@ const Statement statements[] = {
     {"health", "SELECT status, reason FROM auth.key_status()"},
     {"rate_limit_hit", "SELECT allowed, retry_after FROM auth.rate_limit_hit($1, $2, $3)"},
     {"sign_up",
-     "SELECT body::text AS body, session_token, max_age FROM auth.sign_up_response($1, $2, $3, $4, $5::inet, $6)"},
-    {"sign_in",
      "SELECT body::text AS body, session_token, max_age"
+     " FROM auth.sign_up_response($1, $2, $3, $4, $5::inet, $6, $7)"},
+    {"sign_in",
+     "SELECT body::text AS body, session_token, max_age, error_code"
      " FROM auth.sign_in_response($1, $2, $3, $4::inet, $5, $6)"},
     {"get_session", "SELECT body::text AS body, jwt, jwt_error, refreshed, max_age FROM auth.get_session($1, $2)"},
     {"sign_out", "SELECT auth.revoke_session($1)"},
@@ -53,6 +54,26 @@ const Statement statements[] = {
     {"delete_user",
      "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.session_user_id($1, false) v(user_id)"
      " WHERE v.user_id IS NOT NULL"},
+    // Issue 14: the email flows (the extension queues the mail in the same transaction).
+    {"email_send_verification", "SELECT auth.email_send_verification($1, $2, $3)::text AS body"},
+    {"email_verify",
+     "SELECT body::text AS body, session_token, max_age, error_code FROM auth.email_verify($1, $2::inet, $3)"},
+    {"email_request_password_reset", "SELECT auth.email_request_password_reset($1, $2)::text AS body"},
+    {"email_check_reset_token", "SELECT auth.email_check_reset_token($1) AS live"},
+    {"email_reset_password", "SELECT auth.email_reset_password($1, $2)::text AS body"},
+    {"email_change_request", "SELECT auth.email_change_request($1, $2, $3)::text AS body"},
+    {"magic_link_request", "SELECT auth.magic_link_request($1, $2, $3, $4, $5)::text AS body"},
+    {"magic_link_verify",
+     "SELECT body::text AS body, session_token, max_age, new_user, error_code"
+     " FROM auth.magic_link_verify($1, $2::inet, $3)"},
+    {"email_otp_send", "SELECT auth.email_otp_send($1, $2)::text AS body"},
+    {"email_otp_sign_in",
+     "SELECT body::text AS body, session_token, max_age, error_code FROM auth.email_otp_sign_in($1, $2, $3::inet, $4)"},
+    {"email_otp_verify_email",
+     "SELECT body::text AS body, session_token, max_age, error_code"
+     " FROM auth.email_otp_verify_email($1, $2, $3::inet, $4)"},
+    {"email_otp_reset_password",
+     "SELECT body::text AS body, error_code FROM auth.email_otp_reset_password($1, $2, $3)"},
 };
 
 }  // namespace

@@ -30,10 +30,13 @@ std::optional<std::string> client_ip(const Request& req) {
     return std::string(strip_brackets(ip));
 }
 
+// The body, and the session cookies when there is a session (sign-up under
+// requireEmailVerification answers {"token":null,...} and opens none).
 Response session_answer(Context& ctx, const pqxx::row& row, bool remember_me) {
     Response res;
     res.body = row["body"].c_str();
-    set_session_cookies(ctx, res, row["session_token"].c_str(), row["max_age"].as<long>(), remember_me);
+    if (!row["session_token"].is_null())
+        set_session_cookies(ctx, res, row["session_token"].c_str(), row["max_age"].as<long>(), remember_me);
     return res;
 }
 
@@ -43,8 +46,8 @@ Response sign_up(Context& ctx, const Request& req) {
     auto password = text_field(body, "password", true);
     auto name = text_field(body, "name", true);
     auto image = text_field(body, "image", false);
-    callback_url(ctx, body);
-    auto r = ctx.exec("sign_up", *email, *password, *name, image, client_ip(req), req.user_agent());
+    auto callback = callback_url(ctx, body);  // also the verification mail's callbackURL
+    auto r = ctx.exec("sign_up", *email, *password, *name, image, client_ip(req), req.user_agent(), callback);
     return session_answer(ctx, r.at(0), true);
 }
 
@@ -55,6 +58,8 @@ Response sign_in(Context& ctx, const Request& req) {
     bool remember_me = bool_field(body, "rememberMe", true);
     auto callback = callback_url(ctx, body);
     auto r = ctx.exec("sign_in", *email, *password, remember_me, client_ip(req), req.user_agent(), callback);
+    // EMAIL_NOT_VERIFIED (403) comes back as a value: the verification mail it queued has committed.
+    if (!r.at(0)["error_code"].is_null()) throw errors::make(r[0]["error_code"].c_str());
     return session_answer(ctx, r.at(0), remember_me);
 }
 

@@ -40,6 +40,10 @@ Response metrics(Context& ctx, const Request& req) {
     Response res;
     res.content_type = "text/plain; version=0.0.4";
     res.body = ctx.metrics().render(ctx.pool().size(), ctx.pool().in_use());
+    const auto& cfg = ctx.config();
+    res.body += ctx.mail_stats().render(
+        mail::transport_name(mail::transport_of(mail::Settings{cfg.smtp_url, cfg.email_from, cfg.email_webhook_url, {}})),
+        cfg.email_workers > 0);
     return res;
 }
 
@@ -63,6 +67,7 @@ void register_routes(Server& server) {
     register_wallet_routes(server);
     register_vault_routes(server);
     register_api_key_routes(server);
+    register_email_routes(server);
 }
 
 }  // namespace pgauth::http
