@@ -133,7 +133,8 @@ RESET ROLE;
 SELECT pg_temp.mails('mail2@mail.example') AS mails_to_taken, pg_temp.mail('new@mail.example') - 'url' - 'token' AS vars,
        pg_temp.mail('new@mail.example') ->> 'url' ~ '^/verify-email\?token=[A-Za-z0-9_-]{43}&callbackURL=%2Fchanged$' AS url_shape,
        (SELECT email FROM auth.users WHERE id = :'uid') AS email_before;
-SELECT body::json -> 'user' ->> 'email' AS new_email, body::json -> 'user' ->> 'emailVerified' AS verified, session_token, error_code
+SELECT body::json -> 'user' ->> 'email' AS new_email, body::json -> 'user' ->> 'emailVerified' AS verified,
+       session_token IS NOT NULL AS signed_in, max_age, error_code
   FROM auth.email_verify(pg_temp.mail('new@mail.example') ->> 'token', NULL, NULL);
 SELECT email, email_verified FROM auth.users WHERE id = :'uid';
 SELECT error_code AS reused FROM auth.email_verify(pg_temp.mail('new@mail.example') ->> 'token', NULL, NULL);
@@ -153,8 +154,11 @@ SELECT expires_at BETWEEN now() + interval '4 minutes' AND now() + interval '6 m
   FROM auth.verifications WHERE email = 'magic@mail.example';
 SELECT pg_temp.mail('magic@mail.example') ->> 'token' AS mtoken \gset
 SET ROLE regress_pgauth_service;
-SELECT (body::jsonb #- '{user,createdAt}' #- '{user,updatedAt}' #- '{user,id}') - 'token' AS body,
-       body::json ->> 'token' = session_token AS token_in_body, max_age, new_user, error_code
+SELECT (body::jsonb #- '{user,createdAt}' #- '{user,updatedAt}' #- '{user,id}') - 'token' - 'session' AS body,
+       body::json ->> 'token' = session_token AS token_in_body,
+       (SELECT array_agg(k) FROM json_object_keys(body::json -> 'session') k) AS session_keys,
+       body::json -> 'session' ->> 'token' = session_token AS session_token,
+       body::json -> 'session' ->> 'ipAddress' AS ip, max_age, new_user, error_code
   FROM auth.magic_link_verify(:'mtoken', '10.0.0.3', 'ua');
 SELECT error_code AS reused FROM auth.magic_link_verify(:'mtoken', NULL, NULL);
 SELECT error_code AS garbled FROM auth.magic_link_verify('garbled', NULL, NULL);
@@ -168,6 +172,26 @@ UPDATE auth.verifications SET expires_at = now() WHERE email = 'magic@mail.examp
 SELECT error_code AS expired FROM auth.magic_link_verify(pg_temp.mail('magic@mail.example') ->> 'token', NULL, NULL);
 SELECT auth.magic_link_request('magic@mail.example', NULL, NULL, NULL, NULL) IS NOT NULL AS requested;
 SELECT new_user, error_code FROM auth.magic_link_verify(pg_temp.mail('magic@mail.example') ->> 'token', NULL, NULL);
+-- an unverified account someone made with this address: signing in by the link removes the
+-- access made before the address was proven (Better-Auth's revokeUnprovenAccountAccess)
+SELECT session_token AS squat_tok FROM auth.sign_up_email('squatted@mail.example', 'squatter-pass-1', 'Squatter') \gset
+SELECT auth.magic_link_request('squatted@mail.example', NULL, NULL, NULL, NULL) IS NOT NULL AS requested;
+SELECT new_user, error_code, body::json -> 'user' ->> 'emailVerified' AS verified
+  FROM auth.magic_link_verify(pg_temp.mail('squatted@mail.example') ->> 'token', NULL, NULL);
+SELECT (SELECT count(*) FROM auth.validate_session(:'squat_tok')) AS squatter_sessions,
+       (SELECT count(*) FROM auth.accounts a JOIN auth.users u ON u.id = a.user_id WHERE u.email = 'squatted@mail.example') AS accounts_left,
+       try($$SELECT auth.sign_in_email('squatted@mail.example', 'squatter-pass-1')$$) AS squatter_password;
+-- the same by a sign-in code; a verified user keeps its password and sessions
+SELECT session_token AS squat_tok FROM auth.sign_up_email('squatted2@mail.example', 'squatter-pass-1', 'Squatter') \gset
+SELECT auth.email_otp_send('squatted2@mail.example', 'sign-in') IS NOT NULL AS sent;
+SELECT error_code FROM auth.email_otp_sign_in('squatted2@mail.example', pg_temp.mail('squatted2@mail.example') ->> 'otp', NULL, NULL);
+SELECT (SELECT count(*) FROM auth.validate_session(:'squat_tok')) AS squatter_sessions,
+       (SELECT count(*) FROM auth.accounts a JOIN auth.users u ON u.id = a.user_id WHERE u.email = 'squatted2@mail.example') AS accounts_left;
+SELECT auth.email_otp_send('squatted2@mail.example', 'sign-in') IS NOT NULL AS sent;
+SELECT session_token AS owner_tok FROM auth.email_otp_sign_in('squatted2@mail.example', pg_temp.mail('squatted2@mail.example') ->> 'otp', NULL, NULL) \gset
+SELECT auth.email_otp_send('squatted2@mail.example', 'sign-in') IS NOT NULL AS sent;
+SELECT error_code FROM auth.email_otp_sign_in('squatted2@mail.example', pg_temp.mail('squatted2@mail.example') ->> 'otp', NULL, NULL);
+SELECT count(*) AS verified_keeps_sessions FROM auth.validate_session(:'owner_tok');
 -- pgauth.magic_link_disable_sign_up: no mail for an unknown address, the same answer
 SET pgauth.magic_link_disable_sign_up = on;
 SELECT auth.magic_link_request('stranger@mail.example', NULL, NULL, NULL, NULL) AS answer, pg_temp.mails('stranger@mail.example') AS mails;

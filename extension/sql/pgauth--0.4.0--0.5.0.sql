@@ -297,7 +297,7 @@ COMMENT ON FUNCTION auth.email_take_otp(text, text, text) IS
   'Internal: consumes the live one-time code of (address, purpose) when p_otp matches (constant-time); else INVALID_OTP (counted), OTP_EXPIRED or TOO_MANY_ATTEMPTS (pgauth.email_otp_attempts wrong tries used).';
 
 -- The user of a proven address, created when new (magic link, OTP sign-in), marked verified.
-CREATE FUNCTION auth.email_proven_user(p_email text, p_name text, p_may_sign_up boolean,
+CREATE FUNCTION auth.email_proven_user(p_email text, p_name text, p_may_sign_up boolean, p_sign_in boolean,
                                        OUT user_id uuid, OUT new_user boolean, OUT error_code text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -325,13 +325,20 @@ BEGIN
         RETURN;
     END IF;
     IF NOT u.email_verified THEN
+        IF p_sign_in THEN
+            -- Better-Auth's revokeUnprovenAccountAccess: whoever signs in by proving the address
+            -- inherits no password, social link or session made before it was proven (an
+            -- attacker who signed up with someone else's address loses that access)
+            DELETE FROM auth.accounts a WHERE a.user_id = u.id;
+            DELETE FROM auth.sessions s WHERE s.user_id = u.id;
+        END IF;
         UPDATE auth.users x SET email_verified = true, updated_at = now() WHERE x.id = u.id;
     END IF;
     user_id := u.id;
 END
 $$;
-COMMENT ON FUNCTION auth.email_proven_user(text, text, boolean) IS
-  'Internal: the user whose address a link or code just proved, created (verified) when new and p_may_sign_up; USER_NOT_FOUND or USER_INACTIVE as error_code.';
+COMMENT ON FUNCTION auth.email_proven_user(text, text, boolean, boolean) IS
+  'Internal: the user whose address a link or code just proved, created (verified) when new and p_may_sign_up, else marked verified; with p_sign_in an unverified user first loses its accounts and sessions (made before the proof). USER_NOT_FOUND or USER_INACTIVE as error_code.';
 
 -- ---- endpoint functions (pgauth_service)
 CREATE FUNCTION auth.email_send_verification(p_session_token text, p_email text, p_callback_url text) RETURNS json
@@ -396,17 +403,19 @@ BEGIN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, 'INVALID_TOKEN'::text;
         RETURN;
     END IF;
-    IF (t.v).purpose = 'verify-email' AND auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean
+    -- a session: after a change-email (as Better-Auth), or with autoSignInAfterVerification
+    IF ((t.v).purpose = 'change-email' OR auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean)
        AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active) THEN
         SELECT c.session_token, c.expires_at INTO v_token, v_expires
           FROM auth.create_session(v_user, true, p_ip, left(p_user_agent, 512)) c;
     END IF;
-    RETURN QUERY SELECT json_build_object('status', true, 'user', auth.email_user_json(v_user)), v_token,
-                        round(extract(epoch FROM v_expires - now()))::bigint, NULL::text;
+    RETURN QUERY SELECT json_build_object('status', true,
+                                          'user', CASE WHEN (t.v).purpose = 'change-email' THEN auth.email_user_json(v_user) END),
+                        v_token, round(extract(epoch FROM v_expires - now()))::bigint, NULL::text;
 END
 $$;
 COMMENT ON FUNCTION auth.email_verify(text, inet, text) IS
-  'Better-Auth verify-email: consumes a verify-email or change-email token. verify-email marks the address verified (and, with pgauth.email_auto_sign_in_after_verification, returns a new session); change-email makes the new address the user''s (verified) and kills every other token or code out for the user. body {"status":true,"user"}; else error_code INVALID_TOKEN or TOKEN_EXPIRED (returned, not raised: single use holds).';
+  'Better-Auth verify-email: consumes a verify-email or change-email token. verify-email marks the address verified, body {"status":true,"user":null} (with pgauth.email_auto_sign_in_after_verification also a new session); change-email makes the new address the user''s (verified), kills every other token or code out for the user and returns a new session, body {"status":true,"user"}. Else error_code INVALID_TOKEN or TOKEN_EXPIRED (returned, not raised: single use holds).';
 
 CREATE FUNCTION auth.email_request_password_reset(p_email text, p_redirect_to text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -529,25 +538,30 @@ DECLARE
     p record;
     s record;
 BEGIN
-    SELECT * INTO t FROM auth.email_take_link(p_token, ARRAY['magic-link'], 'EXPIRED_TOKEN');
+    SELECT * INTO t FROM auth.email_take_link(p_token, ARRAY['magic-link'], 'INVALID_TOKEN');
     IF t.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, NULL::boolean, t.error_code;
         RETURN;
     END IF;
     SELECT * INTO p FROM auth.email_proven_user((t.v).email, (t.v).payload ->> 'name',
-                                                NOT auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean);
+                                                NOT auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean, true);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, NULL::boolean,
                             CASE p.error_code WHEN 'USER_NOT_FOUND' THEN 'INVALID_TOKEN' ELSE p.error_code END;
         RETURN;
     END IF;
     SELECT * INTO s FROM auth.create_session(p.user_id, true, p_ip, left(p_user_agent, 512));
-    RETURN QUERY SELECT json_build_object('token', s.session_token, 'user', auth.email_user_json(p.user_id)),
+    RETURN QUERY SELECT json_build_object('token', s.session_token, 'user', auth.email_user_json(p.user_id),
+                                          'session', (SELECT json_build_object(
+                                              'expiresAt', auth.iso_time(x.expires_at), 'token', s.session_token,
+                                              'createdAt', auth.iso_time(x.created_at), 'updatedAt', auth.iso_time(x.updated_at),
+                                              'ipAddress', pg_catalog.host(x.ip), 'userAgent', x.user_agent, 'userId', x.user_id, 'id', x.id)
+                                            FROM auth.sessions x WHERE x.id = s.session_id)),
                         s.session_token, round(extract(epoch FROM s.expires_at - now()))::bigint, p.new_user, NULL::text;
 END
 $$;
 COMMENT ON FUNCTION auth.magic_link_verify(text, inet, text) IS
-  'Better-Auth magic-link/verify: consumes the token, signs the address up when new (name from the request; not under pgauth.magic_link_disable_sign_up), marks it verified and creates a session: body {"token","user"}, new_user. Else error_code INVALID_TOKEN, EXPIRED_TOKEN or USER_INACTIVE (returned, not raised).';
+  'Better-Auth magic-link/verify: consumes the token, signs the address up when new (name from the request; not under pgauth.magic_link_disable_sign_up), promotes an unverified user (its accounts and sessions, made before the address was proven, are removed; then verified) and creates a session: body {"token","user","session"}, new_user. Else error_code INVALID_TOKEN (unknown, used or expired, as Better-Auth) or USER_INACTIVE (returned, not raised).';
 
 CREATE FUNCTION auth.email_otp_send(p_email text, p_type text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -592,9 +606,10 @@ BEGIN
         RETURN;
     END IF;
     SELECT * INTO p FROM auth.email_proven_user(v_email, NULL,
-                                                NOT auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean);
+                                                NOT auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean, true);
     IF p.error_code IS NOT NULL THEN
-        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, p.error_code;
+        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint,
+                            CASE p.error_code WHEN 'USER_NOT_FOUND' THEN 'INVALID_OTP' ELSE p.error_code END;
         RETURN;
     END IF;
     SELECT * INTO s FROM auth.create_session(p.user_id, true, p_ip, left(p_user_agent, 512));
@@ -603,7 +618,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.email_otp_sign_in(text, text, inet, text) IS
-  'Better-Auth emailOTP sign-in/email-otp: checks the sign-in code (constant-time), signs the address up when new (not under pgauth.email_otp_disable_sign_up), marks it verified and creates a session: body {"token","user"}. Else error_code INVALID_OTP, OTP_EXPIRED, TOO_MANY_ATTEMPTS, USER_NOT_FOUND or USER_INACTIVE, returned (not raised) so that a wrong attempt''s count commits. VALIDATION_ERROR / INVALID_EMAIL raise.';
+  'Better-Auth emailOTP sign-in/email-otp: checks the sign-in code (constant-time), signs the address up when new (not under pgauth.email_otp_disable_sign_up), promotes an unverified user as magic_link_verify does, and creates a session: body {"token","user"}. Else error_code INVALID_OTP, OTP_EXPIRED, TOO_MANY_ATTEMPTS or USER_INACTIVE, returned (not raised) so that a wrong attempt''s count commits. VALIDATION_ERROR / INVALID_EMAIL raise.';
 
 CREATE FUNCTION auth.email_otp_verify_email(p_email text, p_otp text, p_ip inet, p_user_agent text)
     RETURNS TABLE (body json, session_token text, max_age bigint, error_code text)
@@ -623,7 +638,7 @@ BEGIN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, t.error_code;
         RETURN;
     END IF;
-    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false);
+    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false, false);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, p.error_code;
         RETURN;
@@ -656,7 +671,7 @@ BEGIN
         RETURN QUERY SELECT NULL::json, t.error_code;
         RETURN;
     END IF;
-    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false);
+    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false, false);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, p.error_code;
         RETURN;
@@ -796,7 +811,7 @@ REVOKE ALL ON FUNCTION auth.email_new_token(), auth.email_new_otp(integer), auth
     auth.email_setting(text), auth.email_user_json(uuid), auth.email_address_hit(text, boolean),
     auth.email_issue(text, text, uuid, jsonb, jsonb, text), auth.email_queue_verification(uuid, text, boolean),
     auth.email_set_password(uuid, text), auth.email_take_link(text, text[], text),
-    auth.email_take_otp(text, text, text), auth.email_proven_user(text, text, boolean),
+    auth.email_take_otp(text, text, text), auth.email_proven_user(text, text, boolean, boolean),
     auth.email_send_verification(text, text, text), auth.email_verify(text, inet, text),
     auth.email_request_password_reset(text, text), auth.email_check_reset_token(text),
     auth.email_reset_password(text, text), auth.email_change_request(text, text, text),
