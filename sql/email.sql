@@ -282,7 +282,16 @@ SELECT n, try($$SELECT auth.email_request_password_reset('limit-known@mail.examp
   FROM generate_series(1, 3) n;
 SELECT try($$SELECT auth.magic_link_request('LIMIT-unknown@mail.example', NULL, NULL, NULL, NULL)$$) AS other_flow_same_address,
        try($$SELECT auth.email_otp_send('limit-other@mail.example', 'sign-in')$$) AS other_address;
+-- a known unverified address and an unknown one spend the limit alike (the answer tells nothing)
+SELECT user_id IS NOT NULL AS signed_up FROM auth.sign_up_email('limit-unverified@mail.example', 'limit-pass-1', 'Limit');
+SELECT n, try($$SELECT auth.email_send_verification(NULL, 'limit-unverified@mail.example', NULL)$$) AS known_unverified,
+       try($$SELECT auth.email_send_verification(NULL, 'limit-nobody@mail.example', NULL)$$) AS unknown
+  FROM generate_series(1, 3) n;
+SELECT pg_temp.mails('limit-unverified@mail.example') AS mails_known, pg_temp.mails('limit-nobody@mail.example') AS mails_unknown;
 SET pgauth.email_max_per_address = 0;
+-- a callback too long for a link
+SELECT try(format('SELECT auth.magic_link_request(%L, NULL, %L, NULL, NULL)', 'long@mail.example', '/' || repeat('a', 9000))) AS long_callback,
+       pg_temp.mails('long@mail.example') AS mails;
 
 -- ---- sign-in and sign-up under the verification settings
 SET pgauth.email_require_verification = on;

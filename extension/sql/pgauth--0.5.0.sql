@@ -1772,6 +1772,18 @@ $$;
 COMMENT ON FUNCTION auth.email_address_hit(text, boolean) IS
   'Internal: counts a mail request for a normalized address; false (or RATE_LIMITED with p_raise) past pgauth.email_max_per_address per pgauth.email_address_window.';
 
+-- The cryptographic work of a mail, done and thrown away, for a request that sends none (an
+-- unknown, verified or deactivated address): the answer takes about as long either way.
+CREATE FUNCTION auth.email_dummy_work(p_email text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    PERFORM auth.email_digest('link', auth.email_new_token()),
+            auth.outbox_seal(0, p_email, 'verify-email', '{"url": "/verify-email?token=0000000000000000000000000000000000000000000"}');
+END
+$$;
+COMMENT ON FUNCTION auth.email_dummy_work(text) IS
+  'Internal: spends what queueing a mail costs in cryptography (a digest and a seal) without writing anything.';
+
 -- Writes a verification record and its outbox row, in the caller's transaction. p_link is
 -- the path (relative to the public auth base URL) with {token} where the token goes; NULL
 -- for a one-time code. Returns the verification id.
@@ -1791,6 +1803,9 @@ DECLARE
     v_vid uuid;
     v_oid bigint;
 BEGIN
+    IF octet_length(p_link) > 8192 OR octet_length(p_vars::text) > 16384 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'callbackURL is too long');
+    END IF;
     IF p_purpose LIKE 'otp-%' THEN
         v_secret := auth.email_new_otp(auth.email_setting('pgauth.email_otp_length')::integer);
         v_digest := auth.email_digest(p_purpose || ':' || p_email, v_secret);
@@ -1981,7 +1996,7 @@ DECLARE
     v_email text := auth.normalize_email(p_email);
     v_session_user uuid;
     v_session_email text;
-    v_user uuid;
+    u auth.users;
 BEGIN
     IF p_session_token IS NOT NULL AND p_session_token <> '' THEN
         SELECT s.user_id, s.email INTO v_session_user, v_session_email FROM auth.validate_session(p_session_token) s;
@@ -1990,9 +2005,13 @@ BEGIN
         PERFORM auth.raise('VALIDATION_ERROR', 'You can only send a verification email to your own email');
     END IF;
     PERFORM auth.email_address_hit(v_email, true);
-    SELECT u.id INTO v_user FROM auth.users u WHERE u.email = v_email AND u.is_active;
-    IF FOUND THEN
-        PERFORM auth.email_queue_verification(v_user, p_callback_url, false);  -- none when already verified
+    SELECT x.* INTO u FROM auth.users x WHERE x.email = v_email AND x.is_active;
+    IF u.id IS NOT NULL AND NOT u.email_verified THEN
+        PERFORM auth.email_issue('verify-email', u.email, u.id, NULL,
+            json_build_object('email', u.email, 'name', u.name, 'callbackURL', coalesce(nullif(p_callback_url, ''), '/'))::jsonb,
+            '/verify-email?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_email);  -- unknown, verified or deactivated: no mail, the same cost
     END IF;
     RETURN json_build_object('status', true);
 END
@@ -2063,6 +2082,8 @@ BEGIN
         PERFORM auth.email_issue('reset-password', v_email, u.id, NULL,
             json_build_object('email', v_email, 'name', u.name, 'callbackURL', coalesce(p_redirect_to, ''))::jsonb,
             '/reset-password/{token}?callbackURL=' || auth.url_encode(coalesce(p_redirect_to, '')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_email);
     END IF;
     RETURN json_build_object('status', true,
         'message', 'If this email exists in our system, check your email for the reset link');
@@ -2124,6 +2145,8 @@ BEGIN
             jsonb_build_object('email', v_new, 'newEmail', v_new, 'currentEmail', me.email, 'name', me.name,
                                'callbackURL', coalesce(nullif(p_callback_url, ''), '/')),
             '/verify-email?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_new);
     END IF;
     RETURN json_build_object('status', true);
 END
@@ -2146,6 +2169,7 @@ BEGIN
     SELECT x.* INTO u FROM auth.users x WHERE x.email = v_email;
     IF (u.id IS NULL AND auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean)
        OR (u.id IS NOT NULL AND NOT u.is_active) THEN
+        PERFORM auth.email_dummy_work(v_email);
         RETURN json_build_object('status', true);
     END IF;
     v_link := '/magic-link/verify?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/'));
@@ -2212,6 +2236,7 @@ BEGIN
     IF (u.id IS NOT NULL AND NOT u.is_active)
        OR (u.id IS NULL AND (p_type <> 'sign-in' OR auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean))
        OR (p_type = 'email-verification' AND u.email_verified) THEN
+        PERFORM auth.email_dummy_work(v_email);
         RETURN json_build_object('success', true);  -- the same answer, no mail
     END IF;
     PERFORM auth.email_issue('otp-' || p_type, v_email, u.id, NULL,
@@ -2443,6 +2468,7 @@ REVOKE ALL ON FUNCTION auth.email_new_token(), auth.email_new_otp(integer), auth
     auth.email_digest_matches(bytea, text, text), auth.outbox_seal(bigint, text, text, text),
     auth.outbox_open(bigint, text, text, bytea), auth.url_encode(text), auth.outbox_notify(),
     auth.email_setting(text), auth.email_user_json(uuid), auth.email_address_hit(text, boolean),
+    auth.email_dummy_work(text),
     auth.email_issue(text, text, uuid, jsonb, jsonb, text), auth.email_queue_verification(uuid, text, boolean),
     auth.email_set_password(uuid, text), auth.email_take_link(text, text[], text),
     auth.email_take_otp(text, text, text), auth.email_proven_user(text, text, boolean, boolean),
