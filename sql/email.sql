@@ -22,6 +22,8 @@ SELECT name, setting FROM pg_settings
                 'pgauth.email_otp_attempts', 'pgauth.email_address_window', 'pgauth.outbox_max_attempts')
  ORDER BY name;
 SELECT boot_val FROM pg_settings WHERE name = 'pgauth.email_max_per_address';
+-- link values are encoded as encodeURIComponent does
+SELECT auth.url_encode('a b/c?d=e&f#g~!*''()é-_.+%') AS encoded;
 
 SELECT user_id AS uid, session_token AS tok FROM auth.sign_up_email('mail@mail.example', 'mail-password-1', 'Mail') \gset
 
