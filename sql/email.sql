@@ -403,6 +403,21 @@ UPDATE auth.outbox SET recipient = 'attacker@mail.example' WHERE recipient = 's3
 SELECT recipient FROM auth.outbox_claim('w1', 10);
 SELECT recipient, status, sealed IS NULL AS wiped, last_error FROM auth.outbox
  WHERE recipient IN ('s2@mail.example', 'attacker@mail.example') ORDER BY recipient;
+-- the mail of a deleted user is not sent: its link is void
+SELECT user_id AS gone_uid FROM auth.sign_up_email('gone@mail.example', 'gone-pass-1', 'Gone') \gset
+SELECT auth.email_request_password_reset('gone@mail.example', NULL) IS NOT NULL AS requested;
+SELECT auth.delete_user(:'gone_uid') AS deleted;
+SELECT count(*) AS claimed FROM auth.outbox_claim('w1', 10);
+SELECT status, sealed IS NULL AS wiped, last_error FROM auth.outbox WHERE recipient = 'gone@mail.example';
+-- a deactivated user and a live session asking for its own unverified address
+SELECT user_id AS off_uid, session_token AS off_tok FROM auth.sign_up_email('off@mail.example', 'off-pass-1', 'Off') \gset
+SELECT auth.email_send_verification(:'off_tok', 'off@mail.example', '/own') AS own_session;
+SELECT pg_temp.mail('off@mail.example') ->> 'url' ~ '&callbackURL=%2Fown$' AS own_callback;
+SELECT auth.set_user_profile(:'off_uid', NULL, NULL, false) AS deactivated;
+SELECT auth.email_request_password_reset('off@mail.example', NULL) AS reset_answer,
+       auth.magic_link_request('off@mail.example', NULL, NULL, NULL, NULL) AS magic_answer,
+       auth.email_otp_send('off@mail.example', 'sign-in') AS otp_answer,
+       pg_temp.mails('off@mail.example') AS mails;
 -- bad worker arguments
 SELECT try($$SELECT * FROM auth.outbox_claim('', 1)$$) AS empty_worker,
        try($$SELECT * FROM auth.outbox_claim('w', 0)$$) AS zero_limit,

@@ -2360,11 +2360,15 @@ BEGIN
     IF p_lease IS NULL OR p_lease < interval '1 second' OR p_lease > interval '1 hour' THEN
         PERFORM auth.raise('VALIDATION_ERROR', 'p_lease must be 1 second to 1 hour');
     END IF;
-    -- a leased row whose worker went away before its last attempt ended is dead, not retried
+    -- dead, not sent: a leased row whose worker went away during its last allowed attempt, and
+    -- a due row whose verification record is gone (its user was deleted: the link is void)
     UPDATE auth.outbox o SET status = 'dead', sealed = NULL, claimed_until = NULL,
-                             last_error = coalesce(o.last_error, 'the lease of the last attempt expired')
+                             last_error = CASE WHEN o.verification_id IS NULL
+                                               THEN 'the verification record is gone (the user was deleted)'
+                                               ELSE coalesce(o.last_error, 'the lease of the last attempt expired') END
      WHERE o.id IN (SELECT d.id FROM auth.outbox d
-                     WHERE d.status = 'sending' AND d.next_attempt_at <= now() AND d.attempts >= v_max
+                     WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+                       AND ((d.status = 'sending' AND d.attempts >= v_max) OR d.verification_id IS NULL)
                      FOR UPDATE SKIP LOCKED);
     FOR r IN
         UPDATE auth.outbox o
@@ -2395,7 +2399,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.outbox_claim(text, integer, interval) IS
-  'Delivery worker: claims up to p_limit due rows (pending and due, or sending whose lease ended: a crashed worker''s) with FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same row; each becomes sending, leased to p_worker for p_lease, attempts + 1. vars = the template variables with the opened secret part (url, token, otp). A row whose payload does not open becomes dead with the reason.';
+  'Delivery worker: claims up to p_limit due rows (pending and due, or sending whose lease ended: a crashed worker''s) with FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same row; each becomes sending, leased to p_worker for p_lease, attempts + 1. vars = the template variables with the opened secret part (url, token, otp). A row whose payload does not open, or whose verification record is gone (user deleted), becomes dead with the reason.';
 
 CREATE FUNCTION auth.outbox_delivered(p_id bigint, p_worker text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
