@@ -39,7 +39,33 @@ const Setting settings[] = {
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
     {"--rate-limit-store", "PGAUTH_RATE_LIMIT_STORE", "memory|postgres (default memory): postgres keeps the sign-in/sign-up/change-password limits in the database, shared by every copy"},
+    // Social sign-in (docs/social.md). Secrets are never logged.
+    {"--google-client-id", "PGAUTH_GOOGLE_CLIENT_ID", "Google OAuth client id (set: Google sign-in is on)"},
+    {"--google-client-secret", "PGAUTH_GOOGLE_CLIENT_SECRET", "Google OAuth client secret"},
+    {"--google-issuer", "PGAUTH_GOOGLE_ISSUER", "Google's issuer, found by discovery (default https://accounts.google.com)"},
+    {"--github-client-id", "PGAUTH_GITHUB_CLIENT_ID", "GitHub OAuth app client id (set: GitHub sign-in is on)"},
+    {"--github-client-secret", "PGAUTH_GITHUB_CLIENT_SECRET", "GitHub OAuth app client secret"},
+    {"--github-url", "PGAUTH_GITHUB_URL", "GitHub's web URL (default https://github.com; GitHub Enterprise: its server)"},
+    {"--github-api-url", "PGAUTH_GITHUB_API_URL", "GitHub's API URL (default https://api.github.com)"},
+    {"--oidc-providers", "PGAUTH_OIDC_PROVIDERS", "comma-separated ids of OpenID Connect providers, each set by --oidc-<id>-discovery-url, -client-id, -client-secret and -scopes (PGAUTH_OIDC_<ID>_DISCOVERY_URL, ...)"},
 };
+
+// --oidc-<id>-<field> for a generic OpenID Connect provider: its PGAUTH_OIDC_<ID>_<FIELD> name, or "".
+std::string oidc_flag_env(std::string_view flag) {
+    if (flag.rfind("--oidc-", 0) != 0) return "";
+    flag.remove_prefix(7);
+    for (const char* field : {"-discovery-url", "-client-id", "-client-secret", "-scopes"}) {
+        std::string_view f(field);
+        if (flag.size() > f.size() && flag.substr(flag.size() - f.size()) == f) {
+            std::string env = "PGAUTH_OIDC_";
+            for (char c : flag.substr(0, flag.size() - f.size()))
+                env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char c : f) env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return env;
+        }
+    }
+    return "";
+}
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
     try {
@@ -105,6 +131,8 @@ std::string help_text() {
         std::string left = std::string("  ") + s.flag + " / " + s.env;
         text += left + "\n      " + s.help + "\n";
     }
+    text += "  --oidc-<id>-discovery-url, --oidc-<id>-client-id, --oidc-<id>-client-secret, --oidc-<id>-scopes\n"
+            "      / PGAUTH_OIDC_<ID>_DISCOVERY_URL, _CLIENT_ID, _CLIENT_SECRET, _SCOPES (default openid email profile)\n";
     text += "  --version\n      print the version and exit\n";
     text += "  --help\n      this text\n";
     return text;
@@ -120,6 +148,13 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
             return arg == s.flag || arg.rfind(std::string(s.flag) + "=", 0) == 0;
         });
         if (!is_flag) {
+            if (auto env = oidc_flag_env(arg.substr(0, arg.find('='))); !env.empty()) {
+                auto eq = arg.find('=');
+                if (eq != std::string::npos) values[env] = arg.substr(eq + 1);
+                else if (i + 1 < args.size()) values[env] = args[++i];
+                else throw ConfigError("missing value for " + arg);
+                continue;
+            }
             std::string valid;
             for (const auto& s : settings) valid += std::string(" ") + s.flag;
             throw ConfigError("unknown option " + arg.substr(0, arg.find('=')) + "; valid options:" + valid +
@@ -234,6 +269,12 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     if (store.empty() || store == "memory") c.shared_rate_limit = false;
     else if (store == "postgres") c.shared_rate_limit = true;
     else throw ConfigError("PGAUTH_RATE_LIMIT_STORE must be memory or postgres");
+
+    try {
+        c.social_providers = oauth::providers_from([&](const std::string& name) { return get(name.c_str()); });
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+    }
     return c;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client_address.hpp"
+#include "integrations/oauth/providers.hpp"
 
 namespace pgauth::http {
 
@@ -36,6 +37,7 @@ struct Config {
     TrustedProxies trusted_proxies;            // peers whose X-Forwarded-For / Forwarded are believed
     bool cross_site_cookies = false;           // SameSite=None; Secure session cookies
     bool shared_rate_limit = false;            // PGAUTH_RATE_LIMIT_STORE=postgres: strict routes via auth.rate_limit_hit
+    std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

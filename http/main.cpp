@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
             if (check.outcome == StartupCheck::Outcome::ok)
                 log::warn("database not reachable at start-up; will retry per request");
         }
+        server.context().social().warm_up();
         std::string host = bracket_host(config.listen_host);
         log::info("pgauth-http listening",
                   {{"address", host + ":" + std::to_string(server.port())}, {"version", pgauth_http_version},

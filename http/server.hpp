@@ -23,6 +23,7 @@
 #include "errors.hpp"
 #include "executor.hpp"
 #include "integrations/oasis/client.hpp"
+#include "integrations/oauth/providers.hpp"
 #include "jwks_cache.hpp"
 #include "metrics.hpp"
 #include "origin.hpp"
@@ -41,6 +42,7 @@ public:
     const OriginPolicy& origins() const { return origins_; }
     OasisClient& oasis() { return oasis_; }
     JwksCache& jwks() { return jwks_; }
+    const oauth::Providers& social() const { return social_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError through the error catalog; a broken connection is
@@ -75,6 +77,7 @@ private:
     Metrics metrics_;
     OasisClient oasis_;
     JwksCache jwks_{std::chrono::seconds(5)};
+    oauth::Providers social_;
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;
@@ -100,6 +103,10 @@ public:
     // A database-bound route whose answer is often in memory: `fast` runs inline first.
     void route(Pistache::Http::Method method, const std::string& path, const std::string& name, FastPath fast,
                Handler handler);
+    // A database-bound route that a provider's cross-site form post reaches (OAuth
+    // response_mode=form_post): any content type, no origin check. Its handler must
+    // change nothing (the callback's POST only redirects to its GET).
+    void form_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -111,6 +118,7 @@ private:
         Handler handler;
         RouteKind kind;
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
+        bool cross_site_form = false;  // form_route: no content-type or origin check
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);
