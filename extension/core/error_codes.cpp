@@ -83,6 +83,15 @@ constexpr std::array catalog{
     ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
     ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
     ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
+    // 0.5.0: social sign-in, answered by pgauth-http (issue 15; Better-Auth's codes and messages)
+    ErrorCode{"PROVIDER_NOT_FOUND", "PA404", 404, "Provider not found"},
+    ErrorCode{"ID_TOKEN_NOT_SUPPORTED", "PA404", 404, "id_token not supported"},
+    ErrorCode{"FAILED_TO_GET_ACCESS_TOKEN", "PA400", 400, "Failed to get a valid access token"},
+    ErrorCode{"FAILED_TO_REFRESH_ACCESS_TOKEN", "PA400", 400, "Failed to refresh access token"},
+    ErrorCode{"REFRESH_TOKEN_NOT_FOUND", "PA400", 400, "Refresh token not found"},
+    ErrorCode{"ACCESS_TOKEN_NOT_FOUND", "PA400", 400, "Access token not found"},
+    ErrorCode{"FAILED_TO_GET_USER_INFO", "PA401", 401, "Failed to get user info"},
+    ErrorCode{"OAUTH_PROVIDER_UNAVAILABLE", "PA502", 502, "The identity provider is unavailable. Try again later."},
 };
 
 }  // namespace
