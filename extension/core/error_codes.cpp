@@ -83,6 +83,19 @@ constexpr std::array catalog{
     ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
     ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
     ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
+    // 0.5.0: social accounts (Better-Auth's codes and messages where it has them)
+    ErrorCode{"INVALID_STATE", "PA400", 400, "Invalid or already used state. Please restart the process."},
+    ErrorCode{"STATE_MISMATCH", "PA400", 400, "State mismatch: the flow was started in another browser"},
+    ErrorCode{"STATE_EXPIRED", "PA400", 400, "The sign-in flow has expired. Please restart the process."},
+    ErrorCode{"ACCOUNT_NOT_LINKED", "PA401", 401,
+              "Account not linked: sign in with your existing method and link this provider from your account"},
+    ErrorCode{"SOCIAL_ACCOUNT_ALREADY_LINKED", "PA409", 409, "Social account already linked to another user"},
+    ErrorCode{"USER_EMAIL_NOT_FOUND", "PA401", 401, "User email not found"},
+    ErrorCode{"SIGNUP_DISABLED", "PA403", 403, "Sign up is disabled"},
+    ErrorCode{"ACCOUNT_NOT_FOUND", "PA400", 400, "Account not found"},
+    ErrorCode{"FAILED_TO_UNLINK_LAST_ACCOUNT", "PA400", 400, "You can't unlink your last account"},
+    ErrorCode{"SOCIAL_TOKEN_UNREADABLE", "PA500", 500,
+              "A stored provider token does not open: it was altered or sealed under another key-encryption key"},
 };
 
 }  // namespace
