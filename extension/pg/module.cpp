@@ -40,6 +40,9 @@ int lockout_threshold = 5;
 int lockout_max_delay = 15 * 60;
 int vault_max_value_bytes = 8192;
 int vault_max_entries = 50;
+char* social_trusted_providers = nullptr;
+int social_flow_expires_in = 10 * 60;
+bool social_disable_sign_up = false;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -96,6 +99,15 @@ void define() {
     DefineCustomIntVariable("pgauth.vault_max_entries", "Most vault entries per user (auth.vault_set).", nullptr,
                             &vault_max_entries, vault_max_entries, 1, 10000, PGC_SUSET, 0, nullptr, nullptr,
                             nullptr);
+    DefineCustomStringVariable("pgauth.social_trusted_providers",
+                               "Comma-separated social provider ids whose verified email links a sign-in to an "
+                               "existing user with that email (read by auth.social_sign_in).",
+                               nullptr, &social_trusted_providers, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_seconds("pgauth.social_flow_expires_in", "Lifetime of a social sign-in or link flow (state, PKCE, nonce).",
+                   &social_flow_expires_in, 60, 3600);
+    DefineCustomBoolVariable("pgauth.social_disable_sign_up",
+                             "Social sign-in signs in and links existing users only; it never creates a user.",
+                             nullptr, &social_disable_sign_up, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

@@ -27,6 +27,9 @@ extern int lockout_threshold;         // failed sign-ins before an email is lock
 extern int lockout_max_delay;         // seconds, the longest lock, 15 minutes
 extern int vault_max_value_bytes;     // largest vault value, 8192 (read by auth.vault_set)
 extern int vault_max_entries;         // vault entries per user, 50
+extern char* social_trusted_providers; // comma list of providers whose verified email may link, ""
+extern int social_flow_expires_in;    // seconds a social sign-in flow lives, 10 minutes
+extern bool social_disable_sign_up;   // social sign-in never creates a user, false
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();
