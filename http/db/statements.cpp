@@ -1,7 +1,6 @@
 #include "db/statements.hpp"
 
 #include <string>
-#include <string_view>
 
 namespace pgauth::http {
 namespace {
@@ -79,19 +78,7 @@ void prepare_statements(pqxx::connection& conn, int statement_timeout_ms) {
         tx.exec("SET TimeZone = 'UTC'");
         tx.exec("SET application_name = 'pgauth-http'");
     }
-    for (const auto& s : statements) {
-        // The social functions arrive with the extension's social accounts (0.5.0); until
-        // they are installed their routes answer 500 and everything else works.
-        if (std::string_view(s.name).rfind("social_", 0) == 0 || std::string_view(s.name) == "list_accounts" ||
-            std::string_view(s.name) == "unlink_account") {
-            try {
-                conn.prepare(s.name, s.sql);
-            } catch (const pqxx::sql_error&) {
-            }
-            continue;
-        }
-        conn.prepare(s.name, s.sql);
-    }
+    for (const auto& s : statements) conn.prepare(s.name, s.sql);
 }
 
 }  // namespace pgauth::http

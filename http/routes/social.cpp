@@ -64,6 +64,14 @@ ApiError upstream(const Provider& p, const std::exception& e) {
     return errors::make("OAUTH_PROVIDER_UNAVAILABLE", "The identity provider " + p.id() + " is unavailable. Try again later.");
 }
 
+// An extension code as Better-Auth's callback error (?error=...).
+std::string query_error(std::string_view code) {
+    if (code == "INVALID_STATE" || code == "STATE_EXPIRED") return "please_restart_the_process";
+    if (code == "USER_EMAIL_NOT_FOUND") return "email_not_found";
+    if (code == "SOCIAL_ACCOUNT_ALREADY_LINKED") return "account_already_linked_to_different_user";
+    return lower(code);
+}
+
 // An error code from the extension as an API answer: the catalog's when it knows it.
 ApiError api_error(const std::string& code) {
     if (find_error(code)) return errors::make(code);
@@ -297,7 +305,7 @@ Response callback_get(Context& ctx, const Request& req) {
     auto taken = ctx.exec("social_flow_take", *state, state_binding(ctx, req), p->id()).at(0);
     if (!taken["error_code"].is_null()) {
         std::string url = taken["error_callback_url"].is_null() ? default_error_url : taken["error_callback_url"].c_str();
-        return fail(url, lower(taken["error_code"].c_str()), std::nullopt);
+        return fail(url, query_error(taken["error_code"].c_str()), std::nullopt);
     }
     std::string error_url = taken["error_callback_url"].is_null() ? default_error_url : taken["error_callback_url"].c_str();
     std::string flow_id = taken["flow_id"].c_str();
@@ -332,7 +340,7 @@ Response callback_get(Context& ctx, const Request& req) {
     auto r = ctx.exec("social_sign_in", p->id(), who.claims.dump(), tokens_for_sql(tokens).dump(),
                       std::optional<std::string>(flow_id), client_ip(req), req.user_agent());
     const auto row = r.at(0);
-    if (!row["error_code"].is_null()) return fail(error_url, lower(row["error_code"].c_str()), std::nullopt);
+    if (!row["error_code"].is_null()) return fail(error_url, query_error(row["error_code"].c_str()), std::nullopt);
     std::string to = taken["callback_url"].is_null() ? ctx.config().base_url : taken["callback_url"].c_str();
     if (row["new_user"].as<bool>(false) && !taken["new_user_callback_url"].is_null())
         to = taken["new_user_callback_url"].c_str();
