@@ -12,6 +12,8 @@ const users = {};
 const [{ db }] = await sql("SELECT current_database() AS db");
 await sql(`ALTER DATABASE "${db}" SET pgauth.social_trusted_providers = 'acme,google,github'`);
 const rig = await startSocial({ users });
+// GitHub user ids unique to this run (the database outlives it).
+let ghId = Date.now() % 1e9 * 10;
 const { api, base } = rig.server;
 
 function newUser(tag, { verified = true } = {}) {
@@ -81,13 +83,14 @@ describe("sign-in/social, redirect flow", () => {
   test("GitHub: the primary verified email of /user/emails", async () => {
     const b = browser();
     const email = uniqueEmail("gh");
-    rig.github.addUser("octo-new", { id: 4242001, name: "Octo", email, verified: true });
+    const id = ++ghId;
+    rig.github.addUser("octo-new", { id, name: "Octo", email, verified: true });
     rig.github.user = "octo-new";
     await signInVia(b, "github");
     const s = await sessionOf(b);
     assert.equal(s.user.email, email);
     const rows = await sql("SELECT account_id FROM auth.accounts WHERE provider_id = 'github' AND user_id = $1", [s.user.id]);
-    assert.deepEqual(rows, [{ account_id: "4242001" }]);
+    assert.deepEqual(rows, [{ account_id: String(id) }]);
   });
 
   test("an existing email/password user is linked on a verified email from a trusted provider", async () => {
@@ -102,14 +105,15 @@ describe("sign-in/social, redirect flow", () => {
 
   test("refused on an unverified email (GitHub's unverified primary): no session, account_not_linked", async () => {
     const existing = await signUp(rig.server);
-    rig.github.addUser("octo-unverified", { id: 4242002, email: existing.email, verified: false });
+    const id = ++ghId;
+    rig.github.addUser("octo-unverified", { id, email: existing.email, verified: false });
     rig.github.user = "octo-unverified";
     const b = browser();
     const url = await start(b, "github", { errorCallbackURL: "/oops" });
     const { url: landed } = await b.follow(url, (u) => u.startsWith(`${base}/oops`));
     assert.equal(new URL(landed).searchParams.get("error"), "account_not_linked");
     assert.equal(await sessionOf(b), null);
-    const rows = await sql("SELECT count(*)::int AS n FROM auth.accounts WHERE provider_id = 'github' AND account_id = '4242002'");
+    const rows = await sql("SELECT count(*)::int AS n FROM auth.accounts WHERE provider_id = 'github' AND account_id = $1", [String(id)]);
     assert.equal(rows[0].n, 0);
   });
 
@@ -253,6 +257,45 @@ describe("sign-in/social with idToken (Google One Tap)", () => {
     const token = await rig.google.mint({ sub: "g-kid", email: uniqueEmail("kid") }, { kid: "not-published" });
     const r = await post(`${api}/sign-in/social`, { provider: "google", idToken: { token } });
     assertApiError(assert, r, 401, "INVALID_TOKEN");
+  });
+
+  test("a rotated key: an unknown kid refreshes the cached JWKS (at most every 10 s)", async () => {
+    // A provider whose published key set the test changes.
+    const http = await import("node:http");
+    const { freePort } = await import("./harness.mjs");
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const keyA = await jose.generateKeyPair("RS256"), keyB = await jose.generateKeyPair("RS256");
+    const pub = async (k, kid) => ({ ...(await jose.exportJWK(k.publicKey)), kid, alg: "RS256", use: "sig" });
+    let published = [await pub(keyA, "a")];
+    let jwksFetches = 0;
+    const idp = http.createServer((req, res) => {
+      const body = req.url === "/jwks" ? (jwksFetches++, { keys: published }) : {
+        issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
+      };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise((r) => idp.listen(port, "127.0.0.1", r));
+    try {
+      const server = await startServer({ PGAUTH_GOOGLE_CLIENT_ID: CLIENT_ID, PGAUTH_GOOGLE_CLIENT_SECRET: "s", PGAUTH_GOOGLE_ISSUER: issuer });
+      const mint = (key, kid, sub) => new jose.SignJWT({ sub, email: uniqueEmail(sub), email_verified: true })
+        .setProtectedHeader({ alg: "RS256", kid }).setIssuer(issuer).setAudience(CLIENT_ID).setIssuedAt().setExpirationTime("5m").sign(key.privateKey);
+      const signIn = async (token) => post(`${server.api}/sign-in/social`, { provider: "google", idToken: { token } });
+      assert.equal((await signIn(await mint(keyA, "a", `rot-a-${Date.now()}`))).status, 200);
+      published = [await pub(keyB, "b")];
+      const fetchesBefore = jwksFetches;
+      // Within 10 s of the last fetch an unknown kid does not refetch (a flood of forged kids costs the IdP nothing).
+      assertApiError(assert, await signIn(await mint(keyB, "b", `rot-b-${Date.now()}`)), 401, "INVALID_TOKEN");
+      assert.equal(jwksFetches, fetchesBefore);
+      await new Promise((r) => setTimeout(r, 10_500));
+      const r = await signIn(await mint(keyB, "b", `rot-b2-${Date.now()}`));
+      assert.equal(r.status, 200, r.text);
+      assert.equal(jwksFetches, fetchesBefore + 1);
+      // The retired key no longer verifies.
+      assertApiError(assert, await signIn(await mint(keyA, "a", `rot-a2-${Date.now()}`)), 401, "INVALID_TOKEN");
+    } finally {
+      idp.close();
+    }
   });
 
   test("GitHub has no id_token: 404 ID_TOKEN_NOT_SUPPORTED", async () => {
