@@ -1911,7 +1911,9 @@ BEGIN
         BEGIN
             new_user := false;
             linked := false;
-            SELECT x.* INTO a FROM auth.accounts x WHERE x.provider_id = p_provider AND x.account_id = v_sub FOR UPDATE;
+            -- no row lock here: a user row is always locked before an account row (below,
+            -- the email_verified UPDATE before the tokens' UPDATE; unlink_account), so no deadlock
+            SELECT x.* INTO a FROM auth.accounts x WHERE x.provider_id = p_provider AND x.account_id = v_sub;
             IF FOUND THEN
                 IF p_link_user_id IS NOT NULL AND a.user_id <> p_link_user_id THEN
                     PERFORM auth.raise('SOCIAL_ACCOUNT_ALREADY_LINKED');
