@@ -172,6 +172,11 @@ RESET ROLE;
 UPDATE auth.accounts SET access_token_expires_at = now() - interval '1 minute' WHERE id = :'ann_google';
 SET ROLE regress_pgauth_service;
 SELECT needs_refresh FROM auth.social_account_tokens(:'ann_tok', 'google', :'ann_google');
+-- Better-Auth 1.7's client names the account by its row id alone (list-accounts' id)
+SELECT provider_id, account_id, access_token FROM auth.social_account_tokens(:'ann_tok', NULL, :'ann_google');
+SELECT provider_id, account_id FROM auth.social_account_tokens(:'ann_tok', NULL, 'g-100') AS by_provider_account_id;
+SELECT try(format('SELECT * FROM auth.social_account_tokens(%L, NULL, NULL)', :'ann_tok')) AS neither,
+       try(format('SELECT * FROM auth.social_account_tokens(%L, NULL, %L)', :'bob_tok', :'ann_google')) AS anns_row_for_bob;
 SELECT auth.social_store_tokens(:'ann_tok', :'ann_google', '{"access_token": "ya29.access-three", "expires_in": 3600, "scope": "openid email"}')::jsonb
        - 'accessTokenExpiresAt' AS refreshed;
 SELECT access_token, refresh_token, needs_refresh, scopes,
@@ -204,7 +209,11 @@ SET ROLE regress_pgauth_service;
 SELECT try(format('SELECT auth.unlink_account(%L, %L, NULL)', :'bob_tok', 'gitlab')) AS not_found,
        try(format('SELECT auth.unlink_account(%L, %L, %L)', :'bob_tok', 'github', '778')) AS other_account_id,
        try($$SELECT auth.unlink_account('nope', 'github', NULL)$$) AS no_session;
-SELECT auth.unlink_account(:'bob_tok', 'github', '777') AS unlinked_github, auth.unlink_account(:'bob_tok', 'acme', NULL) AS unlinked_acme;
+SELECT e ->> 'id' AS bob_acme FROM json_array_elements(auth.list_accounts(:'bob_tok')) e WHERE e ->> 'providerId' = 'acme' \gset
+SELECT try(format('SELECT auth.unlink_account(%L, NULL, NULL)', :'bob_tok')) AS neither,
+       try(format('SELECT auth.unlink_account(%L, NULL, %L)', :'bob_tok', :'ann_google')) AS anns_row_for_bob;
+-- by provider and the provider's account id, then by the row id alone (Better-Auth 1.7's client)
+SELECT auth.unlink_account(:'bob_tok', 'github', '777') AS unlinked_github, auth.unlink_account(:'bob_tok', NULL, :'bob_acme') AS unlinked_acme;
 SELECT try(format('SELECT auth.unlink_account(%L, %L, NULL)', :'bob_tok', 'credential')) AS last_way;
 -- Ann: one Google account only
 SELECT try(format('SELECT auth.unlink_account(%L, %L, NULL)', :'ann_tok', 'google')) AS ann_last;
