@@ -2165,4 +2165,5 @@ GRANT EXECUTE ON FUNCTION auth.social_flow_start(text, text, text, text, text, t
     auth.list_accounts(text), auth.unlink_account(text, text, text), auth.social_account_tokens(text, text, text),
     auth.social_store_tokens(text, uuid, jsonb)
   TO pgauth_service;
+
 -- ---------------------------------------------------------------- social accounts: end
