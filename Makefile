@@ -12,7 +12,7 @@ DATA       = $(wildcard extension/sql/pgauth--*.sql) $(wildcard extension/sql/pg
 REGRESS      = setup password session errors privileges avatar jwt responses ratelimit lockout rls vault apikeys social hardening upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 # isolationtester: concurrency (specs/*.spec)
-ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race social_first_sign_in
+ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race social_first_sign_in social_flow_race
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config

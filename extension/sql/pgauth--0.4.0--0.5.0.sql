@@ -286,7 +286,9 @@ BEGIN
         BEGIN
             new_user := false;
             linked := false;
-            SELECT x.* INTO a FROM auth.accounts x WHERE x.provider_id = p_provider AND x.account_id = v_sub FOR UPDATE;
+            -- no row lock here: a user row is always locked before an account row (below,
+            -- the email_verified UPDATE before the tokens' UPDATE; unlink_account), so no deadlock
+            SELECT x.* INTO a FROM auth.accounts x WHERE x.provider_id = p_provider AND x.account_id = v_sub;
             IF FOUND THEN
                 IF p_link_user_id IS NOT NULL AND a.user_id <> p_link_user_id THEN
                     PERFORM auth.raise('SOCIAL_ACCOUNT_ALREADY_LINKED');
@@ -440,13 +442,16 @@ DECLARE
     v_id uuid;
     v_is_way boolean;
 BEGIN
+    IF p_provider_id IS NULL AND p_account_id IS NULL THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'providerId or accountId is required');
+    END IF;
     -- one unlink per user at a time: two concurrent unlinks cannot both pass the count
     PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
     SELECT a.id, (a.provider_id <> 'credential' OR a.password_hash IS NOT NULL) INTO v_id, v_is_way
       FROM auth.accounts a
-     WHERE a.user_id = v_user AND a.provider_id = p_provider_id
-       AND (p_account_id IS NULL OR a.account_id = p_account_id)
-     ORDER BY a.created_at, a.id LIMIT 1;
+     WHERE a.user_id = v_user AND (p_provider_id IS NULL OR a.provider_id = p_provider_id)
+       AND (p_account_id IS NULL OR a.id::text = p_account_id OR a.account_id = p_account_id)
+     ORDER BY a.id::text = p_account_id DESC, a.created_at, a.id LIMIT 1;
     IF v_id IS NULL THEN
         PERFORM auth.raise('ACCOUNT_NOT_FOUND');
     END IF;
@@ -461,21 +466,25 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.unlink_account(text, text, text) IS
-  'Better-Auth unlink-account: removes the session user''s account of p_provider_id (and p_account_id, the provider''s account id, when given); {"status":true}. FAILED_TO_UNLINK_LAST_ACCOUNT when it would leave no way to sign in (a credential account without a password does not count), ACCOUNT_NOT_FOUND, UNAUTHORIZED.';
+  'Better-Auth unlink-account: removes the session user''s account named by p_provider_id and/or p_account_id (the account row id, as list-accounts'' id and Better-Auth 1.7''s client send it, or the provider''s account id); {"status":true}. FAILED_TO_UNLINK_LAST_ACCOUNT when it would leave no way to sign in (a credential account without a password does not count), ACCOUNT_NOT_FOUND, VALIDATION_ERROR (neither given), UNAUTHORIZED.';
 
 CREATE FUNCTION auth.social_account_tokens(p_session_token text, p_provider_id text, p_account_id text)
     RETURNS TABLE (account_row_id uuid, account_id text, access_token text, refresh_token text, id_token text,
                    access_token_expires_at timestamptz, refresh_token_expires_at timestamptz, scopes text[],
-                   needs_refresh boolean)
+                   needs_refresh boolean, provider_id text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
     v_user uuid := auth.social_session_user(p_session_token);
     a auth.accounts;
 BEGIN
+    IF p_provider_id IS NULL AND p_account_id IS NULL THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'providerId or accountId is required');
+    END IF;
     SELECT x.* INTO a FROM auth.accounts x
-     WHERE x.user_id = v_user AND x.provider_id = p_provider_id AND x.provider_id <> 'credential'
-       AND (p_account_id IS NULL OR x.account_id = p_account_id OR x.id::text = p_account_id)
-     ORDER BY x.created_at, x.id LIMIT 1;
+     WHERE x.user_id = v_user AND (p_provider_id IS NULL OR x.provider_id = p_provider_id)
+       AND x.provider_id <> 'credential'
+       AND (p_account_id IS NULL OR x.id::text = p_account_id OR x.account_id = p_account_id)
+     ORDER BY x.id::text = p_account_id DESC, x.created_at, x.id LIMIT 1;
     IF NOT FOUND THEN
         PERFORM auth.raise('ACCOUNT_NOT_FOUND');
     END IF;
@@ -486,11 +495,12 @@ BEGIN
         a.access_token_expires_at, a.refresh_token_expires_at,
         coalesce(string_to_array(a.scope, ','), '{}'::text[]),
         a.refresh_token_sealed IS NOT NULL AND a.access_token_expires_at IS NOT NULL
-            AND a.access_token_expires_at < clock_timestamp() + interval '5 seconds';
+            AND a.access_token_expires_at < clock_timestamp() + interval '5 seconds',
+        a.provider_id;
 END
 $$;
 COMMENT ON FUNCTION auth.social_account_tokens(text, text, text) IS
-  'The session user''s provider tokens for p_provider_id (p_account_id: the provider''s account id or the row id, optional), opened: for get-access-token and refresh-token. needs_refresh when the access token expires within 5 s and a refresh token is stored. ACCOUNT_NOT_FOUND, UNAUTHORIZED, SOCIAL_TOKEN_UNREADABLE.';
+  'The session user''s provider tokens, opened, for the account named by p_provider_id and/or p_account_id (the account row id, or the provider''s account id): for get-access-token, refresh-token and account-info. VALIDATION_ERROR when neither is given. needs_refresh when the access token expires within 5 s and a refresh token is stored. ACCOUNT_NOT_FOUND, UNAUTHORIZED, SOCIAL_TOKEN_UNREADABLE.';
 
 CREATE FUNCTION auth.social_store_tokens(p_session_token text, p_account_row_id uuid, p_tokens jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -530,6 +540,7 @@ GRANT EXECUTE ON FUNCTION auth.social_flow_start(text, text, text, text, text, t
     auth.list_accounts(text), auth.unlink_account(text, text, text), auth.social_account_tokens(text, text, text),
     auth.social_store_tokens(text, uuid, jsonb)
   TO pgauth_service;
+
 -- ---------------------------------------------------------------- social accounts: end
 
 -- ---------------------------------------------------------------- errors
