@@ -63,7 +63,7 @@ const Statement statements[] = {
     {"list_accounts", "SELECT auth.list_accounts($1)::text AS body"},
     {"unlink_account", "SELECT auth.unlink_account($1, $2, $3)::text AS body"},
     {"social_account_tokens",
-     "SELECT account_row_id, account_id, access_token, refresh_token, id_token,"
+     "SELECT account_row_id, provider_id, account_id, access_token, refresh_token, id_token,"
      " to_char(access_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS access_token_expires_at,"
      " to_json(scopes)::text AS scopes, needs_refresh FROM auth.social_account_tokens($1, $2, $3)"},
     {"social_store_tokens", "SELECT auth.social_store_tokens($1, $2::uuid, $3::jsonb)::text AS body"},

@@ -406,7 +406,7 @@ struct Refreshed {
 Refreshed valid_tokens(Context& ctx, const std::string& session, const Selection& s, bool force) {
     auto row = ctx.exec("social_account_tokens", session, s.provider_id, s.account_id).at(0);
     Refreshed out;
-    out.provider_id = s.provider_id.value_or("");
+    out.provider_id = row["provider_id"].c_str();
     out.account_row_id = row["account_row_id"].c_str();
     out.account_id = row["account_id"].c_str();
     bool needs = row["needs_refresh"].as<bool>(false);
