@@ -68,6 +68,23 @@ describe("link-social, list-accounts, unlink-account", () => {
     assert.deepEqual((await client.listAccounts()).data.map((a) => a.providerId), ["credential"]);
   });
 
+  test("Better-Auth 1.7's {accountId} (the list-accounts id) names the account everywhere", async () => {
+    const { b, email } = await passwordUser();
+    const { sub } = await linkAcme(b, email);
+    const client = clientOf(b);
+    const acme = (await client.listAccounts()).data.find((a) => a.providerId === "acme");
+    const token = await client.getAccessToken({ accountId: acme.id });
+    assert.equal(token.error, null, JSON.stringify(token.error));
+    assert.ok(token.data.accessToken);
+    const info = await client.accountInfo({ query: { accountId: acme.id } });
+    assert.equal(info.error, null, JSON.stringify(info.error));
+    assert.equal(info.data.user.id, sub);
+    assert.equal(info.data.account.accountId, sub);
+    const unlinked = await client.unlinkAccount({ accountId: acme.id });
+    assert.equal(unlinked.error, null, JSON.stringify(unlinked.error));
+    assert.deepEqual((await client.listAccounts()).data.map((a) => a.providerId), ["credential"]);
+  });
+
   test("unlinking the only way to sign in is refused", async () => {
     const { b } = await acmeUser();
     const client = clientOf(b);
