@@ -7,7 +7,8 @@
 //   GET  /api/v3/user                -> the user, or 401 {"message":"Bad credentials"}
 //   GET  /api/v3/user/emails         -> [{email, primary, verified, visibility}]
 // PKCE (S256) is checked when the authorize request carried a code_challenge.
-// `gh.user` is who approves next; `gh.deny` makes the next authorize answer access_denied.
+// `gh.user` is who approves next; `gh.deny` makes the next authorize answer access_denied;
+// `gh.fault` = "hang" (the token endpoint never answers) or "huge" (/user answers 2 MiB).
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { after } from "node:test";
@@ -19,7 +20,8 @@ export async function startGithub({ clientId, clientSecret, redirectUri }) {
   const codes = new Map(); // code -> { login, challenge, redirectUri }
   const tokens = new Map(); // access token -> login
   const users = new Map(); // login -> { id, name, emails: [{email, primary, verified, visibility}] }
-  const gh = { base, users, user: null, deny: false, calls: [] };
+  const gh = { base, users, user: null, deny: false, fault: null, calls: [] };
+  const held = new Set();  // responses left hanging, ended when the stand-in closes
 
   const json = (res, status, body) => res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
   const readBody = (req) => new Promise((resolve) => {
@@ -54,6 +56,10 @@ export async function startGithub({ clientId, clientSecret, redirectUri }) {
       return;
     }
     if (req.method === "POST" && url.pathname === "/login/oauth/access_token") {
+      if (gh.fault === "hang") {
+        held.add(res);
+        return;
+      }
       const form = new URLSearchParams(await readBody(req));
       let id = form.get("client_id"), secret = form.get("client_secret");
       const auth = req.headers.authorization;
@@ -95,6 +101,7 @@ export async function startGithub({ clientId, clientSecret, redirectUri }) {
       if (!login || !users.has(login))
         return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
       const u = users.get(login);
+      if (gh.fault === "huge") return json(res, 200, { login, id: u.id, padding: "x".repeat(2 << 20) });
       if (url.pathname === "/api/v3/user") {
         const primary = u.emails.find((e) => e.primary && e.visibility === "public");
         return json(res, 200, { login, id: u.id, name: u.name ?? null, email: primary?.email ?? null,
@@ -105,7 +112,11 @@ export async function startGithub({ clientId, clientSecret, redirectUri }) {
     json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
   });
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  after(() => new Promise((r) => server.close(r)));
+  after(() => {
+    for (const res of held) res.destroy();
+    server.closeAllConnections?.();
+    return new Promise((r) => server.close(r));
+  });
   // A GitHub user: numeric id, and emails with which one is primary and whether it is verified.
   gh.addUser = (login, { id, name, email, verified = true }) => {
     users.set(login, { id, name, emails: [{ email, primary: true, verified, visibility: "public" }] });

@@ -117,6 +117,29 @@ describe("sign-in/social, redirect flow", () => {
     assert.equal(rows[0].n, 0);
   });
 
+  test("a provider that hangs or answers too much: provider_unavailable within the bounds, no user", async () => {
+    for (const fault of ["huge", "hang"]) {
+      const email = uniqueEmail(`gh-${fault}`);
+      const login = `octo-${fault}`;
+      rig.github.addUser(login, { id: ++ghId, email, verified: true });
+      rig.github.user = login;
+      rig.github.fault = fault;
+      try {
+        const b = browser();
+        const url = await start(b, "github", { errorCallbackURL: "/oops" });
+        const started = Date.now();
+        const { url: landed } = await b.follow(url, (u) => u.startsWith(`${base}/oops`));
+        assert.ok(Date.now() - started < 12_000, `${fault}: took ${Date.now() - started} ms`);
+        assert.equal(new URL(landed).searchParams.get("error"), "provider_unavailable", fault);
+        assert.equal(await sessionOf(b), null);
+        const rows = await sql("SELECT count(*)::int AS n FROM auth.users WHERE email = $1", [email]);
+        assert.equal(rows[0].n, 0, `${fault}: a user was created`);
+      } finally {
+        rig.github.fault = null;
+      }
+    }
+  });
+
   test("an error from the IdP lands on errorCallbackURL?error=... with no session", async () => {
     rig.github.deny = true;
     try {
