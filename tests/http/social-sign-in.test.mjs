@@ -226,6 +226,20 @@ describe("callback: state, browser binding, issuer", () => {
     assert.equal(JSON.parse(text).code, "STATE_NOT_FOUND");
   });
 
+  test("malformed callback parameters are a 400 JSON answer, an unknown provider's callback lands on the error page", async () => {
+    for (const q of ["state=%zz&code=x", "state=a%00b&code=x", "code=%G1&state=x"]) {
+      const r = await fetch(`${api}/callback/acme?${q}`, { redirect: "manual" });
+      assert.equal(r.status, 400, q);
+      assert.equal((await r.json()).code, "VALIDATION_ERROR", q);
+    }
+    const r = await fetch(`${api}/callback/myspace?state=x&code=y`, { redirect: "manual" });
+    assert.equal(r.status, 302);
+    assert.match(r.headers.get("location"), /\/api\/auth\/error\?error=oauth_provider_not_found/);
+    const p = await fetch(`${api}/callback/myspace`, { method: "POST", body: "state=x", headers: { "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" });
+    assert.equal(p.status, 404);
+    assert.equal((await p.json()).code, "PROVIDER_NOT_FOUND");
+  });
+
   test("form_post: POST /callback/<id> redirects to the GET callback with the same parameters", async () => {
     const r = await fetch(`${api}/callback/acme`, {
       method: "POST",
