@@ -321,6 +321,7 @@ Response callback_get(Context& ctx, const Request& req) {
         // RFC 9207: an authorization response naming another issuer is a mix-up attack.
         std::string expected = p->issuer();
         if (iss && !expected.empty() && *iss != expected) return fail(error_url, "issuer_mismatch", std::nullopt);
+        if (!iss && p->requires_iss()) return fail(error_url, "issuer_missing", std::nullopt);
         try {
             tokens = p->exchange_code(*code, taken["code_verifier"].c_str(), redirect_uri(ctx, *p));
         } catch (const Rejected& e) {

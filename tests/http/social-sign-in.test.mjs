@@ -218,6 +218,15 @@ describe("callback: state, browser binding, issuer", () => {
     assert.equal(await sessionOf(b), null);
   });
 
+  test("RFC 9207: a provider that advertises iss in responses must send it (issuer_missing), no session", async () => {
+    const b = browser();
+    const cb = new URL(await untilCallback(b));
+    cb.searchParams.delete("iss");
+    const { url } = await b.follow(cb.toString(), leftPgauth);
+    assert.equal(errorOf(url), "issuer_missing");
+    assert.equal(await sessionOf(b), null);
+  });
+
   test("no state at all: state_not_found on the error page (a 400 JSON answer)", async () => {
     const b = browser();
     const { url, res, text } = await b.follow(`${api}/callback/acme?code=abc`, () => false);

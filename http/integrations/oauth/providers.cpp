@@ -150,6 +150,8 @@ Provider::Discovery Provider::discovery() {
         throw UpstreamError(what + " lacks issuer, authorization_endpoint, token_endpoint or jwks_uri");
     if (!config_.issuer.empty() && without_slash(d.issuer) != config_.issuer)
         throw UpstreamError(what + " names issuer " + d.issuer + ", not the configured " + config_.issuer);
+    if (const json* v = member(doc, "authorization_response_iss_parameter_supported"); v && v->is_boolean())
+        d.iss_in_response = v->get<bool>();
     if (const json* methods = member(doc, "token_endpoint_auth_methods_supported"); methods && methods->is_array()) {
         bool basic = std::find(methods->begin(), methods->end(), "client_secret_basic") != methods->end();
         bool post = std::find(methods->begin(), methods->end(), "client_secret_post") != methods->end();
@@ -164,6 +166,8 @@ Provider::Discovery Provider::discovery() {
 void Provider::ensure_ready() { discovery(); }
 
 std::string Provider::issuer() { return config_.kind == Kind::github ? std::string() : discovery().issuer; }
+
+bool Provider::requires_iss() { return config_.kind == Kind::oidc && discovery().iss_in_response; }
 
 std::string Provider::authorization_url(const std::string& redirect_uri, const std::string& state,
                                         const std::string& code_challenge, const std::string& nonce,

@@ -75,6 +75,9 @@ public:
     void ensure_ready();
     // The issuer callbacks are checked against (RFC 9207 iss); empty for GitHub.
     std::string issuer();
+    // The provider advertises authorization_response_iss_parameter_supported: a callback
+    // without iss is refused (RFC 9207 section 2.4).
+    bool requires_iss();
 
     std::string authorization_url(const std::string& redirect_uri, const std::string& state,
                                   const std::string& code_challenge, const std::string& nonce,
@@ -99,6 +102,7 @@ private:
     struct Discovery {
         std::string issuer, authorization_endpoint, token_endpoint, jwks_uri, userinfo_endpoint;
         bool basic_auth = true;  // client_secret_basic, else client_secret_post
+        bool iss_in_response = false;  // authorization_response_iss_parameter_supported
     };
     Discovery discovery();
     nlohmann::json token_request(std::vector<std::pair<std::string, std::string>> fields, const char* rejected_code);
