@@ -14,7 +14,7 @@ export const CLIENT_ID = "pgauth-test-client";
 export const CLIENT_SECRET = "pgauth-test-client-secret-0123456789";
 
 // An OpenID provider at http://127.0.0.1:<port>. `users` maps an account id to
-// its claims; `idp.user` chooses who signs in next (the interaction completes itself).
+// its claims; `idp.setUser(id)` chooses who signs in next (the interaction completes itself).
 // Its signing key is ours, so tests can also mint (and forge) id_tokens.
 export async function startOidc({ users = {}, redirectUris = [] } = {}) {
   const port = await freePort();
