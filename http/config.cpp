@@ -49,7 +49,33 @@ const Setting settings[] = {
     {"--outbox-lease-seconds", "PGAUTH_OUTBOX_LEASE_SECONDS", "a claimed mail not marked sent within this returns to the queue (default 60; more than the send timeout + 1 s)"},
     {"--outbox-poll-ms", "PGAUTH_OUTBOX_POLL_MS", "look for due mails at least this often, besides NOTIFY (default 5000)"},
     {"--email-send-timeout-ms", "PGAUTH_EMAIL_SEND_TIMEOUT_MS", "longest SMTP or webhook delivery of one mail (default 15000)"},
+    // Social sign-in (docs/social.md). Secrets are never logged.
+    {"--google-client-id", "PGAUTH_GOOGLE_CLIENT_ID", "Google OAuth client id (set: Google sign-in is on)"},
+    {"--google-client-secret", "PGAUTH_GOOGLE_CLIENT_SECRET", "Google OAuth client secret"},
+    {"--google-issuer", "PGAUTH_GOOGLE_ISSUER", "Google's issuer, found by discovery (default https://accounts.google.com)"},
+    {"--github-client-id", "PGAUTH_GITHUB_CLIENT_ID", "GitHub OAuth app client id (set: GitHub sign-in is on)"},
+    {"--github-client-secret", "PGAUTH_GITHUB_CLIENT_SECRET", "GitHub OAuth app client secret"},
+    {"--github-url", "PGAUTH_GITHUB_URL", "GitHub's web URL (default https://github.com; GitHub Enterprise: its server)"},
+    {"--github-api-url", "PGAUTH_GITHUB_API_URL", "GitHub's API URL (default https://api.github.com)"},
+    {"--oidc-providers", "PGAUTH_OIDC_PROVIDERS", "comma-separated ids of OpenID Connect providers, each set by --oidc-<id>-discovery-url, -client-id, -client-secret and -scopes (PGAUTH_OIDC_<ID>_DISCOVERY_URL, ...)"},
 };
+
+// --oidc-<id>-<field> for a generic OpenID Connect provider: its PGAUTH_OIDC_<ID>_<FIELD> name, or "".
+std::string oidc_flag_env(std::string_view flag) {
+    if (flag.rfind("--oidc-", 0) != 0) return "";
+    flag.remove_prefix(7);
+    for (const char* field : {"-discovery-url", "-client-id", "-client-secret", "-scopes"}) {
+        std::string_view f(field);
+        if (flag.size() > f.size() && flag.substr(flag.size() - f.size()) == f) {
+            std::string env = "PGAUTH_OIDC_";
+            for (char c : flag.substr(0, flag.size() - f.size()))
+                env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char c : f) env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return env;
+        }
+    }
+    return "";
+}
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
     try {
@@ -122,6 +148,8 @@ std::string help_text() {
         std::string left = std::string("  ") + s.flag + " / " + s.env;
         text += left + "\n      " + s.help + "\n";
     }
+    text += "  --oidc-<id>-discovery-url, --oidc-<id>-client-id, --oidc-<id>-client-secret, --oidc-<id>-scopes\n"
+            "      / PGAUTH_OIDC_<ID>_DISCOVERY_URL, _CLIENT_ID, _CLIENT_SECRET, _SCOPES (default openid email profile)\n";
     text += "  --version\n      print the version and exit\n";
     text += "  --help\n      this text\n";
     return text;
@@ -137,6 +165,13 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
             return arg == s.flag || arg.rfind(std::string(s.flag) + "=", 0) == 0;
         });
         if (!is_flag) {
+            if (auto env = oidc_flag_env(arg.substr(0, arg.find('='))); !env.empty()) {
+                auto eq = arg.find('=');
+                if (eq != std::string::npos) values[env] = arg.substr(eq + 1);
+                else if (i + 1 < args.size()) values[env] = args[++i];
+                else throw ConfigError("missing value for " + arg);
+                continue;
+            }
             std::string valid;
             for (const auto& s : settings) valid += std::string(" ") + s.flag;
             throw ConfigError("unknown option " + arg.substr(0, arg.find('=')) + "; valid options:" + valid +
@@ -278,6 +313,11 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     if (c.outbox_lease_s * 1000 <= c.email_send_timeout_ms + 1000)
         throw ConfigError("PGAUTH_OUTBOX_LEASE_SECONDS must exceed the send timeout (PGAUTH_EMAIL_SEND_TIMEOUT_MS) by more "
                           "than a second, or a slow mail could be sent twice");
+    try {
+        c.social_providers = oauth::providers_from([&](const std::string& name) { return get(name.c_str()); });
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+    }
     return c;
 }
 

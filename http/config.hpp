@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client_address.hpp"
+#include "integrations/oauth/providers.hpp"
 
 namespace pgauth::http {
 
@@ -47,6 +48,7 @@ struct Config {
     int outbox_lease_s = 60;                   // a claimed row returns to the queue after this
     int outbox_poll_ms = 5000;                 // poll when no NOTIFY comes
     int email_send_timeout_ms = 15000;         // one SMTP or webhook delivery
+    std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
                                                {"from", config.email_from},
                                                {"templates_overridden", templates->overridden()}});
         worker.start();
+        server.context().social().warm_up();
         std::string host = bracket_host(config.listen_host);
         log::info("pgauth-http listening",
                   {{"address", host + ":" + std::to_string(server.port())}, {"version", pgauth_http_version},

@@ -163,7 +163,8 @@ Context::Context(Config config)
             std::chrono::milliseconds(config_.db_call_timeout_ms)),
       limiter_(config_.rate_limit),
       origins_(config_.trusted_origins),
-      oasis_(config_.oasis_url, config_.oasis_admin_username, config_.oasis_admin_password) {}
+      oasis_(config_.oasis_url, config_.oasis_admin_username, config_.oasis_admin_password),
+      social_(config_.social_providers) {}
 
 pqxx::result Context::run(const std::function<pqxx::result(pqxx::nontransaction&)>& fn) {
     auto lease = [&] {
@@ -239,6 +240,11 @@ void Server::route(Http::Method method, const std::string& path, const std::stri
               std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, std::move(fast)}));
 }
 
+void Server::form_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
+    add_route(method, path,
+              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, true}));
+}
+
 void Server::add_route(Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info) {
     known_.emplace_back(path, method);
     router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
@@ -286,8 +292,12 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     if (ticket.order) ticket.number = ticket.order->ticket();
     bool admitted = false, from_memory = false;
     answer(out.res, out.failure, [&]() -> Response {
-        check_body(req, ctx.config().max_body);
-        check_origin(ctx.origins(), req);
+        if (route->cross_site_form) {
+            if (req.body().size() > ctx.config().max_body) throw errors::make("PAYLOAD_TOO_LARGE");
+        } else {
+            check_body(req, ctx.config().max_body);
+            check_origin(ctx.origins(), req);
+        }
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
             if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;

@@ -24,6 +24,7 @@
 #include "executor.hpp"
 #include "integrations/mail/worker.hpp"
 #include "integrations/oasis/client.hpp"
+#include "integrations/oauth/providers.hpp"
 #include "jwks_cache.hpp"
 #include "metrics.hpp"
 #include "origin.hpp"
@@ -43,6 +44,7 @@ public:
     OasisClient& oasis() { return oasis_; }
     JwksCache& jwks() { return jwks_; }
     mail::MailStats& mail_stats() { return mail_stats_; }
+    const oauth::Providers& social() const { return social_; }
 
     // Runs one statement on a pooled connection (one round trip, no BEGIN/COMMIT).
     // SQL errors become ApiError through the error catalog; a broken connection is
@@ -79,6 +81,7 @@ private:
     OasisClient oasis_;
     JwksCache jwks_{std::chrono::seconds(5)};
     mail::MailStats mail_stats_;
+    oauth::Providers social_;
 };
 
 using Handler = std::function<Response(Context&, const Request&)>;
@@ -104,6 +107,10 @@ public:
     // A database-bound route whose answer is often in memory: `fast` runs inline first.
     void route(Pistache::Http::Method method, const std::string& path, const std::string& name, FastPath fast,
                Handler handler);
+    // A database-bound route that a provider's cross-site form post reaches (OAuth
+    // response_mode=form_post): any content type, no origin check. Its handler must
+    // change nothing (the callback's POST only redirects to its GET).
+    void form_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -115,6 +122,7 @@ private:
         Handler handler;
         RouteKind kind;
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
+        bool cross_site_form = false;  // form_route: no content-type or origin check
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);

@@ -95,6 +95,28 @@ constexpr std::array catalog{
     ErrorCode{"OTP_EXPIRED", "PA400", 400, "OTP expired"},
     ErrorCode{"TOO_MANY_ATTEMPTS", "PA403", 403, "Too many attempts"},
     ErrorCode{"OUTBOX_NOT_CLAIMED", "PA409", 409, "This outbox row is not claimed by this worker"},
+    // 0.5.0: social accounts (Better-Auth's codes and messages where it has them)
+    ErrorCode{"INVALID_STATE", "PA400", 400, "Invalid or already used state. Please restart the process."},
+    ErrorCode{"STATE_MISMATCH", "PA400", 400, "State mismatch: the flow was started in another browser"},
+    ErrorCode{"STATE_EXPIRED", "PA400", 400, "The sign-in flow has expired. Please restart the process."},
+    ErrorCode{"ACCOUNT_NOT_LINKED", "PA401", 401,
+              "Account not linked: sign in with your existing method and link this provider from your account"},
+    ErrorCode{"SOCIAL_ACCOUNT_ALREADY_LINKED", "PA409", 409, "Social account already linked to another user"},
+    ErrorCode{"USER_EMAIL_NOT_FOUND", "PA401", 401, "User email not found"},
+    ErrorCode{"SIGNUP_DISABLED", "PA403", 403, "Sign up is disabled"},
+    ErrorCode{"ACCOUNT_NOT_FOUND", "PA400", 400, "Account not found"},
+    ErrorCode{"FAILED_TO_UNLINK_LAST_ACCOUNT", "PA400", 400, "You can't unlink your last account"},
+    ErrorCode{"SOCIAL_TOKEN_UNREADABLE", "PA500", 500,
+              "A stored provider token does not open: it was altered or sealed under another key-encryption key"},
+    // 0.5.0: social sign-in, answered by pgauth-http (issue 15; Better-Auth's codes and messages)
+    ErrorCode{"PROVIDER_NOT_FOUND", "PA404", 404, "Provider not found"},
+    ErrorCode{"ID_TOKEN_NOT_SUPPORTED", "PA404", 404, "id_token not supported"},
+    ErrorCode{"FAILED_TO_GET_ACCESS_TOKEN", "PA400", 400, "Failed to get a valid access token"},
+    ErrorCode{"FAILED_TO_REFRESH_ACCESS_TOKEN", "PA400", 400, "Failed to refresh access token"},
+    ErrorCode{"REFRESH_TOKEN_NOT_FOUND", "PA400", 400, "Refresh token not found"},
+    ErrorCode{"ACCESS_TOKEN_NOT_FOUND", "PA400", 400, "Access token not found"},
+    ErrorCode{"FAILED_TO_GET_USER_INFO", "PA401", 401, "Failed to get user info"},
+    ErrorCode{"OAUTH_PROVIDER_UNAVAILABLE", "PA502", 502, "The identity provider is unavailable. Try again later."},
 };
 
 }  // namespace

@@ -57,6 +57,9 @@ int email_otp_attempts = 3;
 int email_max_per_address = 5;
 int email_address_window = 3600;
 int outbox_max_attempts = 10;
+char* social_trusted_providers = nullptr;
+int social_flow_expires_in = 10 * 60;
+bool social_disable_sign_up = false;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -162,6 +165,15 @@ void define() {
                    &email_address_window, 1, 86400);
     define_int("pgauth.outbox_max_attempts", "Delivery attempts after which an outbox row is dead.",
                &outbox_max_attempts, 1, 1000);
+    DefineCustomStringVariable("pgauth.social_trusted_providers",
+                               "Comma-separated social provider ids whose verified email links a sign-in to an "
+                               "existing user with that email (read by auth.social_sign_in).",
+                               nullptr, &social_trusted_providers, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_seconds("pgauth.social_flow_expires_in", "Lifetime of a social sign-in or link flow (state, PKCE, nonce).",
+                   &social_flow_expires_in, 60, 3600);
+    DefineCustomBoolVariable("pgauth.social_disable_sign_up",
+                             "Social sign-in signs in and links existing users only; it never creates a user.",
+                             nullptr, &social_disable_sign_up, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_opslimit", "argon2id time cost t for new password hashes.", nullptr,
                             &argon2_opslimit, argon2_opslimit, 1, 64, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.argon2_memlimit", "argon2id memory cost m for new password hashes.", nullptr,

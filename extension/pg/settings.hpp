@@ -45,6 +45,9 @@ extern int email_otp_attempts;                      // wrong attempts before a c
 extern int email_max_per_address;                   // mail requests per address per window, 5; 0 = no limit
 extern int email_address_window;                    // seconds, 1 hour
 extern int outbox_max_attempts;                     // delivery attempts before a row is dead, 10
+extern char* social_trusted_providers; // comma list of providers whose verified email may link, ""
+extern int social_flow_expires_in;    // seconds a social sign-in flow lives, 10 minutes
+extern bool social_disable_sign_up;   // social sign-in never creates a user, false
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

@@ -74,6 +74,22 @@ const Statement statements[] = {
      " FROM auth.email_otp_verify_email($1, $2, $3::inet, $4)"},
     {"email_otp_reset_password",
      "SELECT body::text AS body, error_code FROM auth.email_otp_reset_password($1, $2, $3)"},
+    // Issue 15: social sign-in and accounts (docs/social.md).
+    {"social_flow_start",
+     "SELECT state, code_challenge, nonce, binding, expires_in FROM auth.social_flow_start($1, $2, $3, $4, $5, $6)"},
+    {"social_flow_take",
+     "SELECT flow_id, code_verifier, nonce, kind, callback_url, error_callback_url, new_user_callback_url, error_code"
+     " FROM auth.social_flow_take($1, $2, $3)"},
+    {"social_sign_in",
+     "SELECT body::text AS body, session_token, max_age, new_user, linked, error_code"
+     " FROM auth.social_sign_in($1, $2::jsonb, $3::jsonb, $4::uuid, $5::inet, $6)"},
+    {"list_accounts", "SELECT auth.list_accounts($1)::text AS body"},
+    {"unlink_account", "SELECT auth.unlink_account($1, $2, $3)::text AS body"},
+    {"social_account_tokens",
+     "SELECT account_row_id, provider_id, account_id, access_token, refresh_token, id_token,"
+     " to_char(access_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS access_token_expires_at,"
+     " to_json(scopes)::text AS scopes, needs_refresh FROM auth.social_account_tokens($1, $2, $3)"},
+    {"social_store_tokens", "SELECT auth.social_store_tokens($1, $2::uuid, $3::jsonb)::text AS body"},
 };
 
 }  // namespace

@@ -68,6 +68,7 @@ void register_routes(Server& server) {
     register_vault_routes(server);
     register_api_key_routes(server);
     register_email_routes(server);
+    register_social_routes(server);
 }
 
 }  // namespace pgauth::http

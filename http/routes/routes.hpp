@@ -14,6 +14,7 @@ void register_wallet_routes(Server& server);   // routes/wallet.cpp: /api/wallet
 void register_vault_routes(Server& server);    // routes/vault.cpp: /api/user/api-keys (the user's vault)
 void register_api_key_routes(Server& server);  // routes/api_keys.cpp: /api-key/* (Better-Auth apiKey plugin)
 void register_email_routes(Server& server);    // routes/email.cpp: verification, reset, change-email, magic link, email OTP
+void register_social_routes(Server& server);   // routes/social.cpp: social sign-in and accounts (issue 15)
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
 
 // All of the above.

@@ -35,6 +35,21 @@ if grep -qF -e "$secret" "$vdump" || grep -qF -e "${secret:3:12}" "$vdump" || gr
   bad "vault value found in pg_dump output"; else ok "no vault value in pg_dump output (neither as text nor as hex)"; fi
 if [ ${#apikey} -eq 64 ] && ! grep -qF -e "$apikey" "$vdump" && ! grep -qF -e "${apikey:6:20}" "$vdump"; then ok "no API key in pg_dump output"; else bad "API key found in pg_dump output (or none made: ${#apikey})"; fi
 rm -f "$vdump"
+# 1d. No social provider token in a dump: access, refresh and id tokens are sealed under the KEK,
+#     bound to their account row and column; the session user still opens them.
+rnd() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
+stamp=$(rnd); at="ya29.$(rnd)"; rt="1//0$(rnd)"; it="eyJ$(rnd)"
+stok=$(psql -qAt -d "$db" -v ON_ERROR_STOP=1 -c "SELECT session_token FROM auth.social_sign_in('google', '{\"sub\": \"dump-sub-$stamp\", \"email\": \"social-dump@example.com\", \"email_verified\": true}', jsonb_build_object('access_token', '$at', 'refresh_token', '$rt', 'id_token', '$it', 'expires_in', 3600), NULL, NULL, NULL)")
+sdump=$(mktemp); pg_dump -d "$db" --data-only --inserts >"$sdump"; pg_dump -d "$db" >>"$sdump"
+opened=$(psql -qAt -d "$db" -c "SELECT access_token || ' ' || refresh_token || ' ' || id_token FROM auth.social_account_tokens('$stok', 'google', NULL)" 2>/dev/null || true)
+if [ "$opened" = "$at $rt $it" ] && grep -q -e "dump-sub-$stamp" "$sdump"; then ok "the social account is in the dump and its tokens open with the KEK (the search is real)"; else bad "social dump sanity ($opened)"; fi
+found=""
+for t in "$at" "$rt" "$it"; do
+  hext=$(printf '%s' "${t:4:16}" | od -An -tx1 | tr -d ' \n')
+  if grep -qF -e "$t" "$sdump" || grep -qF -e "${t:4:16}" "$sdump" || grep -qi -e "$hext" "$sdump"; then found="$found $t"; fi
+done
+if [ -z "$found" ]; then ok "no provider token in pg_dump output (neither as text nor as hex)"; else bad "provider token found in pg_dump output:$found"; fi
+rm -f "$sdump"
 # 1c. No overspend: 50 verifications at once, each on its own connection, against a key with
 #     remaining 10 (and the default rate limit of 10 per day lifted): exactly 10 are valid.
 rkey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"remaining\": 10, \"rateLimitEnabled\": false}') ->> 'key'")
@@ -53,6 +68,8 @@ dropdb --if-exists "${db}_restored" >/dev/null 2>&1; createdb "${db}_restored"
 psql -q -d "${db}_restored" -v ON_ERROR_STOP=1 -f "$full" >/dev/null 2>&1 || true
 restored=$(psql -qAt -d "${db}_restored" -c "SELECT email FROM auth.validate_session('$token')" 2>/dev/null || true)
 if [ "$restored" = "dump@example.com" ]; then ok "restored dump validates the same session"; else bad "restore lost sessions ($restored)"; fi
+sopened=$(psql -qAt -d "${db}_restored" -c "SELECT access_token FROM auth.social_account_tokens('$stok', 'google', NULL)" 2>/dev/null || true)
+if [ "$sopened" = "$at" ]; then ok "restored dump opens the sealed provider tokens"; else bad "restored provider token does not open ($sopened)"; fi
 dropdb "${db}_restored"
 rm -f "$dump" "$full"
 

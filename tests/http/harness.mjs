@@ -24,9 +24,10 @@ export async function freePort() {
 
 // Starts pgauth-http; resolves once /api/auth/ok answers. With { issuer: true } the
 // database's pgauth.base_url is set to this server's base URL first, so session
-// JWTs name it as iss/aud (the operations step a deployment does once).
-export async function startServer(env = {}, { issuer = false } = {}) {
-  const port = await freePort();
+// JWTs name it as iss/aud (the operations step a deployment does once). `port`: a port
+// chosen beforehand (e.g. one already registered as an OAuth redirect URI).
+export async function startServer(env = {}, { issuer = false, port: chosen } = {}) {
+  const port = chosen ?? (await freePort());
   if (issuer) await setDatabaseBaseUrl(`http://127.0.0.1:${port}`);
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(BIN, [], {
