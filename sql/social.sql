@@ -208,6 +208,8 @@ SELECT try(format('SELECT * FROM auth.social_account_tokens(%L, %L, NULL)', :'an
 SELECT try(format('SELECT auth.social_open(%L, %L, %L)', :'ann_google', 'refresh_token', '\x00'::bytea)) AS garbage;
 SELECT auth.social_open(:'ann_google', 'refresh_token', refresh_token_sealed) AS own_place_opens
   FROM auth.accounts WHERE id = :'ann_google';
+-- (the two swapped tokens are cleared: auth.reseal() refuses a value that opens with no KEK)
+UPDATE auth.accounts SET access_token_sealed = NULL WHERE id IN (:'bob_github', :'ann_google');
 SET ROLE regress_pgauth_service;
 
 -- ---------------------------------------------------------------- unlink

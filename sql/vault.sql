@@ -131,6 +131,11 @@ SELECT current_setting('pgauth.key_file') AS kek_a, current_setting('data_direct
 COPY (SELECT encode(sha256(gen_random_uuid()::text::bytea), 'hex')) TO PROGRAM 'umask 077 && cat > regress-kek-b.key';
 SELECT session_token AS rtok, user_id AS ruid FROM auth.sign_up_email('rotate@example.com', 'rotate-password-1', 'Rotate') \gset
 SELECT auth.session_jwt(:'rtok') IS NOT NULL AS a_signing_key_exists;  -- created under A when there is none
+-- a social provider's tokens and a queued mail, sealed under A too
+SELECT session_token AS stok FROM auth.social_sign_in('acme',
+    '{"sub": "rotate-sub", "email": "rotate-social@example.com", "email_verified": true}',
+    '{"access_token": "at-rotate-123", "refresh_token": "rt-rotate-456"}', NULL, NULL, NULL) \gset
+SELECT auth.magic_link_request('rotate-mail@example.com', NULL, '/', NULL, NULL) IS NOT NULL AS mail_queued_under_a;
 SET ROLE regress_pgauth_service;
 SELECT auth.vault_set(:'rtok', '{"togetherAI": "sk-rotate-0123456789"}') IS NOT NULL AS sealed_under_a;
 RESET ROLE;
@@ -147,6 +152,7 @@ SET ROLE regress_pgauth_vault;
 SELECT auth.vault_read(:'ruid', 'togetherAI') AS opens_with_previous;
 RESET ROLE;
 SELECT (auth.key_status()).status AS status_with_previous;
+SELECT access_token AS social_opens_with_previous FROM auth.social_account_tokens(:'stok', 'acme', NULL);
 -- a value set now is sealed under B
 SET ROLE regress_pgauth_service;
 SELECT auth.vault_set(:'rtok', '{"codeRabbit": "cr-rotate-abcdefghij"}') IS NOT NULL AS sealed_under_b;
@@ -163,6 +169,12 @@ SELECT auth.vault_read(:'ruid', 'togetherAI') AS opens_after_reseal, auth.vault_
 RESET ROLE;
 SELECT (auth.key_status()).status AS status_after_reseal;
 SELECT auth.session_jwt(:'rtok') ~ '^[\w-]+\.[\w-]+\.[\w-]+$' AS signs_after_reseal;
+SELECT access_token, refresh_token FROM auth.social_account_tokens(:'stok', 'acme', NULL);
+SELECT count(*) FILTER (WHERE c.vars ->> 'url' LIKE '/magic-link/verify?token=%') AS mail_opens_after_reseal
+  FROM auth.outbox_claim('rotate-worker', 10) c;
+DELETE FROM auth.outbox WHERE recipient = 'rotate-mail@example.com';  -- (later tests count the outbox and accounts)
+DELETE FROM auth.verifications WHERE email = 'rotate-mail@example.com';
+DELETE FROM auth.users WHERE email = 'rotate-social@example.com';
 -- the old KEK alone no longer opens them
 SET pgauth.key_file = :'kek_a';
 SET ROLE regress_pgauth_vault;

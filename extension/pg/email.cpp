@@ -122,14 +122,9 @@ PGAUTH_FUNCTION(pgauth_outbox_open)
 Datum pgauth_outbox_open_impl(FunctionCallInfo fcinfo) {
     std::string aad = outbox_aad(fcinfo);
     std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(3));
-    jwt::SecretBytes kek = read_kek();
-    jwt::SecretBytes plain;
-    try {
-        plain = jwt::unseal(kek.bytes(), {sealed.data(), sealed.size()}, aad);
-    } catch (const std::runtime_error&) {
-        PG_RETURN_NULL();
-    }
-    return text_datum({reinterpret_cast<const char*>(plain.data()), plain.size()});
+    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
+    if (!plain) PG_RETURN_NULL();
+    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
 }
 
 // auth.url_encode(p_value text) -> text (IMMUTABLE STRICT): encodeURIComponent.

@@ -88,6 +88,21 @@ constexpr SealedColumn sealed_columns[] = {
     {"signing_keys", "auth.jwks", "private_key", "pg_catalog.convert_to(kid, 'UTF8')"},
     {"vault", "auth.vault", "sealed",
      "pg_catalog.uuid_send(user_id) OPERATOR(pg_catalog.||) pg_catalog.convert_to(name, 'UTF8')"},
+    // social.cpp: "pgauth.social" NUL, the account row id, the column's token name
+    {"social_access_token", "auth.accounts", "access_token_sealed",
+     "pg_catalog.decode('7067617574682e736f6369616c00', 'hex') OPERATOR(pg_catalog.||) pg_catalog.uuid_send(id) "
+     "OPERATOR(pg_catalog.||) pg_catalog.convert_to('access_token', 'UTF8')"},
+    {"social_refresh_token", "auth.accounts", "refresh_token_sealed",
+     "pg_catalog.decode('7067617574682e736f6369616c00', 'hex') OPERATOR(pg_catalog.||) pg_catalog.uuid_send(id) "
+     "OPERATOR(pg_catalog.||) pg_catalog.convert_to('refresh_token', 'UTF8')"},
+    {"social_id_token", "auth.accounts", "id_token_sealed",
+     "pg_catalog.decode('7067617574682e736f6369616c00', 'hex') OPERATOR(pg_catalog.||) pg_catalog.uuid_send(id) "
+     "OPERATOR(pg_catalog.||) pg_catalog.convert_to('id_token', 'UTF8')"},
+    // email.cpp: "pgauth outbox" NUL, the row id (8 bytes, big-endian), recipient NUL template
+    {"outbox", "auth.outbox", "sealed",
+     "pg_catalog.decode('706761757468206f7574626f7800', 'hex') OPERATOR(pg_catalog.||) pg_catalog.int8send(id) "
+     "OPERATOR(pg_catalog.||) pg_catalog.convert_to(recipient, 'UTF8') OPERATOR(pg_catalog.||) "
+     "pg_catalog.decode('00', 'hex') OPERATOR(pg_catalog.||) pg_catalog.convert_to(template, 'UTF8')"},
 };
 
 struct ResealCount {

@@ -51,16 +51,12 @@ PGAUTH_FUNCTION(pgauth_social_open)
 Datum pgauth_social_open_impl(FunctionCallInfo fcinfo) {
     std::string aad = associated_data(fcinfo);
     std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(2));
-    jwt::SecretBytes kek = read_kek();
-    jwt::SecretBytes plain;
-    try {
-        plain = jwt::unseal(kek.bytes(), {sealed.data(), sealed.size()}, aad);
-    } catch (const std::runtime_error&) {
+    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
+    if (!plain)
         throw AuthError("SOCIAL_TOKEN_UNREADABLE",
                         "a sealed provider token does not open: it belongs to another row or column, was altered, "
                         "or was sealed under another KEK");
-    }
-    return text_datum({reinterpret_cast<const char*>(plain.data()), plain.size()});
+    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
 }
 
 // auth.social_random(bytes integer) -> text (STRICT): `bytes` bytes from
