@@ -83,6 +83,12 @@ constexpr std::array catalog{
     ErrorCode{"EXPIRES_IN_IS_TOO_SMALL", "PA400", 400, "The expiresIn is smaller than the predefined minimum value."},
     ErrorCode{"EXPIRES_IN_IS_TOO_LARGE", "PA400", 400, "The expiresIn is larger than the predefined maximum value."},
     ErrorCode{"NO_VALUES_TO_UPDATE", "PA400", 400, "No values to update."},
+    // 0.5.0: OAuth clients (issue 13). OAUTH_<ERROR> carries the RFC error value lower(<ERROR>);
+    // the raised message is its error_description.
+    ErrorCode{"OAUTH_INVALID_REDIRECT_URI", "PA400", 400, "The value of one or more redirection URIs is invalid"},
+    ErrorCode{"OAUTH_INVALID_CLIENT_METADATA", "PA400", 400, "The value of one of the client metadata fields is invalid"},
+    ErrorCode{"OAUTH_INVALID_TOKEN", "PA401", 401, "The access token is invalid"},
+    ErrorCode{"OAUTH_ACCESS_DENIED", "PA403", 403, "Access denied"},
 };
 
 }  // namespace

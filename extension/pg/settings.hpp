@@ -27,6 +27,10 @@ extern int lockout_threshold;         // failed sign-ins before an email is lock
 extern int lockout_max_delay;         // seconds, the longest lock, 15 minutes
 extern int vault_max_value_bytes;     // largest vault value, 8192 (read by auth.vault_set)
 extern int vault_max_entries;         // vault entries per user, 50
+// OAuth clients (issue 13); read by the plpgsql rules through current_setting()
+extern int oauth_dynamic_registration;     // 1 = open (default), 0 = off
+extern int oauth_cimd_max_age;             // seconds, the longest a Client ID Metadata Document is cached, 1 day
+extern bool oauth_cimd_allow_http_loopback;  // dev only: http://127.0.0.1|[::1]|localhost client_id URLs, off
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();
