@@ -36,6 +36,8 @@ struct Config {
     TrustedProxies trusted_proxies;            // peers whose X-Forwarded-For / Forwarded are believed
     bool cross_site_cookies = false;           // SameSite=None; Secure session cookies
     bool shared_rate_limit = false;            // PGAUTH_RATE_LIMIT_STORE=postgres: strict routes via auth.rate_limit_hit
+    bool cimd_allow_http_loopback = false;     // dev only: http Client ID Metadata Documents on a loopback host
+    bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

@@ -17,6 +17,7 @@
 #include "input_guard.hpp"
 #include "text.hpp"
 #include "log.hpp"
+#include "oauth_errors.hpp"
 #include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
@@ -241,6 +242,11 @@ void Server::route(Http::Method method, const std::string& path, const std::stri
               std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, std::move(fast)}));
 }
 
+void Server::oauth_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
+    add_route(method, path,
+              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, true}));
+}
+
 void Server::add_route(Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info) {
     known_.emplace_back(path, method);
     router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
@@ -258,11 +264,11 @@ namespace {
 
 // Runs `fn` and turns what it throws into the JSON answer.
 template <typename F>
-void answer(Response& res, std::string& failure, F&& fn) {
+void answer(Response& res, std::string& failure, F&& fn, bool oauth = false) {
     try {
         res = fn();
     } catch (const ApiError& e) {
-        res = Response::error(e);
+        res = oauth ? oauth_error(e) : Response::error(e);
         if (e.status() >= 500) failure = e.code();
         if (e.status() == 429)  // e.g. ACCOUNT_LOCKED: "Try again in N seconds."
             if (auto retry = retry_after_in_message(e.what())) {
@@ -271,7 +277,7 @@ void answer(Response& res, std::string& failure, F&& fn) {
             }
     } catch (const std::exception& e) {
         failure = e.what();
-        res = Response::error(errors::make("INTERNAL_ERROR"));
+        res = oauth ? oauth_error(errors::make("INTERNAL_ERROR")) : Response::error(errors::make("INTERNAL_ERROR"));
     }
 }
 
@@ -302,7 +308,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
                 return *answer;
             }
         return Response{};
-    });
+    }, route->oauth);
     if (!admitted || kind == RouteKind::no_database || from_memory) {
         respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
@@ -315,8 +321,9 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         std::shared_ptr<Http::ResponseWriter> writer;
     };
     auto pending = std::make_shared<Pending>(Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer))});
-    auto busy = [](Outcome& o) {
-        o.res = Response::error(errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later."));
+    auto busy = [oauth = route->oauth](Outcome& o) {
+        auto e = errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later.");
+        o.res = oauth ? oauth_error(e) : Response::error(e);
         o.failure = "SERVICE_UNAVAILABLE";
     };
     bool queued = executor_->submit([this, route, pending, started, busy, ticket, ip](bool expired) {
@@ -325,7 +332,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         else answer(o.res, o.failure, [&] {
             if (auto limited = shared_rate_limit(*context_, ip, route->name)) return *limited;
             return route->handler(*context_, Request(pending->request, ip));
-        });
+        }, route->oauth);
         respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {

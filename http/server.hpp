@@ -100,6 +100,9 @@ public:
     // A database-bound route whose answer is often in memory: `fast` runs inline first.
     void route(Pistache::Http::Method method, const std::string& path, const std::string& name, FastPath fast,
                Handler handler);
+    // A database-bound OAuth route: its errors, the pipeline's refusals included, are
+    // answered as {"error","error_description"} (oauth_errors.hpp).
+    void oauth_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -111,6 +114,7 @@ private:
         Handler handler;
         RouteKind kind;
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
+        bool oauth = false;  // errors as {"error","error_description"}
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);

@@ -51,6 +51,14 @@ const Statement statements[] = {
     {"api_key_verify", "SELECT auth.api_key_verify_response($1::jsonb)::text AS body"},
     {"get_session_by_api_key", "SELECT body::text AS body, error_code FROM auth.get_session_by_api_key($1)"},
     {"delete_user", "SELECT auth.delete_user(v.user_id, $2) AS deleted FROM auth.validate_session($1) v"},
+    // Issue 13: OAuth clients
+    {"oauth_register_client", "SELECT auth.oauth_register_client($1::jsonb)::text AS body"},
+    {"oauth_client_read", "SELECT auth.oauth_client_read($1, $2)::text AS body"},
+    {"oauth_client_update", "SELECT auth.oauth_client_update($1, $2, $3::jsonb)::text AS body"},
+    {"oauth_client_delete", "SELECT auth.oauth_client_delete($1, $2) AS deleted"},
+    {"oauth_client_get", "SELECT auth.oauth_client_get($1)::text AS body"},
+    {"oauth_cimd_store", "SELECT auth.oauth_cimd_store($1, $2::jsonb, $3::integer)::text AS body"},
+    {"oauth_cimd_store_default", "SELECT auth.oauth_cimd_store($1, $2::jsonb, NULL)::text AS body"},
 };
 
 }  // namespace

@@ -63,6 +63,7 @@ void register_routes(Server& server) {
     register_wallet_routes(server);
     register_vault_routes(server);
     register_api_key_routes(server);
+    register_oauth_client_routes(server);
 }
 
 }  // namespace pgauth::http

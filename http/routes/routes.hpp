@@ -13,6 +13,7 @@ void register_token_routes(Server& server);    // routes/tokens.cpp: /token, /jw
 void register_wallet_routes(Server& server);   // routes/wallet.cpp: /api/wallet (OASIS)
 void register_vault_routes(Server& server);    // routes/vault.cpp: /api/user/api-keys (the user's vault)
 void register_api_key_routes(Server& server);  // routes/api_keys.cpp: /api-key/* (Better-Auth apiKey plugin)
+void register_oauth_client_routes(Server& server);  // routes/oauth_clients.cpp: /oauth2/register (RFC 7591/7592), /oauth2/public-client
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
 
 // All of the above.
