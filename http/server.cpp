@@ -296,7 +296,10 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     bool admitted = false, from_memory = false;
     answer(out.res, out.failure, [&]() -> Response {
         check_body(req, ctx.config().max_body);
-        check_origin(ctx.origins(), req);
+        // OAuth routes authenticate by what they carry (a registration access token, client
+        // credentials), never by a cookie: there is no cross-site request to forge, and
+        // OAuth clients (MCP clients among them) call them from any origin.
+        if (!route->oauth) check_origin(ctx.origins(), req);
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
             if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
