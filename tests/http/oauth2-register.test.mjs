@@ -209,6 +209,13 @@ describe("Client ID Metadata Documents", () => {
     routes["/notjson.json"] = { status: 200, body: "<html>" };
     docs = http.createServer((req, res) => {
       hits[req.url] = (hits[req.url] ?? 0) + 1;
+      if (req.url === "/big-chunked.json") {  // no Content-Length: the cap must hold while streaming
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write(`{"client_id": "${docsBase}/big-chunked.json", "redirect_uris": ["http://127.0.0.1:4000/cb"], "software_id": "`);
+        for (let i = 0; i < 100; i++) res.write("x".repeat(1000));
+        res.end(`"}`);
+        return;
+      }
       const r = routes[req.url];
       if (!r) { res.writeHead(404); res.end(); return; }
       res.writeHead(r.status, { "content-type": "application/json", ...(r.headers ?? {}) });
@@ -244,9 +251,11 @@ describe("Client ID Metadata Documents", () => {
 
   test("a mismatched client_id, a secret, a redirect, an oversized or non-JSON document are refused", async () => {
     const server = await startServer({ PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK: "on" });
-    for (const path of ["/mismatch.json", "/secret.json", "/redirect.json", "/big.json", "/notjson.json", "/missing.json"]) {
+    for (const path of ["/mismatch.json", "/secret.json", "/redirect.json", "/big.json", "/big-chunked.json", "/notjson.json", "/missing.json"]) {
       const r = await lookup(server, `${docsBase}${path}`);
       assertOAuthError(r, 400, "invalid_client_metadata");
+      if (path.startsWith("/big")) assert.match(r.body.error_description, /larger than 16384 bytes/);
+      if (path === "/redirect.json") assert.match(r.body.error_description, /redirects are not followed/);
     }
     assert.equal(hits["/good.json"], 1, "the redirect was not followed");
     const [{ n }] = await sql("SELECT count(*)::int AS n FROM auth.oauth_clients WHERE client_id LIKE $1", [`${docsBase}/%`]);
