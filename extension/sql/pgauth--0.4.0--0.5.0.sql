@@ -487,6 +487,7 @@ COMMENT ON FUNCTION auth.oauth_create_client(jsonb) IS
 CREATE FUNCTION auth.oauth_register_client(p_metadata jsonb, p_initial_access_token text DEFAULT NULL) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 BEGIN
+    PERFORM auth.hash_token('');  -- loads the module (when not preloaded), defining the pgauth.oauth_* settings
     IF current_setting('pgauth.oauth_dynamic_registration') <> 'open' THEN
         PERFORM auth.raise('OAUTH_ACCESS_DENIED', 'dynamic client registration is disabled');
     END IF;
@@ -621,8 +622,10 @@ CREATE FUNCTION auth.oauth_cimd_store(p_url text, p_document jsonb, p_max_age_se
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
     c auth.oauth_clients;
-    v_max integer := (SELECT s.setting::integer FROM pg_catalog.pg_settings s WHERE s.name = 'pgauth.oauth_cimd_max_age');
+    v_max integer;
 BEGIN
+    PERFORM auth.hash_token('');  -- loads the module (when not preloaded), defining the pgauth.oauth_* settings
+    v_max := (SELECT s.setting::integer FROM pg_catalog.pg_settings s WHERE s.name = 'pgauth.oauth_cimd_max_age');
     PERFORM auth.oauth_uri_check(p_url, 'client_id', 'cimd', 'OAUTH_INVALID_CLIENT_METADATA');
     IF p_document IS NULL OR jsonb_typeof(p_document) <> 'object' THEN
         PERFORM auth.raise('OAUTH_INVALID_CLIENT_METADATA', 'the client metadata document must be a JSON object');
