@@ -281,6 +281,15 @@ void answer(Response& res, std::string& failure, F&& fn, bool oauth = false) {
     }
 }
 
+// A rate-limit refusal on an OAuth route: the same status and Retry-After, RFC-shaped.
+Response limited_answer(Response limited, bool oauth) {
+    if (!oauth) return limited;
+    Response res = oauth_error(errors::make("RATE_LIMITED"));
+    for (auto& h : limited.headers)
+        if (iequals(h.first, "Retry-After") || iequals(h.first, "X-Retry-After")) res.headers.push_back(std::move(h));
+    return res;
+}
+
 }  // namespace
 
 void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Request& request, Http::ResponseWriter writer) {
@@ -302,7 +311,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         if (!route->oauth) check_origin(ctx.origins(), req);
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
-            if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
+            if (auto limited = rate_limit(ctx.limiter(), req, name)) return limited_answer(std::move(*limited), route->oauth);
         admitted = true;
         if (kind == RouteKind::no_database) return route->handler(ctx, req);
         if (route->fast)
@@ -333,7 +342,8 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         Outcome o;
         if (expired) busy(o);
         else answer(o.res, o.failure, [&] {
-            if (auto limited = shared_rate_limit(*context_, ip, route->name)) return *limited;
+            if (auto limited = shared_rate_limit(*context_, ip, route->name))
+                return limited_answer(std::move(*limited), route->oauth);
             return route->handler(*context_, Request(pending->request, ip));
         }, route->oauth);
         respond(route->name, pending->request, pending->writer, o, started, ticket);

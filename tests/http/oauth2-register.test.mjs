@@ -181,6 +181,22 @@ describe("dynamic client registration", () => {
   });
 });
 
+describe("registration rate limit", () => {
+  test("more than 3 registrations in 10 s from one address get 429 temporarily_unavailable", async () => {
+    const limited = await startServer({ PGAUTH_RATE_LIMIT: "on" });
+    const statuses = [];
+    let last;
+    for (let i = 0; i < 4; i++) {
+      last = await call(`${limited.api}/oauth2/register`, { method: "POST", body: native });
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429]);
+    assertOAuthError(last, 429, "temporarily_unavailable");
+    assert.match(last.headers.get("retry-after") ?? "", /^\d+$/);
+    await limited.stop();
+  });
+});
+
 describe("dynamic registration switched off", () => {
   after(() => setDatabase("pgauth.oauth_dynamic_registration", null));
 
