@@ -289,7 +289,11 @@ describe("Client ID Metadata Documents", () => {
     assertOAuthError(p, 400, "invalid_client_metadata");
     assert.match(p.body.error_description, /private, loopback or reserved address/);
     assert.deepEqual(hits, before);
-    // an unknown non-URL client
+    // an unknown non-URL client; hostile or oversized client_id values
     assertOAuthError(await lookup(server, "no-such-client"), 404, "invalid_client");
+    assertOAuthError(await call(`${server.api}/oauth2/public-client?client_id=a%00b`), 400, "invalid_request");
+    assertOAuthError(await call(`${server.api}/oauth2/public-client?client_id=%zz`), 400, "invalid_request");
+    assertOAuthError(await call(`${server.api}/oauth2/public-client?client_id=${"x".repeat(2100)}`), 400, "invalid_request");
+    assertOAuthError(await call(`${server.api}/oauth2/public-client`), 400, "invalid_request");
   });
 });
