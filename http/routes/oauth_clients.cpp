@@ -4,6 +4,9 @@
 // whose cached document is missing or stale adds the fetch and one call to store it),
 // and maps the answer; the extension holds every rule. Errors are RFC-shaped
 // (oauth_errors.hpp).
+#include <algorithm>
+#include <atomic>
+
 #include "integrations/cimd/fetcher.hpp"
 #include "request_fields.hpp"
 #include "routes/routes.hpp"
@@ -17,6 +20,21 @@ using Pistache::Http::Method;
 namespace {
 
 const std::string register_path = "/api/auth/oauth2/register";
+
+// Client ID Metadata Document fetches in progress, process-wide; 503 beyond the cap.
+std::atomic<int> fetches_in_flight{0};
+class FetchSlot {
+public:
+    explicit FetchSlot(int cap) {
+        if (fetches_in_flight.fetch_add(1) >= cap) {
+            fetches_in_flight.fetch_sub(1);
+            throw errors::make("SERVICE_UNAVAILABLE", "Too many client metadata documents are being fetched. Try again later.");
+        }
+    }
+    ~FetchSlot() { fetches_in_flight.fetch_sub(1); }
+    FetchSlot(const FetchSlot&) = delete;
+    FetchSlot& operator=(const FetchSlot&) = delete;
+};
 
 Response json_answer(const pqxx::result& r, int status = 200) {
     if (r.empty() || r[0]["body"].is_null()) throw errors::make("INTERNAL_ERROR");
@@ -98,6 +116,9 @@ Response public_client(Context& ctx, const Request& req) {
         if (!url || !cached.value("cimd_stale", false)) return json_answer(r);
     }
     if (!url) throw errors::make("NOT_FOUND", "unknown client");
+    // A fetch holds a database thread for up to its timeout: a quarter of them at most,
+    // so slow document hosts cannot starve every other route.
+    FetchSlot slot(std::max(1, ctx.config().pool_size / 4));
     cimd::FetchSettings settings;
     settings.allow_http_loopback = ctx.config().cimd_allow_http_loopback;
     settings.allow_private = ctx.config().cimd_allow_private;

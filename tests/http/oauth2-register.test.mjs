@@ -225,6 +225,11 @@ describe("Client ID Metadata Documents", () => {
     routes["/notjson.json"] = { status: 200, body: "<html>" };
     docs = http.createServer((req, res) => {
       hits[req.url] = (hits[req.url] ?? 0) + 1;
+      if (req.url.startsWith("/slow.json")) {  // a slow document host
+        setTimeout(() => { res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ client_id: `${docsBase}${req.url}`, redirect_uris: ["http://127.0.0.1:4000/cb"] })); }, 2500);
+        return;
+      }
       if (req.url === "/big-chunked.json") {  // no Content-Length: the cap must hold while streaming
         res.writeHead(200, { "content-type": "application/json" });
         res.write(`{"client_id": "${docsBase}/big-chunked.json", "redirect_uris": ["http://127.0.0.1:4000/cb"], "software_id": "`);
@@ -276,6 +281,19 @@ describe("Client ID Metadata Documents", () => {
     assert.equal(hits["/good.json"], 1, "the redirect was not followed");
     const [{ n }] = await sql("SELECT count(*)::int AS n FROM auth.oauth_clients WHERE client_id LIKE $1", [`${docsBase}/%`]);
     assert.equal(n, 1);
+  });
+
+  test("slow document hosts hold at most a quarter of the database threads", async () => {
+    const server = await startServer({ PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK: "on", PGAUTH_THREADS: "4", PGAUTH_POOL_SIZE: "4" });
+    const slow = [0, 1, 2, 3].map((i) => lookup(server, `${docsBase}/slow.json?n=${i}`));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const reg = await call(`${server.api}/oauth2/register`, { method: "POST", body: native });
+    assert.equal(reg.status, 201, reg.text);
+    assert.ok(Date.now() - started < 1500, `registration took ${Date.now() - started} ms`);
+    const answers = await Promise.all(slow);
+    assert.equal(answers.filter((r) => r.status === 200).length, 1, answers.map((r) => r.text).join("\n"));
+    for (const r of answers.filter((r) => r.status !== 200)) assertOAuthError(r, 503, "temporarily_unavailable");
   });
 
   test("without the development flag: no plain http, and no private or loopback address", async () => {
