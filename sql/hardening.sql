@@ -191,6 +191,10 @@ BEGIN
         ('auth.oauth_cimd_store(text,jsonb,integer)', 'SELECT auth.oauth_cimd_store(''https://h.example/x.json'', ''{"client_id": "https://h.example/y.json"}'', 60)'),
         ('auth.oauth_create_client(jsonb)', format('SELECT auth.oauth_create_client(%L) IS NOT NULL', jsonb_build_object('client_id', r || '-admin', 'grant_types', jsonb_build_array('client_credentials')))),
         ('auth.oauth_create_client(jsonb)', 'SELECT auth.oauth_create_client(''{"redirect_uris": ["javascript:x"]}'')'),
+        ('auth.oauth_set_client_disabled(text,boolean)', format('SELECT auth.oauth_set_client_disabled(%L, true)', r || '-native')),
+        ('auth.oauth_set_client_disabled(text,boolean)', format('SELECT auth.oauth_set_client_disabled(%L, NULL)', r || '-native')),
+        ('auth.oauth_delete_client(text)', format('SELECT auth.oauth_delete_client(%L)', r || '-native')),
+        ('auth.oauth_delete_client(text)', 'SELECT auth.oauth_delete_client(''nope'')'),
         -- pgauth_vault only
         ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''hostileKey'')', uid)),
         ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''missing'')', uid)),

@@ -213,11 +213,21 @@ SELECT m, try(format('SELECT auth.oauth_create_client(%L)', m)) AS result FROM u
     '{"redirect_uris": ["https://a.example/cb"], "disabled": "yes"}'
 ]) m;
 SELECT auth.oauth_check_redirect('web-1', 'https://a.example/cb') AS disabled_client_redirect;
+-- enable, disable and delete any client
+SELECT auth.oauth_set_client_disabled('web-1', false) AS enabled;
+SELECT auth.oauth_check_redirect('web-1', 'https://a.example/cb') AS redirect_now;
+SELECT auth.oauth_set_client_disabled(:'pid', true) AS disabled_dcr;
+SELECT auth.oauth_check_redirect(:'pid', 'http://127.0.0.1:33418/callback') AS dcr_redirect,
+       auth.oauth_client_get(:'pid') ->> 'disabled' AS shown_disabled;
+SELECT auth.oauth_set_client_disabled('nope', true) AS unknown, try('SELECT auth.oauth_set_client_disabled(''web-1'', NULL)') AS null_flag;
+SELECT auth.oauth_delete_client('https://mcp.example/client.json') AS deleted_cimd, auth.oauth_delete_client('https://mcp.example/client.json') AS again;
 RESET ROLE;
+SELECT count(*) AS cimd_rows_left FROM auth.oauth_clients WHERE client_id = 'https://mcp.example/client.json';
 
 -- privileges: the service cannot pre-register, nobody reads the table
 SET ROLE regress_pgauth_service;
 SELECT try('SELECT auth.oauth_create_client(''{}'')') AS service_create;
+SELECT try('SELECT auth.oauth_delete_client(''web-1'')') AS service_delete;
 SELECT try('SELECT count(*) FROM auth.oauth_clients') AS service_table;
 SELECT try('SELECT auth.oauth_random_token(32)') AS service_internal;
 RESET ROLE;

@@ -676,6 +676,29 @@ $$;
 COMMENT ON FUNCTION auth.oauth_check_redirect(text, text) IS
   'True when p_redirect_uri is registered for the (enabled) client: exact string match, except that a native client''s loopback IP (127.0.0.1, [::1]) http redirect URI matches on any port (RFC 8252 section 7.3).';
 
+CREATE FUNCTION auth.oauth_delete_client(p_client_id text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    DELETE FROM auth.oauth_clients o WHERE o.client_id = p_client_id;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_delete_client(text) IS
+  'Removes a client of any source (admin, dcr, cimd); false when there was none.';
+
+CREATE FUNCTION auth.oauth_set_client_disabled(p_client_id text, p_disabled boolean) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_disabled IS NULL THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'p_disabled must be true or false');
+    END IF;
+    UPDATE auth.oauth_clients o SET disabled = p_disabled, updated_at = now() WHERE o.client_id = p_client_id;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_set_client_disabled(text, boolean) IS
+  'Disables (true) or enables (false) a client of any source: a disabled client matches no redirect URI. False when there is no such client.';
+
 REVOKE ALL ON FUNCTION
     auth.oauth_random_token(integer), auth.oauth_digest_equal(bytea, bytea), auth.oauth_text(jsonb, text, integer),
     auth.oauth_uri_check(text, text, text, text), auth.oauth_text_array(jsonb, text, integer, integer),
@@ -684,14 +707,17 @@ REVOKE ALL ON FUNCTION
     auth.oauth_registered_client(text, text, boolean), auth.oauth_client_public(auth.oauth_clients),
     auth.oauth_create_client(jsonb), auth.oauth_register_client(jsonb, text), auth.oauth_client_read(text, text),
     auth.oauth_client_update(text, text, jsonb), auth.oauth_client_delete(text, text), auth.oauth_client_get(text),
-    auth.oauth_cimd_store(text, jsonb, integer), auth.oauth_check_redirect(text, text)
+    auth.oauth_cimd_store(text, jsonb, integer), auth.oauth_check_redirect(text, text),
+    auth.oauth_delete_client(text), auth.oauth_set_client_disabled(text, boolean)
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth.oauth_register_client(jsonb, text), auth.oauth_client_read(text, text),
     auth.oauth_client_update(text, text, jsonb), auth.oauth_client_delete(text, text), auth.oauth_client_get(text),
     auth.oauth_cimd_store(text, jsonb, integer), auth.oauth_check_redirect(text, text)
   TO pgauth_service, pgauth_admin;
-GRANT EXECUTE ON FUNCTION auth.oauth_create_client(jsonb) TO pgauth_admin;
+GRANT EXECUTE ON FUNCTION
+    auth.oauth_create_client(jsonb), auth.oauth_delete_client(text), auth.oauth_set_client_disabled(text, boolean)
+  TO pgauth_admin;
 
 -- ---------------------------------------------------------------- OAuth clients: end
 
