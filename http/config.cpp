@@ -35,6 +35,8 @@ const Setting settings[] = {
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
     {"--oasis-admin-username", "PGAUTH_OASIS_ADMIN_USERNAME", "OASIS admin username"},
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
+    {"--cimd-allow-http-loopback", "PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK", "development only: fetch Client ID Metadata Documents over plain http from 127.0.0.1, [::1] or localhost (on|off, default off)"},
+    {"--cimd-allow-private", "PGAUTH_CIMD_ALLOW_PRIVATE", "fetch Client ID Metadata Documents from private, loopback and link-local addresses (on|off, default off: refused, SSRF guard)"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
@@ -281,6 +283,15 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
                               "Secure, and browsers drop Secure cookies over http except on localhost); got " +
                               c.base_url);
     }
+
+    auto on_off = [&](const char* name) {
+        std::string v = get(name);
+        if (v.empty() || v == "off" || v == "false" || v == "0") return false;
+        if (v == "on" || v == "true" || v == "1") return true;
+        throw ConfigError(std::string(name) + " must be on or off");
+    };
+    c.cimd_allow_http_loopback = on_off("PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK");
+    c.cimd_allow_private = on_off("PGAUTH_CIMD_ALLOW_PRIVATE");
 
     std::string store = get("PGAUTH_RATE_LIMIT_STORE");
     if (store.empty() || store == "memory") c.shared_rate_limit = false;

@@ -49,6 +49,8 @@ struct Config {
     int outbox_poll_ms = 5000;                 // poll when no NOTIFY comes
     int email_send_timeout_ms = 15000;         // one SMTP or webhook delivery
     std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
+    bool cimd_allow_http_loopback = false;     // dev only: http Client ID Metadata Documents on a loopback host
+    bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

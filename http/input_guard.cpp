@@ -1,4 +1,5 @@
 #include "input_guard.hpp"
+#include "oauth_errors.hpp"
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -117,9 +118,11 @@ std::optional<Refusal> check_target(std::string_view target) {
 }
 
 std::string refusal_response(const Refusal& refusal) {
-    std::string text = ApiError(refusal.status, refusal.code, refusal.message).body();
+    ApiError e(refusal.status, refusal.code, refusal.message);
+    std::string text = refusal.oauth ? oauth_error(e).body : e.body();
     std::string out = "HTTP/1.1 " + std::to_string(refusal.status) + " " + reason_phrase(refusal.status) + "\r\n";
     out += "Content-Type: application/json\r\n";
+    if (refusal.oauth) out += "Cache-Control: no-store\r\n";
     out += "Content-Length: " + std::to_string(text.size()) + "\r\n";
     out += "Connection: close\r\n\r\n";
     out += text;
@@ -138,6 +141,7 @@ void RequestScanner::reset_head() {
     line_start_ = 0;
     lines_ = 0;
     have_request_line_ = false;
+    oauth_target_ = false;
     head_done_ = false;
     content_length_.reset();
 }
@@ -145,6 +149,7 @@ void RequestScanner::reset_head() {
 RequestScanner::Step RequestScanner::refuse(Refusal refusal) {
     state_ = State::Refused;
     refusal_ = std::move(refusal);
+    refusal_.oauth = oauth_target_;
     head_.clear();
     head_.shrink_to_fit();
     Step step;
@@ -238,6 +243,7 @@ std::optional<Refusal> RequestScanner::request_line(std::string_view line) {
     if (sp2 == std::string_view::npos) return bad_request("Malformed request line");
     std::string_view target = rest.substr(0, sp2);
     std::string_view version = rest.substr(sp2 + 1);
+    oauth_target_ = target.starts_with("/api/auth/oauth2/");
     if (!is_token(method) || target.empty()) return bad_request("Malformed request line");
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad_request("Unsupported HTTP version");
     static constexpr std::array<std::string_view, 7> allowed = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};

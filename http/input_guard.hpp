@@ -40,6 +40,7 @@ struct Refusal {
     int status = 400;
     std::string code;
     std::string message;
+    bool oauth = false;  // for an OAuth route (/api/auth/oauth2/...): {"error","error_description"}
 };
 
 // Extra vetting of one header (name as sent, value without surrounding
@@ -87,6 +88,7 @@ private:
     std::size_t line_start_ = 0;
     std::size_t lines_ = 0;     // header lines seen (after the request line)
     bool have_request_line_ = false;
+    bool oauth_target_ = false;  // the request line names an OAuth route
     bool head_done_ = false;    // head_ was handed on; cleared on the next call
     std::optional<std::uint64_t> content_length_;
     std::uint64_t remaining_ = 0;  // body bytes still to hand on

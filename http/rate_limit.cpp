@@ -12,7 +12,9 @@
 namespace pgauth::http {
 
 bool strict_route(std::string_view route) {
-    return route.starts_with("sign-in") || route.starts_with("sign-up") || route == "change-password";
+    // oauth2-register: each call stores a new client for an unauthenticated caller
+    return route.starts_with("sign-in") || route.starts_with("sign-up") || route == "change-password" ||
+           route == "oauth2-register";
 }
 
 std::string rate_limit_key(std::string_view ip) {

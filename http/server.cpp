@@ -17,6 +17,7 @@
 #include "input_guard.hpp"
 #include "text.hpp"
 #include "log.hpp"
+#include "oauth_errors.hpp"
 #include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
@@ -242,7 +243,12 @@ void Server::route(Http::Method method, const std::string& path, const std::stri
 
 void Server::form_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
     add_route(method, path,
-              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, true}));
+              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, true, false}));
+}
+
+void Server::oauth_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
+    add_route(method, path,
+              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, false, true}));
 }
 
 void Server::add_route(Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info) {
@@ -262,11 +268,11 @@ namespace {
 
 // Runs `fn` and turns what it throws into the JSON answer.
 template <typename F>
-void answer(Response& res, std::string& failure, F&& fn) {
+void answer(Response& res, std::string& failure, F&& fn, bool oauth = false) {
     try {
         res = fn();
     } catch (const ApiError& e) {
-        res = Response::error(e);
+        res = oauth ? oauth_error(e) : Response::error(e);
         if (e.status() >= 500) failure = e.code();
         if (e.retry_after() > 0) {  // structured: the extension's HINT (errors::from_sql)
             res.header("Retry-After", std::to_string(e.retry_after()));
@@ -274,8 +280,17 @@ void answer(Response& res, std::string& failure, F&& fn) {
         }
     } catch (const std::exception& e) {
         failure = e.what();
-        res = Response::error(errors::make("INTERNAL_ERROR"));
+        res = oauth ? oauth_error(errors::make("INTERNAL_ERROR")) : Response::error(errors::make("INTERNAL_ERROR"));
     }
+}
+
+// A rate-limit refusal on an OAuth route: the same status and Retry-After, RFC-shaped.
+Response limited_answer(Response limited, bool oauth) {
+    if (!oauth) return limited;
+    Response res = oauth_error(errors::make("RATE_LIMITED"));
+    for (auto& h : limited.headers)
+        if (iequals(h.first, "Retry-After") || iequals(h.first, "X-Retry-After")) res.headers.push_back(std::move(h));
+    return res;
 }
 
 }  // namespace
@@ -296,11 +311,14 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
             if (req.body().size() > ctx.config().max_body) throw errors::make("PAYLOAD_TOO_LARGE");
         } else {
             check_body(req, ctx.config().max_body);
-            check_origin(ctx.origins(), req);
+            // OAuth routes authenticate by what they carry (a registration access token, client
+            // credentials), never by a cookie: there is no cross-site request to forge, and
+            // OAuth clients (MCP clients among them) call them from any origin.
+            if (!route->oauth) check_origin(ctx.origins(), req);
         }
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
-            if (auto limited = rate_limit(ctx.limiter(), req, name)) return *limited;
+            if (auto limited = rate_limit(ctx.limiter(), req, name)) return limited_answer(std::move(*limited), route->oauth);
         admitted = true;
         if (kind == RouteKind::no_database) return route->handler(ctx, req);
         if (route->fast)
@@ -309,7 +327,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
                 return *answer;
             }
         return Response{};
-    });
+    }, route->oauth);
     if (!admitted || kind == RouteKind::no_database || from_memory) {
         respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
@@ -322,17 +340,19 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         std::shared_ptr<Http::ResponseWriter> writer;
     };
     auto pending = std::make_shared<Pending>(Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer))});
-    auto busy = [](Outcome& o) {
-        o.res = Response::error(errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later."));
+    auto busy = [oauth = route->oauth](Outcome& o) {
+        auto e = errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later.");
+        o.res = oauth ? oauth_error(e) : Response::error(e);
         o.failure = "SERVICE_UNAVAILABLE";
     };
     bool queued = executor_->submit([this, route, pending, started, busy, ticket, ip](bool expired) {
         Outcome o;
         if (expired) busy(o);
         else answer(o.res, o.failure, [&] {
-            if (auto limited = shared_rate_limit(*context_, ip, route->name)) return *limited;
+            if (auto limited = shared_rate_limit(*context_, ip, route->name))
+                return limited_answer(std::move(*limited), route->oauth);
             return route->handler(*context_, Request(pending->request, ip));
-        });
+        }, route->oauth);
         respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {

@@ -111,6 +111,9 @@ public:
     // response_mode=form_post): any content type, no origin check. Its handler must
     // change nothing (the callback's POST only redirects to its GET).
     void form_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
+    // A database-bound OAuth route: its errors, the pipeline's refusals included, are
+    // answered as {"error","error_description"} (oauth_errors.hpp).
+    void oauth_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -123,6 +126,7 @@ private:
         RouteKind kind;
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
         bool cross_site_form = false;  // form_route: no content-type or origin check
+        bool oauth = false;  // errors as {"error","error_description"}
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);

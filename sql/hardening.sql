@@ -226,6 +226,29 @@ BEGIN
         ('auth.revoke_user_sessions(uuid,text)', format('SELECT auth.revoke_user_sessions(%L, %L)', uid, tok)),
         ('auth.revoke_session(text)', format('SELECT auth.revoke_session(%L)', tok)),
         ('auth.delete_user(uuid,text)', format('SELECT auth.delete_user(%L, ''wrong-pass-1'')', uid)),
+        -- OAuth clients (issue 13)
+        ('auth.oauth_register_client(jsonb,text)', format('SELECT auth.oauth_register_client(%L) IS NOT NULL', '{"redirect_uris": ["https://h.example/cb"], "client_name": "Hostile"}')),
+        ('auth.oauth_register_client(jsonb,text)', 'SELECT auth.oauth_register_client(''{"redirect_uris": ["http://h.example/cb"]}'')'),
+        ('auth.oauth_client_read(text,text)', format('SELECT auth.oauth_client_read(%L, %L) IS NOT NULL', r || '-dcr', r || '-rat')),
+        ('auth.oauth_client_read(text,text)', format('SELECT auth.oauth_client_read(%L, ''wrong'')', r || '-dcr')),
+        ('auth.oauth_client_update(text,text,jsonb)', format('SELECT auth.oauth_client_update(%L, %L, %L) IS NOT NULL', r || '-dcr', r || '-rat',
+            jsonb_build_object('client_id', r || '-dcr', 'redirect_uris', jsonb_build_array('https://h.example/cb2'), 'token_endpoint_auth_method', 'client_secret_post'))),
+        ('auth.oauth_client_update(text,text,jsonb)', format('SELECT auth.oauth_client_update(%L, %L, ''{}'')', r || '-dcr', r || '-rat')),
+        ('auth.oauth_client_get(text)', format('SELECT auth.oauth_client_get(%L) IS NOT NULL', r || '-dcr')),
+        ('auth.oauth_client_get(text)', 'SELECT auth.oauth_client_get(''nope'')'),
+        ('auth.oauth_check_redirect(text,text)', format('SELECT auth.oauth_check_redirect(%L, ''https://h.example/cb2'')', r || '-dcr')),
+        ('auth.oauth_check_redirect(text,text)', format('SELECT auth.oauth_check_redirect(%L, ''http://127.0.0.1:9/cb'')', r || '-native')),
+        ('auth.oauth_client_delete(text,text)', format('SELECT auth.oauth_client_delete(%L, ''wrong'')', r || '-dcr')),
+        ('auth.oauth_client_delete(text,text)', format('SELECT auth.oauth_client_delete(%L, %L)', r || '-dcr', r || '-rat')),
+        ('auth.oauth_cimd_store(text,jsonb,integer)', format('SELECT auth.oauth_cimd_store(%1$L, %2$L, 60) IS NOT NULL', 'https://h.example/' || r || '.json',
+            jsonb_build_object('client_id', 'https://h.example/' || r || '.json', 'redirect_uris', jsonb_build_array('http://127.0.0.1/cb')))),
+        ('auth.oauth_cimd_store(text,jsonb,integer)', 'SELECT auth.oauth_cimd_store(''https://h.example/x.json'', ''{"client_id": "https://h.example/y.json"}'', 60)'),
+        ('auth.oauth_create_client(jsonb)', format('SELECT auth.oauth_create_client(%L) IS NOT NULL', jsonb_build_object('client_id', r || '-admin', 'grant_types', jsonb_build_array('client_credentials')))),
+        ('auth.oauth_create_client(jsonb)', 'SELECT auth.oauth_create_client(''{"redirect_uris": ["javascript:x"]}'')'),
+        ('auth.oauth_set_client_disabled(text,boolean)', format('SELECT auth.oauth_set_client_disabled(%L, true)', r || '-native')),
+        ('auth.oauth_set_client_disabled(text,boolean)', format('SELECT auth.oauth_set_client_disabled(%L, NULL)', r || '-native')),
+        ('auth.oauth_delete_client(text)', format('SELECT auth.oauth_delete_client(%L)', r || '-native')),
+        ('auth.oauth_delete_client(text)', 'SELECT auth.oauth_delete_client(''nope'')'),
         -- pgauth_vault only
         ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''hostileKey'')', uid)),
         ('auth.vault_read(uuid,text)', format('SELECT auth.vault_read(%L, ''missing'')', uid)),
@@ -260,6 +283,11 @@ DECLARE
 BEGIN
     SELECT * INTO s FROM auth.sign_up_email(r || '@example.com', 'hostile-pass-1', 'Hostile');
     UPDATE auth.sessions SET expires_at = now() + interval '1 hour' WHERE id = s.session_id;
+    -- OAuth clients with known ids and a known registration access token
+    INSERT INTO auth.oauth_clients (client_id, registration_token_digest, redirect_uris, grant_types, response_types,
+                                    token_endpoint_auth_method, application_type, source)
+    VALUES (r || '-dcr', auth.hash_token(r || '-rat'), '{https://h.example/cb}', '{authorization_code}', '{code}', 'none', 'web', 'dcr'),
+           (r || '-native', auth.hash_token(r || '-rat2'), '{http://127.0.0.1/cb}', '{authorization_code}', '{code}', 'none', 'native', 'dcr');
     PERFORM public.calls_for(r, s.session_token, s.user_id,
         auth.sign_jwt(jsonb_build_object('sub', s.user_id, 'sid', s.session_id), NULL,
                       current_setting('pgauth.base_url')));

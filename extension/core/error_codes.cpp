@@ -117,6 +117,12 @@ constexpr std::array catalog{
     ErrorCode{"ACCESS_TOKEN_NOT_FOUND", "PA400", 400, "Access token not found"},
     ErrorCode{"FAILED_TO_GET_USER_INFO", "PA401", 401, "Failed to get user info"},
     ErrorCode{"OAUTH_PROVIDER_UNAVAILABLE", "PA502", 502, "The identity provider is unavailable. Try again later."},
+    // 0.5.0: OAuth clients (issue 13). OAUTH_<ERROR> carries the RFC error value lower(<ERROR>);
+    // the raised message is its error_description.
+    ErrorCode{"OAUTH_INVALID_REDIRECT_URI", "PA400", 400, "The value of one or more redirection URIs is invalid"},
+    ErrorCode{"OAUTH_INVALID_CLIENT_METADATA", "PA400", 400, "The value of one of the client metadata fields is invalid"},
+    ErrorCode{"OAUTH_INVALID_TOKEN", "PA401", 401, "The access token is invalid"},
+    ErrorCode{"OAUTH_ACCESS_DENIED", "PA403", 403, "Access denied"},
 };
 
 }  // namespace

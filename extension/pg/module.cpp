@@ -60,6 +60,9 @@ int outbox_max_attempts = 10;
 char* social_trusted_providers = nullptr;
 int social_flow_expires_in = 10 * 60;
 bool social_disable_sign_up = false;
+int oauth_dynamic_registration = 1;
+int oauth_cimd_max_age = 24 * 3600;
+bool oauth_cimd_allow_http_loopback = false;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -77,6 +80,9 @@ void define_seconds(const char* name, const char* description, int* variable, in
     DefineCustomIntVariable(name, description, nullptr, variable, *variable, min, max, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
 }
+// pgauth.oauth_dynamic_registration
+const struct config_enum_entry dynamic_registration_options[] = {
+    {"open", 1, false}, {"off", 0, false}, {nullptr, 0, false}};
 }  // namespace
 
 void define() {
@@ -191,6 +197,17 @@ void define() {
                             GUC_UNIT_KB, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.bcrypt_max_cost", "Highest bcrypt cost a stored or imported hash may declare.",
                             nullptr, &bcrypt_max_cost, bcrypt_max_cost, 4, 31, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable("pgauth.oauth_dynamic_registration",
+                             "OAuth dynamic client registration (RFC 7591): open, or off (registration is refused).",
+                             nullptr, &oauth_dynamic_registration, oauth_dynamic_registration,
+                             dynamic_registration_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_seconds("pgauth.oauth_cimd_max_age",
+                   "The longest a fetched Client ID Metadata Document is cached, whatever its max-age says.",
+                   &oauth_cimd_max_age, 0, 30 * 24 * 3600);
+    DefineCustomBoolVariable("pgauth.oauth_cimd_allow_http_loopback",
+                             "Development only: accept http Client ID Metadata Document URLs on a loopback host.",
+                             nullptr, &oauth_cimd_allow_http_loopback, oauth_cimd_allow_http_loopback, PGC_SUSET, 0,
+                             nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
                             &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }

@@ -48,6 +48,10 @@ extern int outbox_max_attempts;                     // delivery attempts before 
 extern char* social_trusted_providers; // comma list of providers whose verified email may link, ""
 extern int social_flow_expires_in;    // seconds a social sign-in flow lives, 10 minutes
 extern bool social_disable_sign_up;   // social sign-in never creates a user, false
+// OAuth clients (issue 13); read by the plpgsql rules through current_setting()
+extern int oauth_dynamic_registration;     // 1 = open (default), 0 = off
+extern int oauth_cimd_max_age;             // seconds, the longest a Client ID Metadata Document is cached, 1 day
+extern bool oauth_cimd_allow_http_loopback;  // dev only: http://127.0.0.1|[::1]|localhost client_id URLs, off
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

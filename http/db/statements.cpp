@@ -90,6 +90,14 @@ const Statement statements[] = {
      " to_char(access_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS access_token_expires_at,"
      " to_json(scopes)::text AS scopes, needs_refresh FROM auth.social_account_tokens($1, $2, $3)"},
     {"social_store_tokens", "SELECT auth.social_store_tokens($1, $2::uuid, $3::jsonb)::text AS body"},
+    // Issue 13: OAuth clients
+    {"oauth_register_client", "SELECT auth.oauth_register_client($1::jsonb)::text AS body"},
+    {"oauth_client_read", "SELECT auth.oauth_client_read($1, $2)::text AS body"},
+    {"oauth_client_update", "SELECT auth.oauth_client_update($1, $2, $3::jsonb)::text AS body"},
+    {"oauth_client_delete", "SELECT auth.oauth_client_delete($1, $2) AS deleted"},
+    {"oauth_client_get", "SELECT auth.oauth_client_get($1)::text AS body"},
+    {"oauth_cimd_store", "SELECT auth.oauth_cimd_store($1, $2::jsonb, $3::integer)::text AS body"},
+    {"oauth_cimd_store_default", "SELECT auth.oauth_cimd_store($1, $2::jsonb, NULL)::text AS body"},
 };
 
 }  // namespace

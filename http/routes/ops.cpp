@@ -69,6 +69,7 @@ void register_routes(Server& server) {
     register_api_key_routes(server);
     register_email_routes(server);
     register_social_routes(server);
+    register_oauth_client_routes(server);
 }
 
 }  // namespace pgauth::http
