@@ -86,7 +86,6 @@ constexpr std::array catalog{
     // 0.5.0: email flows and the outbox (Better-Auth's codes where it has one)
     ErrorCode{"EMAIL_NOT_VERIFIED", "PA403", 403, "Email not verified"},
     ErrorCode{"TOKEN_EXPIRED", "PA401", 401, "Token expired"},
-    ErrorCode{"EXPIRED_TOKEN", "PA401", 401, "Token expired"},
     ErrorCode{"INVALID_OTP", "PA400", 400, "Invalid OTP"},
     ErrorCode{"OTP_EXPIRED", "PA400", 400, "OTP expired"},
     ErrorCode{"TOO_MANY_ATTEMPTS", "PA403", 403, "Too many attempts"},

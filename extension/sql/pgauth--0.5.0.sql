@@ -1772,6 +1772,18 @@ $$;
 COMMENT ON FUNCTION auth.email_address_hit(text, boolean) IS
   'Internal: counts a mail request for a normalized address; false (or RATE_LIMITED with p_raise) past pgauth.email_max_per_address per pgauth.email_address_window.';
 
+-- The cryptographic work of a mail, done and thrown away, for a request that sends none (an
+-- unknown, verified or deactivated address): the answer takes about as long either way.
+CREATE FUNCTION auth.email_dummy_work(p_email text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    PERFORM auth.email_digest('link', auth.email_new_token()),
+            auth.outbox_seal(0, p_email, 'verify-email', '{"url": "/verify-email?token=0000000000000000000000000000000000000000000"}');
+END
+$$;
+COMMENT ON FUNCTION auth.email_dummy_work(text) IS
+  'Internal: spends what queueing a mail costs in cryptography (a digest and a seal) without writing anything.';
+
 -- Writes a verification record and its outbox row, in the caller's transaction. p_link is
 -- the path (relative to the public auth base URL) with {token} where the token goes; NULL
 -- for a one-time code. Returns the verification id.
@@ -1791,6 +1803,9 @@ DECLARE
     v_vid uuid;
     v_oid bigint;
 BEGIN
+    IF octet_length(p_link) > 8192 OR octet_length(p_vars::text) > 16384 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'callbackURL is too long');
+    END IF;
     IF p_purpose LIKE 'otp-%' THEN
         v_secret := auth.email_new_otp(auth.email_setting('pgauth.email_otp_length')::integer);
         v_digest := auth.email_digest(p_purpose || ':' || p_email, v_secret);
@@ -1931,7 +1946,7 @@ COMMENT ON FUNCTION auth.email_take_otp(text, text, text) IS
   'Internal: consumes the live one-time code of (address, purpose) when p_otp matches (constant-time); else INVALID_OTP (counted), OTP_EXPIRED or TOO_MANY_ATTEMPTS (pgauth.email_otp_attempts wrong tries used).';
 
 -- The user of a proven address, created when new (magic link, OTP sign-in), marked verified.
-CREATE FUNCTION auth.email_proven_user(p_email text, p_name text, p_may_sign_up boolean,
+CREATE FUNCTION auth.email_proven_user(p_email text, p_name text, p_may_sign_up boolean, p_sign_in boolean,
                                        OUT user_id uuid, OUT new_user boolean, OUT error_code text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -1959,13 +1974,20 @@ BEGIN
         RETURN;
     END IF;
     IF NOT u.email_verified THEN
+        IF p_sign_in THEN
+            -- Better-Auth's revokeUnprovenAccountAccess: whoever signs in by proving the address
+            -- inherits no password, social link or session made before it was proven (an
+            -- attacker who signed up with someone else's address loses that access)
+            DELETE FROM auth.accounts a WHERE a.user_id = u.id;
+            DELETE FROM auth.sessions s WHERE s.user_id = u.id;
+        END IF;
         UPDATE auth.users x SET email_verified = true, updated_at = now() WHERE x.id = u.id;
     END IF;
     user_id := u.id;
 END
 $$;
-COMMENT ON FUNCTION auth.email_proven_user(text, text, boolean) IS
-  'Internal: the user whose address a link or code just proved, created (verified) when new and p_may_sign_up; USER_NOT_FOUND or USER_INACTIVE as error_code.';
+COMMENT ON FUNCTION auth.email_proven_user(text, text, boolean, boolean) IS
+  'Internal: the user whose address a link or code just proved, created (verified) when new and p_may_sign_up, else marked verified; with p_sign_in an unverified user first loses its accounts and sessions (made before the proof). USER_NOT_FOUND or USER_INACTIVE as error_code.';
 
 -- ---- endpoint functions (pgauth_service)
 CREATE FUNCTION auth.email_send_verification(p_session_token text, p_email text, p_callback_url text) RETURNS json
@@ -1974,7 +1996,7 @@ DECLARE
     v_email text := auth.normalize_email(p_email);
     v_session_user uuid;
     v_session_email text;
-    v_user uuid;
+    u auth.users;
 BEGIN
     IF p_session_token IS NOT NULL AND p_session_token <> '' THEN
         SELECT s.user_id, s.email INTO v_session_user, v_session_email FROM auth.validate_session(p_session_token) s;
@@ -1983,9 +2005,13 @@ BEGIN
         PERFORM auth.raise('VALIDATION_ERROR', 'You can only send a verification email to your own email');
     END IF;
     PERFORM auth.email_address_hit(v_email, true);
-    SELECT u.id INTO v_user FROM auth.users u WHERE u.email = v_email AND u.is_active;
-    IF FOUND THEN
-        PERFORM auth.email_queue_verification(v_user, p_callback_url, false);  -- none when already verified
+    SELECT x.* INTO u FROM auth.users x WHERE x.email = v_email AND x.is_active;
+    IF u.id IS NOT NULL AND NOT u.email_verified THEN
+        PERFORM auth.email_issue('verify-email', u.email, u.id, NULL,
+            json_build_object('email', u.email, 'name', u.name, 'callbackURL', coalesce(nullif(p_callback_url, ''), '/'))::jsonb,
+            '/verify-email?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_email);  -- unknown, verified or deactivated: no mail, the same cost
     END IF;
     RETURN json_build_object('status', true);
 END
@@ -2030,17 +2056,19 @@ BEGIN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, 'INVALID_TOKEN'::text;
         RETURN;
     END IF;
-    IF (t.v).purpose = 'verify-email' AND auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean
+    -- a session: after a change-email (as Better-Auth), or with autoSignInAfterVerification
+    IF ((t.v).purpose = 'change-email' OR auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean)
        AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active) THEN
         SELECT c.session_token, c.expires_at INTO v_token, v_expires
           FROM auth.create_session(v_user, true, p_ip, left(p_user_agent, 512)) c;
     END IF;
-    RETURN QUERY SELECT json_build_object('status', true, 'user', auth.email_user_json(v_user)), v_token,
-                        round(extract(epoch FROM v_expires - now()))::bigint, NULL::text;
+    RETURN QUERY SELECT json_build_object('status', true,
+                                          'user', CASE WHEN (t.v).purpose = 'change-email' THEN auth.email_user_json(v_user) END),
+                        v_token, round(extract(epoch FROM v_expires - now()))::bigint, NULL::text;
 END
 $$;
 COMMENT ON FUNCTION auth.email_verify(text, inet, text) IS
-  'Better-Auth verify-email: consumes a verify-email or change-email token. verify-email marks the address verified (and, with pgauth.email_auto_sign_in_after_verification, returns a new session); change-email makes the new address the user''s (verified) and kills every other token or code out for the user. body {"status":true,"user"}; else error_code INVALID_TOKEN or TOKEN_EXPIRED (returned, not raised: single use holds).';
+  'Better-Auth verify-email: consumes a verify-email or change-email token. verify-email marks the address verified, body {"status":true,"user":null} (with pgauth.email_auto_sign_in_after_verification also a new session); change-email makes the new address the user''s (verified), kills every other token or code out for the user and returns a new session, body {"status":true,"user"}. Else error_code INVALID_TOKEN or TOKEN_EXPIRED (returned, not raised: single use holds).';
 
 CREATE FUNCTION auth.email_request_password_reset(p_email text, p_redirect_to text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -2054,6 +2082,8 @@ BEGIN
         PERFORM auth.email_issue('reset-password', v_email, u.id, NULL,
             json_build_object('email', v_email, 'name', u.name, 'callbackURL', coalesce(p_redirect_to, ''))::jsonb,
             '/reset-password/{token}?callbackURL=' || auth.url_encode(coalesce(p_redirect_to, '')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_email);
     END IF;
     RETURN json_build_object('status', true,
         'message', 'If this email exists in our system, check your email for the reset link');
@@ -2115,6 +2145,8 @@ BEGIN
             jsonb_build_object('email', v_new, 'newEmail', v_new, 'currentEmail', me.email, 'name', me.name,
                                'callbackURL', coalesce(nullif(p_callback_url, ''), '/')),
             '/verify-email?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/')));
+    ELSE
+        PERFORM auth.email_dummy_work(v_new);
     END IF;
     RETURN json_build_object('status', true);
 END
@@ -2137,6 +2169,7 @@ BEGIN
     SELECT x.* INTO u FROM auth.users x WHERE x.email = v_email;
     IF (u.id IS NULL AND auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean)
        OR (u.id IS NOT NULL AND NOT u.is_active) THEN
+        PERFORM auth.email_dummy_work(v_email);
         RETURN json_build_object('status', true);
     END IF;
     v_link := '/magic-link/verify?token={token}&callbackURL=' || auth.url_encode(coalesce(nullif(p_callback_url, ''), '/'));
@@ -2163,25 +2196,30 @@ DECLARE
     p record;
     s record;
 BEGIN
-    SELECT * INTO t FROM auth.email_take_link(p_token, ARRAY['magic-link'], 'EXPIRED_TOKEN');
+    SELECT * INTO t FROM auth.email_take_link(p_token, ARRAY['magic-link'], 'INVALID_TOKEN');
     IF t.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, NULL::boolean, t.error_code;
         RETURN;
     END IF;
     SELECT * INTO p FROM auth.email_proven_user((t.v).email, (t.v).payload ->> 'name',
-                                                NOT auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean);
+                                                NOT auth.email_setting('pgauth.magic_link_disable_sign_up')::boolean, true);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, NULL::boolean,
                             CASE p.error_code WHEN 'USER_NOT_FOUND' THEN 'INVALID_TOKEN' ELSE p.error_code END;
         RETURN;
     END IF;
     SELECT * INTO s FROM auth.create_session(p.user_id, true, p_ip, left(p_user_agent, 512));
-    RETURN QUERY SELECT json_build_object('token', s.session_token, 'user', auth.email_user_json(p.user_id)),
+    RETURN QUERY SELECT json_build_object('token', s.session_token, 'user', auth.email_user_json(p.user_id),
+                                          'session', (SELECT json_build_object(
+                                              'expiresAt', auth.iso_time(x.expires_at), 'token', s.session_token,
+                                              'createdAt', auth.iso_time(x.created_at), 'updatedAt', auth.iso_time(x.updated_at),
+                                              'ipAddress', pg_catalog.host(x.ip), 'userAgent', x.user_agent, 'userId', x.user_id, 'id', x.id)
+                                            FROM auth.sessions x WHERE x.id = s.session_id)),
                         s.session_token, round(extract(epoch FROM s.expires_at - now()))::bigint, p.new_user, NULL::text;
 END
 $$;
 COMMENT ON FUNCTION auth.magic_link_verify(text, inet, text) IS
-  'Better-Auth magic-link/verify: consumes the token, signs the address up when new (name from the request; not under pgauth.magic_link_disable_sign_up), marks it verified and creates a session: body {"token","user"}, new_user. Else error_code INVALID_TOKEN, EXPIRED_TOKEN or USER_INACTIVE (returned, not raised).';
+  'Better-Auth magic-link/verify: consumes the token, signs the address up when new (name from the request; not under pgauth.magic_link_disable_sign_up), promotes an unverified user (its accounts and sessions, made before the address was proven, are removed; then verified) and creates a session: body {"token","user","session"}, new_user. Else error_code INVALID_TOKEN (unknown, used or expired, as Better-Auth) or USER_INACTIVE (returned, not raised).';
 
 CREATE FUNCTION auth.email_otp_send(p_email text, p_type text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -2198,6 +2236,7 @@ BEGIN
     IF (u.id IS NOT NULL AND NOT u.is_active)
        OR (u.id IS NULL AND (p_type <> 'sign-in' OR auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean))
        OR (p_type = 'email-verification' AND u.email_verified) THEN
+        PERFORM auth.email_dummy_work(v_email);
         RETURN json_build_object('success', true);  -- the same answer, no mail
     END IF;
     PERFORM auth.email_issue('otp-' || p_type, v_email, u.id, NULL,
@@ -2226,9 +2265,10 @@ BEGIN
         RETURN;
     END IF;
     SELECT * INTO p FROM auth.email_proven_user(v_email, NULL,
-                                                NOT auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean);
+                                                NOT auth.email_setting('pgauth.email_otp_disable_sign_up')::boolean, true);
     IF p.error_code IS NOT NULL THEN
-        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, p.error_code;
+        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint,
+                            CASE p.error_code WHEN 'USER_NOT_FOUND' THEN 'INVALID_OTP' ELSE p.error_code END;
         RETURN;
     END IF;
     SELECT * INTO s FROM auth.create_session(p.user_id, true, p_ip, left(p_user_agent, 512));
@@ -2237,7 +2277,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.email_otp_sign_in(text, text, inet, text) IS
-  'Better-Auth emailOTP sign-in/email-otp: checks the sign-in code (constant-time), signs the address up when new (not under pgauth.email_otp_disable_sign_up), marks it verified and creates a session: body {"token","user"}. Else error_code INVALID_OTP, OTP_EXPIRED, TOO_MANY_ATTEMPTS, USER_NOT_FOUND or USER_INACTIVE, returned (not raised) so that a wrong attempt''s count commits. VALIDATION_ERROR / INVALID_EMAIL raise.';
+  'Better-Auth emailOTP sign-in/email-otp: checks the sign-in code (constant-time), signs the address up when new (not under pgauth.email_otp_disable_sign_up), promotes an unverified user as magic_link_verify does, and creates a session: body {"token","user"}. Else error_code INVALID_OTP, OTP_EXPIRED, TOO_MANY_ATTEMPTS or USER_INACTIVE, returned (not raised) so that a wrong attempt''s count commits. VALIDATION_ERROR / INVALID_EMAIL raise.';
 
 CREATE FUNCTION auth.email_otp_verify_email(p_email text, p_otp text, p_ip inet, p_user_agent text)
     RETURNS TABLE (body json, session_token text, max_age bigint, error_code text)
@@ -2257,7 +2297,7 @@ BEGIN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, t.error_code;
         RETURN;
     END IF;
-    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false);
+    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false, false);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, p.error_code;
         RETURN;
@@ -2290,7 +2330,7 @@ BEGIN
         RETURN QUERY SELECT NULL::json, t.error_code;
         RETURN;
     END IF;
-    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false);
+    SELECT * INTO p FROM auth.email_proven_user(v_email, NULL, false, false);
     IF p.error_code IS NOT NULL THEN
         RETURN QUERY SELECT NULL::json, p.error_code;
         RETURN;
@@ -2320,11 +2360,15 @@ BEGIN
     IF p_lease IS NULL OR p_lease < interval '1 second' OR p_lease > interval '1 hour' THEN
         PERFORM auth.raise('VALIDATION_ERROR', 'p_lease must be 1 second to 1 hour');
     END IF;
-    -- a leased row whose worker went away before its last attempt ended is dead, not retried
+    -- dead, not sent: a leased row whose worker went away during its last allowed attempt, and
+    -- a due row whose verification record is gone (its user was deleted: the link is void)
     UPDATE auth.outbox o SET status = 'dead', sealed = NULL, claimed_until = NULL,
-                             last_error = coalesce(o.last_error, 'the lease of the last attempt expired')
+                             last_error = CASE WHEN o.verification_id IS NULL
+                                               THEN 'the verification record is gone (the user was deleted)'
+                                               ELSE coalesce(o.last_error, 'the lease of the last attempt expired') END
      WHERE o.id IN (SELECT d.id FROM auth.outbox d
-                     WHERE d.status = 'sending' AND d.next_attempt_at <= now() AND d.attempts >= v_max
+                     WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= now()
+                       AND ((d.status = 'sending' AND d.attempts >= v_max) OR d.verification_id IS NULL)
                      FOR UPDATE SKIP LOCKED);
     FOR r IN
         UPDATE auth.outbox o
@@ -2355,7 +2399,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.outbox_claim(text, integer, interval) IS
-  'Delivery worker: claims up to p_limit due rows (pending and due, or sending whose lease ended: a crashed worker''s) with FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same row; each becomes sending, leased to p_worker for p_lease, attempts + 1. vars = the template variables with the opened secret part (url, token, otp). A row whose payload does not open becomes dead with the reason.';
+  'Delivery worker: claims up to p_limit due rows (pending and due, or sending whose lease ended: a crashed worker''s) with FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same row; each becomes sending, leased to p_worker for p_lease, attempts + 1. vars = the template variables with the opened secret part (url, token, otp). A row whose payload does not open, or whose verification record is gone (user deleted), becomes dead with the reason.';
 
 CREATE FUNCTION auth.outbox_delivered(p_id bigint, p_worker text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -2428,9 +2472,10 @@ REVOKE ALL ON FUNCTION auth.email_new_token(), auth.email_new_otp(integer), auth
     auth.email_digest_matches(bytea, text, text), auth.outbox_seal(bigint, text, text, text),
     auth.outbox_open(bigint, text, text, bytea), auth.url_encode(text), auth.outbox_notify(),
     auth.email_setting(text), auth.email_user_json(uuid), auth.email_address_hit(text, boolean),
+    auth.email_dummy_work(text),
     auth.email_issue(text, text, uuid, jsonb, jsonb, text), auth.email_queue_verification(uuid, text, boolean),
     auth.email_set_password(uuid, text), auth.email_take_link(text, text[], text),
-    auth.email_take_otp(text, text, text), auth.email_proven_user(text, text, boolean),
+    auth.email_take_otp(text, text, text), auth.email_proven_user(text, text, boolean, boolean),
     auth.email_send_verification(text, text, text), auth.email_verify(text, inet, text),
     auth.email_request_password_reset(text, text), auth.email_check_reset_token(text),
     auth.email_reset_password(text, text), auth.email_change_request(text, text, text),
