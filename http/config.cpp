@@ -39,7 +39,7 @@ const Setting settings[] = {
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
     {"--rate-limit-store", "PGAUTH_RATE_LIMIT_STORE", "memory|postgres (default memory): postgres keeps the sign-in/sign-up/change-password limits in the database, shared by every copy"},
-    {"--smtp-url", "PGAUTH_SMTP_URL", "SMTP server for mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (unset, and no webhook: mails are written to the log)"},
+    {"--smtp-url", "PGAUTH_SMTP_URL", "SMTP server for mail: smtp://user:pass@host:587 (STARTTLS, required with credentials to another host) or smtps://user:pass@host:465 (unset, and no webhook: mails are written to the log)"},
     {"--email-from", "PGAUTH_EMAIL_FROM", "From: of mails (default pgauth <no-reply@<base URL host>>)"},
     {"--email-webhook-url", "PGAUTH_EMAIL_WEBHOOK_URL", "instead of SMTP, POST each mail as signed JSON to this URL (see docs/email.md)"},
     {"--email-webhook-secret", "PGAUTH_EMAIL_WEBHOOK_SECRET", "HMAC-SHA256 key of the webhook signature, at least 32 bytes (required with the webhook URL)"},

@@ -123,6 +123,16 @@ TEST(MailWebhook, SignsTimestampDotBody) {
     EXPECT_NE(webhook_signature("key", "1700000000", "{}"), webhook_signature("key", "1700000001", "{}"));
 }
 
+TEST(MailSmtp, StartTlsIsRequiredWhenCredentialsLeaveTheHost) {
+    EXPECT_EQ(smtp_tls("smtps://u:p@mail.example.com:465"), SmtpTls::implicit);
+    EXPECT_EQ(smtp_tls("smtp://u:p@mail.example.com:587"), SmtpTls::required);
+    EXPECT_EQ(smtp_tls("smtp://u%40x:p%3A@mail.example.com"), SmtpTls::required);
+    EXPECT_EQ(smtp_tls("smtp://mail.example.com:25"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@127.0.0.1:2525"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@localhost"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@[::1]:25"), SmtpTls::opportunistic);
+}
+
 TEST(MailConfig, DefaultsAndChecks) {
     Config c = load_config({}, env_of(base_env()));
     EXPECT_EQ(c.email_from, "pgauth <no-reply@auth.example.com>");
