@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "integrations/mail/message.hpp"
 #include "origin.hpp"
 
 namespace pgauth::http {
@@ -267,8 +268,9 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     }
     c.email_from = get("PGAUTH_EMAIL_FROM");
     if (c.email_from.empty()) c.email_from = "pgauth <no-reply@" + c.base_host() + ">";
-    if (c.email_from.find_first_of("\r\n") != std::string::npos)
-        throw ConfigError("PGAUTH_EMAIL_FROM must be one line");
+    if (c.email_from.find_first_of("\r\n") != std::string::npos ||
+        !mail::safe_address(mail::bare_address(c.email_from)))
+        throw ConfigError("PGAUTH_EMAIL_FROM must be one address, e.g. no-reply@example.com or \"Example <no-reply@example.com>\"");
     c.email_templates = get("PGAUTH_EMAIL_TEMPLATES");
     c.email_workers = optional_int("PGAUTH_EMAIL_WORKERS", c.email_workers, 0, 64);
     c.outbox_batch = optional_int("PGAUTH_OUTBOX_BATCH", c.outbox_batch, 1, 1000);

@@ -153,6 +153,13 @@ TEST(MailConfig, DefaultsAndChecks) {
     env["PGAUTH_EMAIL_SEND_TIMEOUT_MS"] = "10000";
     EXPECT_THROW(load_config({}, env_of(env)), ConfigError);  // a send could outlive its lease
     env = base_env();
+    env["PGAUTH_EMAIL_FROM"] = "Example <no-reply@example.com>";
+    EXPECT_EQ(load_config({}, env_of(env)).email_from, "Example <no-reply@example.com>");
+    for (const char* bad : {"no-reply", "a@example.com, b@example.com", "Example <a@example.com>\r\nBcc: b@example.com"}) {
+        env["PGAUTH_EMAIL_FROM"] = bad;
+        EXPECT_THROW(load_config({}, env_of(env)), ConfigError) << bad;
+    }
+    env = base_env();
     env["PGAUTH_BASE_URL"] = "http://127.0.0.1:8080";
     EXPECT_EQ(load_config({}, env_of(env)).base_host(), "127.0.0.1");
 }
