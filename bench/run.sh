@@ -2,7 +2,7 @@
 # `make bench`: pgauth-http and the real Better-Auth 1.7 on the same throwaway
 # PostgreSQL cluster, same machine, same wrk settings, run one after the other
 # for several rounds; prints a markdown table of medians and ratios and writes
-# it to bench/RESULTS.md. SQL-level cases come from bench/sql/run.sh.
+# it to bench/RESULTS.md. SQL-level cases come from bench/sql/run.sh, mail cases from bench/email.sh.
 #   bench/run.sh            full run (BENCH_ROUNDS=3, BENCH_SECONDS=10)
 #   bench/run.sh --smoke    one tiny round, to check the harness end to end (make test)
 set -euo pipefail
@@ -199,6 +199,7 @@ cat "$out/table.md"
 fail=$(/usr/bin/python3 -c "import json,sys; print(sum(1 for l in open('$out/results.jsonl') if json.loads(l)['server'].startswith('pgauth') and (json.loads(l)['rps']==0 or json.loads(l)['non2xx'] or json.loads(l)['errors'])))")
 if [ $smoke = 0 ]; then
   sqltable=$(bash bench/sql/run.sh)
+  mailtable=$(bash bench/email.sh)
   soak=$(sed -n '/^## Soak/,$p' bench/RESULTS.md 2>/dev/null || true)  # make soak's section is kept
   {
     echo "# Benchmark results"
@@ -213,6 +214,10 @@ if [ $smoke = 0 ]; then
     echo "## SQL level (pgbench, same cluster)"
     echo
     echo "$sqltable"
+    echo
+    echo "## Mail (\`bench/email.sh\`, same cluster)"
+    echo
+    echo "$mailtable"
     [ -z "$soak" ] || printf '\n%s\n' "$soak"
   } >bench/RESULTS.md
   echo "written to bench/RESULTS.md"

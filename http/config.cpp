@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "integrations/mail/message.hpp"
 #include "origin.hpp"
 
 namespace pgauth::http {
@@ -41,7 +42,7 @@ const Setting settings[] = {
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
     {"--rate-limit-store", "PGAUTH_RATE_LIMIT_STORE", "memory|postgres (default memory): postgres keeps the sign-in/sign-up/change-password limits in the database, shared by every copy"},
-    {"--smtp-url", "PGAUTH_SMTP_URL", "SMTP server for mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (unset, and no webhook: mails are written to the log)"},
+    {"--smtp-url", "PGAUTH_SMTP_URL", "SMTP server for mail: smtp://user:pass@host:587 (STARTTLS, required with credentials to another host) or smtps://user:pass@host:465 (unset, and no webhook: mails are written to the log)"},
     {"--email-from", "PGAUTH_EMAIL_FROM", "From: of mails (default pgauth <no-reply@<base URL host>>)"},
     {"--email-webhook-url", "PGAUTH_EMAIL_WEBHOOK_URL", "instead of SMTP, POST each mail as signed JSON to this URL (see docs/email.md)"},
     {"--email-webhook-secret", "PGAUTH_EMAIL_WEBHOOK_SECRET", "HMAC-SHA256 key of the webhook signature, at least 32 bytes (required with the webhook URL)"},
@@ -313,8 +314,9 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     }
     c.email_from = get("PGAUTH_EMAIL_FROM");
     if (c.email_from.empty()) c.email_from = "pgauth <no-reply@" + c.base_host() + ">";
-    if (c.email_from.find_first_of("\r\n") != std::string::npos)
-        throw ConfigError("PGAUTH_EMAIL_FROM must be one line");
+    if (c.email_from.find_first_of("\r\n") != std::string::npos ||
+        !mail::safe_address(mail::bare_address(c.email_from)))
+        throw ConfigError("PGAUTH_EMAIL_FROM must be one address, e.g. no-reply@example.com or \"Example <no-reply@example.com>\"");
     c.email_templates = get("PGAUTH_EMAIL_TEMPLATES");
     c.email_workers = optional_int("PGAUTH_EMAIL_WORKERS", c.email_workers, 0, 64);
     c.outbox_batch = optional_int("PGAUTH_OUTBOX_BATCH", c.outbox_batch, 1, 1000);

@@ -12,9 +12,16 @@
 namespace pgauth::http {
 
 bool strict_route(std::string_view route) {
-    // oauth2-register: each call stores a new client for an unauthenticated caller
-    return route.starts_with("sign-in") || route.starts_with("sign-up") || route == "change-password" ||
-           route == "oauth2-register";
+    if (route.starts_with("sign-in") || route.starts_with("sign-up") || route == "change-password" ||
+        route == "change-email" ||
+        route == "oauth2-register")  // oauth2-register: each call stores a new client
+        return true;
+    // The routes that send mail (Better-Auth counts them 3 per 60 s; here 3 per 10 s, and the
+    // extension also limits each address: pgauth.email_max_per_address).
+    for (std::string_view mail : {"send-verification-email", "request-password-reset", "forget-password-email-otp",
+                                  "email-otp-send-verification-otp", "email-otp-request-password-reset"})
+        if (route == mail) return true;
+    return false;
 }
 
 std::string rate_limit_key(std::string_view ip) {

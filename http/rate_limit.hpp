@@ -18,7 +18,7 @@ struct Response;
 std::string rate_limit_key(std::string_view ip);
 
 // Whether a route (its name at registration, e.g. "sign-in-email") gets the strict
-// limit: sign-in, sign-up and change-password, as in Better-Auth.
+// limit: sign-in, sign-up, change-password, change-email and the routes that send mail, as in Better-Auth.
 bool strict_route(std::string_view route);
 
 class RateLimiter {

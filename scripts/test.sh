@@ -71,7 +71,7 @@ done
 
 # The benchmarks themselves are not part of make test (too long and noisy);
 # one tiny round checks that they still run end to end.
-suite "bench (smoke)" bash -c 'bash bench/sql/run.sh --smoke && bash bench/run.sh --smoke'
+suite "bench (smoke)" bash -c 'bash bench/sql/run.sh --smoke && bash bench/run.sh --smoke && bash bench/email.sh --smoke'
 
 # Each libFuzzer harness for a few seconds from its seed corpus (make fuzz runs them for minutes).
 suite "fuzz (smoke)" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_BUILD_JOBS="$jobs" bash scripts/fuzz.sh

@@ -90,3 +90,13 @@ test("bad input: 4xx {code,message} and nothing queued", async () => {
   const [{ n: after }] = await sql("SELECT count(*)::int AS n FROM auth.outbox");
   assert.equal(after, before);
 });
+
+test("the mail-sending endpoints have the strict per-client budget (3 per 10 s)", async () => {
+  const limited = await startServer({ ...mailEnv(sink), PGAUTH_RATE_LIMIT: "on" });
+  for (const path of ["/request-password-reset", "/send-verification-email", "/email-otp/send-verification-otp"]) {
+    const body = { email: uniqueEmail("limited"), type: "sign-in" };
+    for (let i = 0; i < 3; i++) assert.equal((await post(`${limited.api}${path}`, body)).status, 200, path);
+    assertApiError(assert, await post(`${limited.api}${path}`, body), 429, "RATE_LIMITED");
+  }
+  await limited.stop();
+});

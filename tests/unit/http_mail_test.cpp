@@ -123,6 +123,16 @@ TEST(MailWebhook, SignsTimestampDotBody) {
     EXPECT_NE(webhook_signature("key", "1700000000", "{}"), webhook_signature("key", "1700000001", "{}"));
 }
 
+TEST(MailSmtp, StartTlsIsRequiredWhenCredentialsLeaveTheHost) {
+    EXPECT_EQ(smtp_tls("smtps://u:p@mail.example.com:465"), SmtpTls::implicit);
+    EXPECT_EQ(smtp_tls("smtp://u:p@mail.example.com:587"), SmtpTls::required);
+    EXPECT_EQ(smtp_tls("smtp://u%40x:p%3A@mail.example.com"), SmtpTls::required);
+    EXPECT_EQ(smtp_tls("smtp://mail.example.com:25"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@127.0.0.1:2525"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@localhost"), SmtpTls::opportunistic);
+    EXPECT_EQ(smtp_tls("smtp://u:p@[::1]:25"), SmtpTls::opportunistic);
+}
+
 TEST(MailConfig, DefaultsAndChecks) {
     Config c = load_config({}, env_of(base_env()));
     EXPECT_EQ(c.email_from, "pgauth <no-reply@auth.example.com>");
@@ -142,6 +152,13 @@ TEST(MailConfig, DefaultsAndChecks) {
     env["PGAUTH_OUTBOX_LEASE_SECONDS"] = "5";
     env["PGAUTH_EMAIL_SEND_TIMEOUT_MS"] = "10000";
     EXPECT_THROW(load_config({}, env_of(env)), ConfigError);  // a send could outlive its lease
+    env = base_env();
+    env["PGAUTH_EMAIL_FROM"] = "Example <no-reply@example.com>";
+    EXPECT_EQ(load_config({}, env_of(env)).email_from, "Example <no-reply@example.com>");
+    for (const char* bad : {"no-reply", "a@example.com, b@example.com", "Example <a@example.com>\r\nBcc: b@example.com"}) {
+        env["PGAUTH_EMAIL_FROM"] = bad;
+        EXPECT_THROW(load_config({}, env_of(env)), ConfigError) << bad;
+    }
     env = base_env();
     env["PGAUTH_BASE_URL"] = "http://127.0.0.1:8080";
     EXPECT_EQ(load_config({}, env_of(env)).base_host(), "127.0.0.1");

@@ -108,10 +108,13 @@ TEST(http_rate_limit, BetterAuthDefaults) {
 }
 
 TEST(http_rate_limit, StrictnessComesFromTheRouteName) {
-    for (const char* strict : {"sign-in-email", "sign-up-email", "sign-in-social", "change-password"})
+    for (const char* strict : {"sign-in-email", "sign-up-email", "sign-in-social", "change-password", "change-email",
+                               "sign-in-magic-link", "sign-in-email-otp", "send-verification-email",
+                               "request-password-reset", "forget-password-email-otp", "email-otp-send-verification-otp",
+                               "email-otp-request-password-reset"})
         EXPECT_TRUE(strict_route(strict)) << strict;
-    for (const char* loose : {"get-session", "not_found", "method_not_allowed", "change-email", "sign-out",
-                              "/api/auth/sign-in/email", "x-sign-in"})
+    for (const char* loose : {"get-session", "not_found", "method_not_allowed", "sign-out", "verify-email",
+                              "magic-link-verify", "reset-password", "/api/auth/sign-in/email", "x-sign-in"})
         EXPECT_FALSE(strict_route(loose)) << loose;
     // 404 and 405 answers share one loose bucket per client and never touch sign-up's budget
     RateLimiter limiter(true);

@@ -53,8 +53,12 @@ public:
         std::string from = "<" + bare_address(settings_.from) + ">";
         char error[CURL_ERROR_SIZE] = {0};
         curl_easy_setopt(c, CURLOPT_URL, settings_.smtp_url.c_str());
-        // smtp://: STARTTLS when the server offers it; smtps://: TLS from the start.
-        if (settings_.smtp_url.rfind("smtp://", 0) == 0) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+        // smtps://: TLS from the start; smtp://: STARTTLS, required or when offered (smtp_tls).
+        switch (smtp_tls(settings_.smtp_url)) {
+            case SmtpTls::required: curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL)); break;
+            case SmtpTls::opportunistic: curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY)); break;
+            case SmtpTls::implicit: break;
+        }
         curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
         curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -166,6 +170,19 @@ std::unique_ptr<Sender> make_sender(const Settings& settings) {
         case Transport::webhook: return std::make_unique<WebhookSender>(settings);
         default: return std::make_unique<LogSender>();
     }
+}
+
+SmtpTls smtp_tls(std::string_view url) {
+    if (url.rfind("smtps://", 0) == 0) return SmtpTls::implicit;
+    std::string_view rest = url.substr(url.find("://") == std::string_view::npos ? 0 : url.find("://") + 3);
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    auto at = authority.rfind('@');
+    if (at == std::string_view::npos) return SmtpTls::opportunistic;
+    std::string_view host = authority.substr(at + 1);
+    if (!host.empty() && host.front() == '[') host = host.substr(0, host.find(']') + 1);
+    else host = host.substr(0, host.find(':'));
+    bool local = host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+    return local ? SmtpTls::opportunistic : SmtpTls::required;
 }
 
 std::string webhook_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {

@@ -49,6 +49,12 @@ const char* transport_name(Transport t);
 
 std::unique_ptr<Sender> make_sender(const Settings& settings);
 
+// TLS for an smtp:// URL: STARTTLS is required when the URL carries credentials and the
+// server is not on this host (so a downgrade cannot expose the password), else used when
+// the server offers it. smtps:// always speaks TLS from the start.
+enum class SmtpTls { implicit, required, opportunistic };
+SmtpTls smtp_tls(std::string_view smtp_url);
+
 // The webhook's signature header value: "v1=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
 std::string webhook_signature(std::string_view secret, std::string_view timestamp, std::string_view body);
 
