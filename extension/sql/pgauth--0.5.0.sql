@@ -831,12 +831,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp
      WHERE s.name LIKE 'pgauth.%' AND auth.hash_token('') IS NOT NULL  -- loads the module, defining its settings
        -- superuser-only settings (pgauth.key_file) only for a superuser login: this function runs
        -- as its owner, so the caller is judged by session_user, which only a superuser can change
-       AND (s.name <> 'pgauth.key_file'
+       AND (s.name NOT IN ('pgauth.key_file', 'pgauth.previous_key_file')
             OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false))
      ORDER BY s.name
 $$;
 COMMENT ON FUNCTION auth.settings() IS
-  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file only for superusers.';
+  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file and pgauth.previous_key_file only for superusers.';
 
 -- ---------------------------------------------------------------- Better-Auth responses
 -- The extension builds every Better-Auth JSON body (one C++ place for the user object and
@@ -1057,7 +1057,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, p
 DECLARE
     v_user uuid;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1065,7 +1065,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.vault_list(text) IS
-  'The vault of the token''s user, masked: {"keys":[{"name","masked","updatedAt"}]} sorted by name; NULL if the token names no live session. Never a value.';
+  'The vault of the token''s user, masked: {"keys":[{"name","masked","updatedAt"}]} sorted by name; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session. Never a value.';
 
 CREATE FUNCTION auth.vault_set(p_token text, p_entries jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1076,7 +1076,7 @@ DECLARE
     e record;
     v_value text;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1131,7 +1131,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.vault_set(text, jsonb) IS
-  'Sets (string) or deletes (null) vault entries of the token''s user, all or nothing, and returns the vault_list body; NULL if the token names no live session. VALIDATION_ERROR, INVALID_VAULT_NAME, VAULT_VALUE_TOO_LARGE (pgauth.vault_max_value_bytes), VAULT_FULL (pgauth.vault_max_entries), SIGNING_KEY_UNAVAILABLE.';
+  'Sets (string) or deletes (null) vault entries of the token''s user, all or nothing, and returns the vault_list body; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session. VALIDATION_ERROR, INVALID_VAULT_NAME, VAULT_VALUE_TOO_LARGE (pgauth.vault_max_value_bytes), VAULT_FULL (pgauth.vault_max_entries), SIGNING_KEY_UNAVAILABLE.';
 
 CREATE FUNCTION auth.vault_read(p_user_id uuid, p_name text) RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1302,7 +1302,7 @@ DECLARE
     v_key text;
     k auth.api_keys;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token, false);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1325,6 +1325,12 @@ BEGIN
             PERFORM auth.raise('VALIDATION_ERROR', 'Invalid prefix format, must be alphanumeric and contain only underscores and hyphens.');
         END IF;
     END IF;
+    -- at most pgauth.api_key_max_per_user keys: one creator per user at a time, so the count holds
+    PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
+    IF (SELECT count(*) FROM auth.api_keys a WHERE a.user_id = v_user)
+       >= coalesce(nullif(current_setting('pgauth.api_key_max_per_user', true), '')::integer, 100) THEN
+        PERFORM auth.raise('TOO_MANY_API_KEYS');
+    END IF;
     v_key := auth.api_key_generate(coalesce(v_prefix, ''));
     INSERT INTO auth.api_keys AS a (user_id, digest, name, prefix, start, rate_limit_enabled, rate_limit_time_window,
                                     rate_limit_max, remaining, refill_amount, refill_interval, expires_at,
@@ -1343,7 +1349,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.api_key_create(text, jsonb) IS
-  'Better-Auth /api-key/create for the token''s user: p_body {name?, expiresIn? (seconds), prefix?, metadata?, permissions?, remaining?, refillAmount?, refillInterval? (ms), rateLimitEnabled?, rateLimitTimeWindow? (ms), rateLimitMax?}; returns the key object with "key" (shown once; only its SHA-256 is stored). NULL if the token names no live session.';
+  'Better-Auth /api-key/create for the token''s user: p_body {name?, expiresIn? (seconds), prefix?, metadata?, permissions?, remaining?, refillAmount?, refillInterval? (ms), rateLimitEnabled?, rateLimitTimeWindow? (ms), rateLimitMax?}; returns the key object with "key" (shown once; only its SHA-256 is stored). TOO_MANY_API_KEYS beyond pgauth.api_key_max_per_user keys; API_KEY_NOT_ALLOWED for an API-key credential. NULL if the token names no live session.';
 
 CREATE FUNCTION auth.api_key_get(p_token text, p_id text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1351,7 +1357,7 @@ DECLARE
     v_user uuid;
     k auth.api_keys;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1366,7 +1372,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.api_key_get(text, text) IS
-  'Better-Auth /api-key/get: the key object of one of the token''s user''s keys; KEY_NOT_FOUND for an unknown id or another user''s key; NULL if the token names no live session.';
+  'Better-Auth /api-key/get: the key object of one of the token''s user''s keys; KEY_NOT_FOUND for an unknown id or another user''s key; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session.';
 
 CREATE FUNCTION auth.api_key_list(p_token text) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1374,7 +1380,7 @@ DECLARE
     v_user uuid;
     v_keys jsonb;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1384,7 +1390,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.api_key_list(text) IS
-  'Better-Auth /api-key/list: {"apiKeys": [key objects, oldest first], "total": n} for the token''s user; NULL if the token names no live session.';
+  'Better-Auth /api-key/list: {"apiKeys": [key objects, oldest first], "total": n} for the token''s user; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session.';
 
 CREATE FUNCTION auth.api_key_update(p_token text, p_body jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1392,7 +1398,7 @@ DECLARE
     v_user uuid;
     k auth.api_keys;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token, false);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1435,14 +1441,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.api_key_update(text, jsonb) IS
-  'Better-Auth /api-key/update: p_body {keyId, name?, enabled?, remaining?, refillAmount?, refillInterval?, metadata?, expiresIn? (null: never), rateLimitEnabled?, rateLimitTimeWindow?, rateLimitMax?, permissions? (null: none)}; returns the key object. KEY_NOT_FOUND, NO_VALUES_TO_UPDATE; NULL if the token names no live session. Disabling takes effect on the next verify.';
+  'Better-Auth /api-key/update: p_body {keyId, name?, enabled?, remaining?, refillAmount?, refillInterval?, metadata?, expiresIn? (null: never), rateLimitEnabled?, rateLimitTimeWindow?, rateLimitMax?, permissions? (null: none)}; returns the key object. KEY_NOT_FOUND, NO_VALUES_TO_UPDATE; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. Disabling takes effect on the next verify.';
 
 CREATE FUNCTION auth.api_key_delete(p_token text, p_body jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
     v_user uuid;
 BEGIN
-    SELECT s.user_id INTO v_user FROM auth.validate_session(p_token) s;
+    v_user := auth.session_user_id(p_token, false);
     IF v_user IS NULL THEN
         RETURN NULL;
     END IF;
@@ -1460,113 +1466,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.api_key_delete(text, jsonb) IS
-  'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; NULL if the token names no live session. The key fails verification at once.';
+  'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. The key fails verification at once.';
 
 CREATE FUNCTION auth.verify_api_key(p_key text, p_permissions jsonb DEFAULT NULL)
     RETURNS TABLE (valid boolean, error_code text, key_id uuid, user_id uuid, remaining integer, permissions jsonb)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    k auth.api_keys;
-    v_now timestamptz := clock_timestamp();
-    v_remaining integer;
-    v_refilled boolean := false;
-    v_count integer;
-    v_limited boolean;
-    r record;
-BEGIN
-    IF p_key IS NULL OR p_key = '' OR octet_length(p_key) > 1024 THEN
-        RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
-        RETURN;
-    END IF;
-    SELECT a.* INTO k FROM auth.api_keys a WHERE a.digest = sha256(convert_to(p_key, 'UTF8'));
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
-        RETURN;
-    END IF;
-    v_limited := k.rate_limit_enabled AND k.rate_limit_time_window IS NOT NULL AND k.rate_limit_max IS NOT NULL;
-    IF k.remaining IS NOT NULL OR v_limited THEN
-        -- usage is consumed: take the row lock and read the row as it is now (a concurrent
-        -- verify, update or delete has finished), so concurrent calls never overspend
-        SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = k.id FOR NO KEY UPDATE;
-        IF NOT FOUND THEN
-            RETURN QUERY SELECT false, 'INVALID_API_KEY'::text, NULL::uuid, NULL::uuid, NULL::integer, NULL::jsonb;
-            RETURN;
-        END IF;
-        v_limited := k.rate_limit_enabled AND k.rate_limit_time_window IS NOT NULL AND k.rate_limit_max IS NOT NULL;
-    END IF;
-    IF NOT k.enabled THEN
-        RETURN QUERY SELECT false, 'KEY_DISABLED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-        RETURN;
-    END IF;
-    IF k.expires_at IS NOT NULL AND k.expires_at <= v_now THEN
-        RETURN QUERY SELECT false, 'KEY_EXPIRED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-        RETURN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = k.user_id AND u.is_active) THEN
-        RETURN QUERY SELECT false, 'USER_INACTIVE'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-        RETURN;
-    END IF;
-    -- permissions: every requested action of every requested resource must be granted
-    -- (Better-Auth answers KEY_NOT_FOUND when they are not)
-    IF p_permissions IS NOT NULL AND jsonb_typeof(p_permissions) = 'object' AND p_permissions <> '{}' THEN
-        IF k.permissions IS NULL THEN
-            RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-            RETURN;
-        END IF;
-        FOR r IN SELECT key, value FROM jsonb_each(p_permissions) LOOP
-            IF jsonb_typeof(r.value) <> 'array' OR jsonb_typeof(k.permissions -> r.key) IS DISTINCT FROM 'array'
-               OR NOT (k.permissions -> r.key) @> r.value THEN
-                RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-                RETURN;
-            END IF;
-        END LOOP;
-    ELSIF p_permissions IS NOT NULL AND jsonb_typeof(p_permissions) NOT IN ('object', 'null') THEN
-        RETURN QUERY SELECT false, 'KEY_NOT_FOUND'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-        RETURN;
-    END IF;
-    -- remaining, with refill
-    v_remaining := k.remaining;
-    IF v_remaining IS NOT NULL THEN
-        IF v_remaining = 0 AND k.refill_amount IS NULL THEN
-            RETURN QUERY SELECT false, 'USAGE_EXCEEDED'::text, k.id, k.user_id, 0, NULL::jsonb;
-            RETURN;
-        END IF;
-        IF k.refill_amount IS NOT NULL AND k.refill_interval IS NOT NULL
-           AND v_now - coalesce(k.last_refill_at, k.created_at) > make_interval(secs => k.refill_interval / 1000.0) THEN
-            v_remaining := k.refill_amount;
-            v_refilled := true;
-        END IF;
-        IF v_remaining = 0 THEN
-            RETURN QUERY SELECT false, 'USAGE_EXCEEDED'::text, k.id, k.user_id, 0, NULL::jsonb;
-            RETURN;
-        END IF;
-        v_remaining := v_remaining - 1;
-    END IF;
-    -- the per-key rate limit: a window of rate_limit_time_window ms from the last request
-    -- that opened one, at most rate_limit_max requests in it
-    v_count := k.request_count;
-    IF v_limited THEN
-        IF k.last_request IS NULL OR v_now - k.last_request > make_interval(secs => k.rate_limit_time_window / 1000.0) THEN
-            v_count := 1;
-        ELSIF k.request_count >= k.rate_limit_max THEN
-            RETURN QUERY SELECT false, 'RATE_LIMITED'::text, k.id, k.user_id, k.remaining, NULL::jsonb;
-            RETURN;
-        ELSE
-            v_count := k.request_count + 1;
-        END IF;
-    END IF;
-    IF k.remaining IS NOT NULL OR v_limited THEN
-        UPDATE auth.api_keys a
-           SET remaining = v_remaining, request_count = v_count,
-               last_request = CASE WHEN v_limited THEN v_now ELSE a.last_request END,
-               last_refill_at = CASE WHEN v_refilled THEN v_now ELSE a.last_refill_at END
-         WHERE a.id = k.id;
-    END IF;
-    RETURN QUERY SELECT true, NULL::text, k.id, k.user_id, v_remaining, k.permissions;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_verify_api_key' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
 COMMENT ON FUNCTION auth.verify_api_key(text, jsonb) IS
-  'Checks an API key in one call and consumes one use: valid, or error_code INVALID_API_KEY, KEY_DISABLED, KEY_EXPIRED, USER_INACTIVE, KEY_NOT_FOUND (permissions not granted, as Better-Auth), USAGE_EXCEEDED, RATE_LIMITED. p_permissions {resource: [action, ...]}: all must be granted. A unique-index lookup on the digest; keys with remaining or a rate limit are counted under the row lock (no overspend); others are not written.';
+  'Checks an API key in one call and consumes one use: valid, or error_code INVALID_API_KEY, KEY_DISABLED, KEY_EXPIRED, USER_INACTIVE, KEY_NOT_FOUND (permissions not granted, as Better-Auth), USAGE_EXCEEDED, RATE_LIMITED. p_permissions {resource: [action, ...]}: all must be granted. C++: a unique-index lookup on the digest with a plan prepared once per backend; keys with remaining or a rate limit are counted under the row lock (no overspend); others are not written.';
 
 CREATE FUNCTION auth.api_key_verify_response(p_body jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -1595,32 +1501,9 @@ COMMENT ON FUNCTION auth.api_key_verify_response(jsonb) IS
   'Better-Auth /api-key/verify: p_body {key, permissions?}; {"valid", "error": {message, code} | null, "key": key object | null}, consuming one use as auth.verify_api_key.';
 
 CREATE FUNCTION auth.get_session_by_api_key(p_key text) RETURNS TABLE (body json, error_code text)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v record;
-    u auth.users;
-    v_expires timestamptz;
-BEGIN
-    SELECT * INTO v FROM auth.verify_api_key(p_key);
-    IF NOT v.valid THEN
-        RETURN QUERY SELECT NULL::json, v.error_code;
-        RETURN;
-    END IF;
-    SELECT x.* INTO u FROM auth.users x WHERE x.id = v.user_id;
-    SELECT coalesce(a.expires_at, now() + make_interval(secs => coalesce((SELECT g.setting::integer FROM pg_settings g WHERE g.name = 'pgauth.session_expires_in'), 604800)))
-      INTO v_expires FROM auth.api_keys a WHERE a.id = v.key_id;
-    RETURN QUERY SELECT json_build_object(
-        'session', json_build_object(
-            'expiresAt', auth.iso_time(v_expires), 'token', v.key_id, 'createdAt', auth.iso_time(now()),
-            'updatedAt', auth.iso_time(now()), 'ipAddress', NULL, 'userAgent', NULL, 'userId', u.id, 'id', v.key_id),
-        'user', json_build_object(
-            'name', u.name, 'email', u.email, 'emailVerified', u.email_verified, 'image', u.image,
-            'createdAt', auth.iso_time(u.created_at), 'updatedAt', auth.iso_time(u.updated_at),
-            'role', u.role, 'paraWalletId', u.para_wallet_id, 'id', u.id)), NULL::text;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_get_session_by_api_key' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
 COMMENT ON FUNCTION auth.get_session_by_api_key(text) IS
-  'get-session for a request carrying x-api-key (Better-Auth enableSessionForAPIKeys): body {"session": {id and token = the key id (never the key), userId, expiresAt = the key''s or now + pgauth.session_expires_in}, "user"}, consuming one use as auth.verify_api_key; when invalid body NULL and error_code the reason.';
+  'get-session for a request carrying x-api-key (Better-Auth enableSessionForAPIKeys): body {"session": {id and token = the key id (never the key), userId, expiresAt = the key''s or now + pgauth.session_expires_in}, "user"}, consuming one use as auth.verify_api_key; when invalid body NULL and error_code the reason. auth.get_session(''apikey:'' || key) answers the same body.';
 
 REVOKE ALL ON FUNCTION auth.api_key_generate(text), auth.iso_time(timestamptz), auth.api_key_body(auth.api_keys),
     auth.api_key_check(jsonb, boolean), auth.api_key_create(text, jsonb), auth.api_key_get(text, text),
@@ -2501,9 +2384,9 @@ GRANT EXECUTE ON FUNCTION auth.email_purge(interval) TO pgauth_admin;
 -- ---------------------------------------------------------------- email: end
 
 -- ---------------------------------------------------------------- API keys, compiled (0.5.0)
--- The API-key check, compiled: auth.verify_api_key and auth.get_session_by_api_key in C++
--- (a plan prepared once per backend, no SET search_path, no re-planning per call), and
--- API keys as a credential. Every function taking p_token resolves it through one helper,
+-- The API-key check is compiled: auth.verify_api_key and auth.get_session_by_api_key are C++
+-- (a plan prepared once per backend, no SET search_path, no re-planning per call; defined in
+-- the API keys section above). API keys are also a credential. Every function taking p_token resolves it through one helper,
 -- auth.session_user_id (C++, the resolver behind validate_session, get_session and the
 -- *_response functions), which also takes "apikey:<key>": the key's user, one use consumed.
 CREATE FUNCTION auth.raise(code text, reason text, retry_after integer) RETURNS void
@@ -2512,278 +2395,12 @@ COMMENT ON FUNCTION auth.raise(text, text, integer) IS
   'Raises the catalog error named by code with reason as its message and, when retry_after > 0, the HINT "Retry-After: <retry_after>" (seconds): pgauth-http sends it as the Retry-After header.';
 REVOKE ALL ON FUNCTION auth.raise(text, text, integer) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION auth.verify_api_key(p_key text, p_permissions jsonb DEFAULT NULL)
-    RETURNS TABLE (valid boolean, error_code text, key_id uuid, user_id uuid, remaining integer, permissions jsonb)
-    AS 'MODULE_PATHNAME', 'pgauth_verify_api_key' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
-COMMENT ON FUNCTION auth.verify_api_key(text, jsonb) IS
-  'Checks an API key in one call and consumes one use: valid, or error_code INVALID_API_KEY, KEY_DISABLED, KEY_EXPIRED, USER_INACTIVE, KEY_NOT_FOUND (permissions not granted, as Better-Auth), USAGE_EXCEEDED, RATE_LIMITED. p_permissions {resource: [action, ...]}: all must be granted. C++: a unique-index lookup on the digest with a plan prepared once per backend; keys with remaining or a rate limit are counted under the row lock (no overspend); others are not written.';
-
-CREATE OR REPLACE FUNCTION auth.get_session_by_api_key(p_key text) RETURNS TABLE (body json, error_code text)
-    AS 'MODULE_PATHNAME', 'pgauth_get_session_by_api_key' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
-COMMENT ON FUNCTION auth.get_session_by_api_key(text) IS
-  'get-session for a request carrying x-api-key (Better-Auth enableSessionForAPIKeys): body {"session": {id and token = the key id (never the key), userId, expiresAt = the key''s or now + pgauth.session_expires_in}, "user"}, consuming one use as auth.verify_api_key; when invalid body NULL and error_code the reason. auth.get_session(''apikey:'' || key) answers the same body.';
-
 CREATE FUNCTION auth.session_user_id(p_token text, p_allow_api_key boolean DEFAULT true) RETURNS uuid
     AS 'MODULE_PATHNAME', 'pgauth_session_user_id' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
 COMMENT ON FUNCTION auth.session_user_id(text, boolean) IS
   'The user of a credential: a session token''s (NULL if it names no live session; the session slides as in validate_session) or, for ''apikey:<key>'', the API key''s, consuming one use (a refused key raises INVALID_API_KEY, KEY_DISABLED, KEY_EXPIRED, USER_INACTIVE, USAGE_EXCEEDED or RATE_LIMITED). p_allow_api_key false: an API key raises API_KEY_NOT_ALLOWED. The one resolver every p_token function uses.';
 REVOKE ALL ON FUNCTION auth.session_user_id(text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.session_user_id(text, boolean) TO pgauth_reader, pgauth_service, pgauth_admin;
-
-CREATE OR REPLACE FUNCTION auth.vault_list(p_token text) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-BEGIN
-    v_user := auth.session_user_id(p_token);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    RETURN auth.vault_body(v_user);
-END
-$$;
-COMMENT ON FUNCTION auth.vault_list(text) IS
-  'The vault of the token''s user, masked: {"keys":[{"name","masked","updatedAt"}]} sorted by name; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session. Never a value.';
-
-CREATE OR REPLACE FUNCTION auth.vault_set(p_token text, p_entries jsonb) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-    v_max_bytes integer := coalesce(nullif(current_setting('pgauth.vault_max_value_bytes', true), '')::integer, 8192);
-    v_max_entries integer := coalesce(nullif(current_setting('pgauth.vault_max_entries', true), '')::integer, 50);
-    e record;
-    v_value text;
-BEGIN
-    v_user := auth.session_user_id(p_token);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF p_entries IS NULL OR jsonb_typeof(p_entries) <> 'object' THEN
-        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object {name: "value" | null}');
-    END IF;
-    -- check everything before writing anything
-    FOR e IN SELECT key, value FROM jsonb_each(p_entries) LOOP
-        IF e.key !~ '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' THEN
-            PERFORM auth.raise('INVALID_VAULT_NAME');
-        END IF;
-        IF jsonb_typeof(e.value) NOT IN ('string', 'null') THEN
-            PERFORM auth.raise('VALIDATION_ERROR', format('the value of %s must be a string or null', e.key));
-        END IF;
-        IF jsonb_typeof(e.value) = 'string' THEN
-            v_value := e.value #>> '{}';
-            IF v_value = '' THEN
-                PERFORM auth.raise('VALIDATION_ERROR', format('the value of %s is empty (null deletes a key)', e.key));
-            END IF;
-            IF octet_length(v_value) > v_max_bytes THEN
-                PERFORM auth.raise('VAULT_VALUE_TOO_LARGE');
-            END IF;
-        END IF;
-    END LOOP;
-    -- more new values than the vault can hold: refused before any sealing
-    IF (SELECT count(*) FROM jsonb_each(p_entries) j WHERE jsonb_typeof(j.value) = 'string') > v_max_entries THEN
-        PERFORM auth.raise('VAULT_FULL');
-    END IF;
-    -- one writer per user at a time, so the entry count holds
-    PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
-    FOR e IN SELECT key, value FROM jsonb_each(p_entries) ORDER BY key COLLATE "C" LOOP
-        IF jsonb_typeof(e.value) = 'null' THEN
-            DELETE FROM auth.vault v WHERE v.user_id = v_user AND v.name = e.key;
-            IF FOUND THEN
-                INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
-                VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), 'vault_delete', v_user, jsonb_build_object('name', e.key));
-            END IF;
-        ELSE
-            v_value := e.value #>> '{}';
-            INSERT INTO auth.vault AS v (user_id, name, sealed, masked)
-            VALUES (v_user, e.key, auth.vault_seal(v_user, e.key, v_value), auth.vault_mask(v_value))
-            ON CONFLICT (user_id, name) DO UPDATE
-               SET sealed = excluded.sealed, masked = excluded.masked, updated_at = now();
-            INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
-            VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), 'vault_set', v_user, jsonb_build_object('name', e.key));
-        END IF;
-    END LOOP;
-    IF (SELECT count(*) FROM auth.vault v WHERE v.user_id = v_user) > v_max_entries THEN
-        PERFORM auth.raise('VAULT_FULL');
-    END IF;
-    RETURN auth.vault_body(v_user);
-END
-$$;
-COMMENT ON FUNCTION auth.vault_set(text, jsonb) IS
-  'Sets (string) or deletes (null) vault entries of the token''s user, all or nothing, and returns the vault_list body; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session. VALIDATION_ERROR, INVALID_VAULT_NAME, VAULT_VALUE_TOO_LARGE (pgauth.vault_max_value_bytes), VAULT_FULL (pgauth.vault_max_entries), SIGNING_KEY_UNAVAILABLE.';
-
-CREATE OR REPLACE FUNCTION auth.api_key_create(p_token text, p_body jsonb) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-    v_prefix text;
-    v_key text;
-    k auth.api_keys;
-BEGIN
-    v_user := auth.session_user_id(p_token, false);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF p_body IS NULL THEN
-        p_body := '{}';
-    END IF;
-    IF jsonb_typeof(p_body) <> 'object' THEN
-        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object');
-    END IF;
-    PERFORM auth.api_key_check(p_body, false);
-    IF p_body ? 'prefix' AND jsonb_typeof(p_body -> 'prefix') <> 'null' THEN
-        IF jsonb_typeof(p_body -> 'prefix') <> 'string' THEN
-            PERFORM auth.raise('VALIDATION_ERROR', 'prefix must be a string');
-        END IF;
-        v_prefix := p_body ->> 'prefix';
-        IF char_length(v_prefix) NOT BETWEEN 1 AND 32 THEN
-            PERFORM auth.raise('INVALID_PREFIX_LENGTH');
-        END IF;
-        IF v_prefix !~ '^[a-zA-Z0-9_-]+$' THEN
-            PERFORM auth.raise('VALIDATION_ERROR', 'Invalid prefix format, must be alphanumeric and contain only underscores and hyphens.');
-        END IF;
-    END IF;
-    -- at most pgauth.api_key_max_per_user keys: one creator per user at a time, so the count holds
-    PERFORM 1 FROM auth.users u WHERE u.id = v_user FOR NO KEY UPDATE;
-    IF (SELECT count(*) FROM auth.api_keys a WHERE a.user_id = v_user)
-       >= coalesce(nullif(current_setting('pgauth.api_key_max_per_user', true), '')::integer, 100) THEN
-        PERFORM auth.raise('TOO_MANY_API_KEYS');
-    END IF;
-    v_key := auth.api_key_generate(coalesce(v_prefix, ''));
-    INSERT INTO auth.api_keys AS a (user_id, digest, name, prefix, start, rate_limit_enabled, rate_limit_time_window,
-                                    rate_limit_max, remaining, refill_amount, refill_interval, expires_at,
-                                    permissions, metadata)
-    VALUES (v_user, sha256(convert_to(v_key, 'UTF8')), p_body ->> 'name', v_prefix, left(v_key, 6),
-            coalesce((p_body ->> 'rateLimitEnabled')::boolean, true),
-            coalesce((p_body ->> 'rateLimitTimeWindow')::bigint, 86400000),
-            coalesce((p_body ->> 'rateLimitMax')::integer, 10),
-            CASE WHEN p_body ? 'remaining' THEN (p_body ->> 'remaining')::integer
-                 ELSE (p_body ->> 'refillAmount')::integer END,
-            (p_body ->> 'refillAmount')::integer, (p_body ->> 'refillInterval')::bigint,
-            now() + make_interval(secs => (p_body ->> 'expiresIn')::double precision),
-            nullif(p_body -> 'permissions', 'null'), nullif(p_body -> 'metadata', 'null'))
-    RETURNING a.* INTO k;
-    RETURN (auth.api_key_body(k) || jsonb_build_object('key', v_key))::json;
-END
-$$;
-COMMENT ON FUNCTION auth.api_key_create(text, jsonb) IS
-  'Better-Auth /api-key/create for the token''s user: p_body {name?, expiresIn? (seconds), prefix?, metadata?, permissions?, remaining?, refillAmount?, refillInterval? (ms), rateLimitEnabled?, rateLimitTimeWindow? (ms), rateLimitMax?}; returns the key object with "key" (shown once; only its SHA-256 is stored). TOO_MANY_API_KEYS beyond pgauth.api_key_max_per_user keys; API_KEY_NOT_ALLOWED for an API-key credential. NULL if the token names no live session.';
-
-CREATE OR REPLACE FUNCTION auth.api_key_get(p_token text, p_id text) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-    k auth.api_keys;
-BEGIN
-    v_user := auth.session_user_id(p_token);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF p_id IS NULL OR p_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = p_id::uuid AND a.user_id = v_user;
-    IF NOT FOUND THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    RETURN auth.api_key_body(k)::json;
-END
-$$;
-COMMENT ON FUNCTION auth.api_key_get(text, text) IS
-  'Better-Auth /api-key/get: the key object of one of the token''s user''s keys; KEY_NOT_FOUND for an unknown id or another user''s key; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session.';
-
-CREATE OR REPLACE FUNCTION auth.api_key_list(p_token text) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-    v_keys jsonb;
-BEGIN
-    v_user := auth.session_user_id(p_token);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    SELECT coalesce(jsonb_agg(auth.api_key_body(a) ORDER BY a.created_at, a.id), '[]') INTO v_keys
-      FROM auth.api_keys a WHERE a.user_id = v_user;
-    RETURN jsonb_build_object('apiKeys', v_keys, 'total', jsonb_array_length(v_keys))::json;
-END
-$$;
-COMMENT ON FUNCTION auth.api_key_list(text) IS
-  'Better-Auth /api-key/list: {"apiKeys": [key objects, oldest first], "total": n} for the token''s user; p_token may be ''apikey:<key>'' (auth.session_user_id); NULL if the token names no live session.';
-
-CREATE OR REPLACE FUNCTION auth.api_key_update(p_token text, p_body jsonb) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-    k auth.api_keys;
-BEGIN
-    v_user := auth.session_user_id(p_token, false);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' THEN
-        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object');
-    END IF;
-    IF jsonb_typeof(p_body -> 'keyId') IS DISTINCT FROM 'string' THEN
-        PERFORM auth.raise('VALIDATION_ERROR', 'keyId is required');
-    END IF;
-    PERFORM auth.api_key_check(p_body, true);
-    IF (p_body ->> 'keyId') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    SELECT a.* INTO k FROM auth.api_keys a WHERE a.id = (p_body ->> 'keyId')::uuid AND a.user_id = v_user FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    IF NOT (p_body ?| ARRAY['name', 'enabled', 'remaining', 'refillAmount', 'refillInterval', 'metadata', 'expiresIn',
-                            'rateLimitEnabled', 'rateLimitTimeWindow', 'rateLimitMax', 'permissions']) THEN
-        PERFORM auth.raise('NO_VALUES_TO_UPDATE');
-    END IF;
-    UPDATE auth.api_keys a SET
-        name = CASE WHEN p_body ? 'name' THEN p_body ->> 'name' ELSE a.name END,
-        enabled = coalesce((p_body ->> 'enabled')::boolean, a.enabled),
-        remaining = CASE WHEN p_body ? 'remaining' THEN (p_body ->> 'remaining')::integer ELSE a.remaining END,
-        refill_amount = CASE WHEN p_body ? 'refillAmount' THEN (p_body ->> 'refillAmount')::integer ELSE a.refill_amount END,
-        refill_interval = CASE WHEN p_body ? 'refillInterval' THEN (p_body ->> 'refillInterval')::bigint ELSE a.refill_interval END,
-        metadata = CASE WHEN p_body ? 'metadata' THEN nullif(p_body -> 'metadata', 'null') ELSE a.metadata END,
-        expires_at = CASE WHEN p_body ? 'expiresIn'
-                          THEN now() + make_interval(secs => (p_body ->> 'expiresIn')::double precision)
-                          ELSE a.expires_at END,
-        rate_limit_enabled = coalesce((p_body ->> 'rateLimitEnabled')::boolean, a.rate_limit_enabled),
-        rate_limit_time_window = coalesce((p_body ->> 'rateLimitTimeWindow')::bigint, a.rate_limit_time_window),
-        rate_limit_max = coalesce((p_body ->> 'rateLimitMax')::integer, a.rate_limit_max),
-        permissions = CASE WHEN p_body ? 'permissions' THEN nullif(p_body -> 'permissions', 'null') ELSE a.permissions END,
-        updated_at = now()
-     WHERE a.id = k.id
-    RETURNING a.* INTO k;
-    RETURN auth.api_key_body(k)::json;
-END
-$$;
-COMMENT ON FUNCTION auth.api_key_update(text, jsonb) IS
-  'Better-Auth /api-key/update: p_body {keyId, name?, enabled?, remaining?, refillAmount?, refillInterval?, metadata?, expiresIn? (null: never), rateLimitEnabled?, rateLimitTimeWindow?, rateLimitMax?, permissions? (null: none)}; returns the key object. KEY_NOT_FOUND, NO_VALUES_TO_UPDATE; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. Disabling takes effect on the next verify.';
-
-CREATE OR REPLACE FUNCTION auth.api_key_delete(p_token text, p_body jsonb) RETURNS json
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v_user uuid;
-BEGIN
-    v_user := auth.session_user_id(p_token, false);
-    IF v_user IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' OR jsonb_typeof(p_body -> 'keyId') IS DISTINCT FROM 'string' THEN
-        PERFORM auth.raise('VALIDATION_ERROR', 'keyId is required');
-    END IF;
-    IF (p_body ->> 'keyId') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    DELETE FROM auth.api_keys a WHERE a.id = (p_body ->> 'keyId')::uuid AND a.user_id = v_user;
-    IF NOT FOUND THEN
-        PERFORM auth.raise('KEY_NOT_FOUND');
-    END IF;
-    RETURN json_build_object('success', true);
-END
-$$;
-COMMENT ON FUNCTION auth.api_key_delete(text, jsonb) IS
-  'Better-Auth /api-key/delete: p_body {keyId}; {"success": true}, KEY_NOT_FOUND for an unknown id or another user''s key; API_KEY_NOT_ALLOWED for an API-key credential (a key cannot manage keys); NULL if the token names no live session. The key fails verification at once.';
 
 -- KEK rotation online: pgauth.previous_key_file opens what the current KEK does not, and
 -- auth.reseal() moves every sealed value (the registry sealed_columns in keys.cpp) to the current KEK.
@@ -2795,20 +2412,6 @@ REVOKE ALL ON FUNCTION auth.reseal() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.reseal() TO pgauth_admin;
 
 -- pgauth.previous_key_file is superuser-only, like pgauth.key_file.
-CREATE OR REPLACE FUNCTION auth.settings(OUT name text, OUT setting text, OUT description text) RETURNS SETOF record
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT s.name, s.setting || coalesce(s.unit, ''), s.short_desc
-      FROM pg_catalog.pg_settings s
-     WHERE s.name LIKE 'pgauth.%' AND auth.hash_token('') IS NOT NULL  -- loads the module, defining its settings
-       -- superuser-only settings (pgauth.key_file) only for a superuser login: this function runs
-       -- as its owner, so the caller is judged by session_user, which only a superuser can change
-       AND (s.name NOT IN ('pgauth.key_file', 'pgauth.previous_key_file')
-            OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false))
-     ORDER BY s.name
-$$;
-COMMENT ON FUNCTION auth.settings() IS
-  'The pgauth.* settings in effect, with units and descriptions; pgauth.key_file and pgauth.previous_key_file only for superusers.';
-
 -- ---------------------------------------------------------------- API keys: end
 
 -- ---------------------------------------------------------------- social accounts (0.5.0)
