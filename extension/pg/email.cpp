@@ -106,12 +106,7 @@ Datum pgauth_email_digest_matches_impl(FunctionCallInfo fcinfo) {
 // auth.outbox_seal(p_id bigint, p_recipient text, p_template text, p_secret text) -> bytea (STRICT)
 PGAUTH_FUNCTION(pgauth_outbox_seal)
 Datum pgauth_outbox_seal_impl(FunctionCallInfo fcinfo) {
-    std::string aad = outbox_aad(fcinfo);
-    std::string secret = text_arg(fcinfo, 3);
-    jwt::SecretBytes kek = read_kek();
-    auto sealed = jwt::seal(kek.bytes(), as_bytes(secret), aad);
-    sodium_memzero(secret.data(), secret.size());
-    return bytea_datum(sealed);
+    return seal_text_arg(fcinfo, 3, outbox_aad(fcinfo));
 }
 
 // auth.outbox_open(p_id bigint, p_recipient text, p_template text, p_sealed bytea) -> text (STRICT):
@@ -120,11 +115,8 @@ Datum pgauth_outbox_seal_impl(FunctionCallInfo fcinfo) {
 // not the row's).
 PGAUTH_FUNCTION(pgauth_outbox_open)
 Datum pgauth_outbox_open_impl(FunctionCallInfo fcinfo) {
-    std::string aad = outbox_aad(fcinfo);
-    std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(3));
-    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
-    if (!plain) PG_RETURN_NULL();
-    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
+    if (std::optional<Datum> secret = open_bytea_arg(fcinfo, 3, outbox_aad(fcinfo))) return *secret;
+    PG_RETURN_NULL();
 }
 
 // auth.url_encode(p_value text) -> text (IMMUTABLE STRICT): encodeURIComponent.

@@ -35,12 +35,7 @@ using namespace pgauth;
 // auth.vault_seal(user_id uuid, name text, value text) -> bytea (STRICT)
 PGAUTH_FUNCTION(pgauth_vault_seal)
 Datum pgauth_vault_seal_impl(FunctionCallInfo fcinfo) {
-    std::string aad = associated_data(fcinfo);
-    std::string value = text_arg(fcinfo, 2);
-    jwt::SecretBytes kek = read_kek();
-    auto sealed = jwt::seal(kek.bytes(), as_bytes(value), aad);
-    sodium_memzero(value.data(), value.size());
-    return bytea_datum(sealed);
+    return seal_text_arg(fcinfo, 2, associated_data(fcinfo));
 }
 
 // auth.vault_open(user_id uuid, name text, sealed bytea) -> text (STRICT).
@@ -48,14 +43,10 @@ Datum pgauth_vault_seal_impl(FunctionCallInfo fcinfo) {
 // tampered value, or another KEK.
 PGAUTH_FUNCTION(pgauth_vault_open)
 Datum pgauth_vault_open_impl(FunctionCallInfo fcinfo) {
-    std::string aad = associated_data(fcinfo);
-    std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(2));
-    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
-    if (!plain)
-        throw AuthError("VAULT_VALUE_UNREADABLE",
-                        "the vault value does not open: it belongs to another user or name, was altered, or was "
-                        "sealed under another KEK");
-    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
+    if (std::optional<Datum> value = open_bytea_arg(fcinfo, 2, associated_data(fcinfo))) return *value;
+    throw AuthError("VAULT_VALUE_UNREADABLE",
+                    "the vault value does not open: it belongs to another user or name, was altered, or was "
+                    "sealed under another KEK");
 }
 
 // auth.api_key_generate(prefix text) -> text (STRICT): prefix followed by 64

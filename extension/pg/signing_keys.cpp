@@ -11,6 +11,8 @@
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
 
+#include "core/crypto.hpp"
+
 extern "C" {
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -162,6 +164,21 @@ std::optional<jwt::SecretBytes> open_sealed(std::span<const std::uint8_t> sealed
     } catch (const std::runtime_error&) {
         return std::nullopt;
     }
+}
+
+Datum seal_text_arg(FunctionCallInfo fcinfo, int arg, std::string_view aad) {
+    std::string value = text_arg(fcinfo, arg);
+    jwt::SecretBytes kek = read_kek();
+    auto sealed = jwt::seal(kek.bytes(), as_bytes(value), aad);
+    sodium_memzero(value.data(), value.size());
+    return bytea_datum(sealed);
+}
+
+std::optional<Datum> open_bytea_arg(FunctionCallInfo fcinfo, int arg, std::string_view aad) {
+    std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(arg));
+    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
+    if (!plain) return std::nullopt;
+    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
 }
 
 namespace {

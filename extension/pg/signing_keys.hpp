@@ -42,4 +42,10 @@ std::optional<jwt::SecretBytes> read_previous_kek();
 std::optional<jwt::SecretBytes> open_sealed(std::span<const std::uint8_t> sealed, std::string_view aad,
                                             bool* previous = nullptr);
 
+// The seal/open SQL functions of every area (vault, social provider tokens, outbox) share these:
+// text argument `arg` sealed under the current KEK with `aad`, as bytea (the copy is wiped);
+Datum seal_text_arg(FunctionCallInfo fcinfo, int arg, std::string_view aad);
+// bytea argument `arg` opened with open_sealed, as text, or nothing when it does not open.
+std::optional<Datum> open_bytea_arg(FunctionCallInfo fcinfo, int arg, std::string_view aad);
+
 }  // namespace pgauth

@@ -36,12 +36,7 @@ using namespace pgauth;
 // auth.social_seal(row_id uuid, column_name text, value text) -> bytea (STRICT)
 PGAUTH_FUNCTION(pgauth_social_seal)
 Datum pgauth_social_seal_impl(FunctionCallInfo fcinfo) {
-    std::string aad = associated_data(fcinfo);
-    std::string value = text_arg(fcinfo, 2);
-    jwt::SecretBytes kek = read_kek();
-    auto sealed = jwt::seal(kek.bytes(), as_bytes(value), aad);
-    sodium_memzero(value.data(), value.size());
-    return bytea_datum(sealed);
+    return seal_text_arg(fcinfo, 2, associated_data(fcinfo));
 }
 
 // auth.social_open(row_id uuid, column_name text, sealed bytea) -> text (STRICT).
@@ -49,14 +44,10 @@ Datum pgauth_social_seal_impl(FunctionCallInfo fcinfo) {
 // column, altered, or sealed under another KEK.
 PGAUTH_FUNCTION(pgauth_social_open)
 Datum pgauth_social_open_impl(FunctionCallInfo fcinfo) {
-    std::string aad = associated_data(fcinfo);
-    std::vector<std::uint8_t> sealed = bytea_bytes(PG_GETARG_DATUM(2));
-    std::optional<jwt::SecretBytes> plain = open_sealed(sealed, aad);  // the current KEK, else the previous one
-    if (!plain)
-        throw AuthError("SOCIAL_TOKEN_UNREADABLE",
-                        "a sealed provider token does not open: it belongs to another row or column, was altered, "
-                        "or was sealed under another KEK");
-    return text_datum({reinterpret_cast<const char*>(plain->data()), plain->size()});
+    if (std::optional<Datum> token = open_bytea_arg(fcinfo, 2, associated_data(fcinfo))) return *token;
+    throw AuthError("SOCIAL_TOKEN_UNREADABLE",
+                    "a sealed provider token does not open: it belongs to another row or column, was altered, "
+                    "or was sealed under another KEK");
 }
 
 // auth.social_random(bytes integer) -> text (STRICT): `bytes` bytes from
