@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Extension checks that need more than one SQL session: no plaintext token at
-# rest (pg_dump), and a hot standby answering validate_session without writing.
+# rest (pg_dump: sessions, passwords, the vault, API keys, provider tokens, email links and codes),
+# and a hot standby answering validate_session without writing.
 # Needs PGHOST/PGPORT/PGUSER of a running cluster (scripts/test.sh exports them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,6 +51,22 @@ for t in "$at" "$rt" "$it"; do
 done
 if [ -z "$found" ]; then ok "no provider token in pg_dump output (neither as text nor as hex)"; else bad "provider token found in pg_dump output:$found"; fi
 rm -f "$sdump"
+# 1e. No email link, token or one-time code in a dump: a magic link and a sign-in code queued and
+#     claimed (the worst moment: the sealed payload is still there) are searched for.
+psql -qAt -d "$db" -v ON_ERROR_STOP=1 -c "SELECT auth.magic_link_request('mail-dump@example.com', NULL, '/', NULL, NULL)" \
+  -c "SELECT auth.email_otp_send('otp-dump@example.com', 'sign-in')" >/dev/null
+claimed=$(psql -qAt -d "$db" -v ON_ERROR_STOP=1 -c "SELECT coalesce(vars ->> 'url', '') || ' ' || coalesce(vars ->> 'otp', '') FROM auth.outbox_claim('dump-worker', 10) ORDER BY id")
+link=$(printf '%s\n' "$claimed" | grep -o 'token=[A-Za-z0-9_-]*' | head -1 | cut -d= -f2)
+otp=$(printf '%s\n' "$claimed" | grep -oE ' [0-9]{6}$' | tr -d ' ' | head -1)
+mdump=$(mktemp); pg_dump -d "$db" --data-only --inserts >"$mdump"; pg_dump -d "$db" >>"$mdump"
+if [ ${#link} -ge 40 ] && [ ${#otp} -eq 6 ] && grep -qF -e "mail-dump@example.com" "$mdump"; then
+  ok "the queued mails are in the dump and their link and code open with the KEK (the search is real)"
+else bad "mail dump sanity (link '${link}', code '${otp}')"; fi
+hexl=$(printf '%s' "$link" | od -An -tx1 | tr -d ' \n')
+if grep -qF -e "$link" "$mdump" || grep -qi -e "$hexl" "$mdump" || grep -qE -e "(\"otp\"|'otp')[^0-9]{0,8}$otp" "$mdump"; then
+  bad "an email link token or one-time code found in pg_dump output"
+else ok "no email link token or one-time code in pg_dump output (neither as text nor as hex)"; fi
+rm -f "$mdump"
 # 1c. No overspend: 50 verifications at once, each on its own connection, against a key with
 #     remaining 10 (and the default rate limit of 10 per day lifted): exactly 10 are valid.
 rkey=$(psql -qAt -d "$db" -c "SELECT auth.api_key_create('$token', '{\"remaining\": 10, \"rateLimitEnabled\": false}') ->> 'key'")
