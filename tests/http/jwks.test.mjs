@@ -46,8 +46,9 @@ test("GET /jwks is served from memory: no query per request", async () => {
   // a second server whose connections count function calls (track_functions is set per database)
   const [{ db }] = await freshSql("SELECT current_database() AS db");
   await freshSql(`ALTER DATABASE "${db}" SET track_functions = 'all'`);
+  // kept on until the end: the server may open a pooled connection only when a request needs it
   const counted = await startServer({ PGAUTH_THREADS: "2" });
-  await freshSql(`ALTER DATABASE "${db}" RESET track_functions`);
+  try {
   // A backend flushes its statistics at most once a second, and an idle one that flushed less
   // than a second ago waits PGSTAT_IDLE_INTERVAL (10 s): allow more than that either way.
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +63,10 @@ test("GET /jwks is served from memory: no query per request", async () => {
   await sleep(11_000);
   const after = await calls();
   assert.ok(after - first <= 1, `auth.jwks() ran ${after - first} times for 200 requests`);
-  await counted.stop();
+  } finally {
+    await counted.stop();
+    await freshSql(`ALTER DATABASE "${db}" RESET track_functions`);
+  }
 });
 
 for (const alg of ["EdDSA", "ES256", "RS256"]) {
