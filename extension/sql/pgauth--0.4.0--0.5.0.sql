@@ -2540,6 +2540,18 @@ GRANT EXECUTE ON FUNCTION
 
 -- ---------------------------------------------------------------- OAuth clients: end
 
+-- ---------------------------------------------------------------- account security: audit log, two-factor, admin, multi-session (0.5.0)
+
+-- ---------------------------------------------------------------- account security: end
+
+-- ---------------------------------------------------------------- organizations (0.5.0)
+
+-- ---------------------------------------------------------------- organizations: end
+
+-- ---------------------------------------------------------------- OAuth provider: authorization, tokens, userinfo, discovery (0.5.0)
+
+-- ---------------------------------------------------------------- OAuth provider: end
+
 -- ---------------------------------------------------------------- errors
 -- New codes in the compiled catalog reach auth.error_codes.
 INSERT INTO auth.error_codes AS e (code, sqlstate, http_status, message)
