@@ -138,6 +138,18 @@ SELECT error_code AS expired_challenge FROM auth.two_factor_verify('backup', 'aa
 SELECT error_code AS unknown_challenge FROM auth.two_factor_verify('backup', 'aaaaa-aaaaa', NULL, 'nope');
 RESET ROLE;
 
+-- ---- proving an address is no second factor: verify-email (auto sign-in) and change-email
+-- still verify for a two-factor user, without a session
+SELECT user_id AS vf FROM auth.sign_up_email('vf@two.example', 'vf-password-1', 'Vera') \gset
+UPDATE auth.users SET two_factor_enabled = true WHERE id = :'vf';
+SELECT auth.email_queue_verification(:'vf', '/', false) AS queued;
+SELECT auth.outbox_open(o.id, o.recipient, o.template, o.sealed)::jsonb ->> 'token' AS vf_token
+  FROM auth.outbox o WHERE o.recipient = 'vf@two.example' ORDER BY o.id DESC LIMIT 1 \gset
+SET pgauth.email_auto_sign_in_after_verification = on;
+SELECT body, session_token, error_code FROM auth.email_verify(:'vf_token', NULL, NULL);
+RESET pgauth.email_auto_sign_in_after_verification;
+SELECT email_verified FROM auth.users WHERE id = :'vf';
+
 -- ---- disable: password checked; secret, codes and trusted devices go; sign-in gives sessions again
 SET ROLE regress_pgauth_service;
 SELECT try(format('SELECT auth.two_factor_disable(%L, %L)', :'tf_tok', 'bad-password')) AS disable_wrong_password;

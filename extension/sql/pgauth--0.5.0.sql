@@ -1954,8 +1954,10 @@ BEGIN
         RETURN;
     END IF;
     -- a session: after a change-email (as Better-Auth), or with autoSignInAfterVerification
+    -- (not for a two-factor or banned user: the proof of an address is no second factor)
     IF ((t.v).purpose = 'change-email' OR auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean)
-       AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active) THEN
+       AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active AND NOT u.two_factor_enabled
+                      AND NOT (u.banned AND (u.ban_expires IS NULL OR u.ban_expires > now()))) THEN
         SELECT c.session_token, c.expires_at INTO v_token, v_expires
           FROM auth.create_session(v_user, true, p_ip, left(p_user_agent, 512)) c;
     END IF;
