@@ -154,6 +154,9 @@ SELECT body::jsonb #>> '{session,impersonatedBy}' = :'boss' AS marked,
   FROM auth.admin_impersonate_user(:'boss_tok', :'u2', '10.0.0.1', 'ua') \gset
 SELECT :'marked' AS marked, :'as_u2' AS as_u2, :'one_hour' AS one_hour;
 SELECT user_id = :'u2' AS imp_validates FROM auth.validate_session(:'imp_tok');
+SELECT body::jsonb #>> '{session,impersonatedBy}' = :'boss' AS get_session_shows_impersonator,
+       body::jsonb #> '{user,banned}' AS banned, body::jsonb #> '{user,twoFactorEnabled}' AS two_factor
+  FROM auth.get_session(:'imp_tok');
 SELECT try(format('SELECT auth.admin_impersonate_user(%L, %L)', :'imp_tok', :'u3')) AS impersonated_is_no_admin;
 RESET ROLE;
 SELECT auth.grant_admin('u3@admin.example') IS NOT NULL AS u3_admin;

@@ -56,6 +56,7 @@ SELECT k, c, try(format('SELECT auth.two_factor_verify(%L, %L, %L, NULL)', k, c,
 SELECT count(*) AS no_session_no_challenge FROM auth.two_factor_verify('totp', '123456', 'no-such', NULL);
 RESET ROLE;
 SELECT two_factor_enabled AS on_after_verify FROM auth.users WHERE id = :'tf';
+SELECT body::jsonb #> '{user,twoFactorEnabled}' AS get_session_shows_it FROM auth.get_session(:'tf_tok');
 
 -- ---- sign-in now answers a challenge and no session, by every path
 SELECT count(*) AS sessions_before FROM auth.sessions WHERE user_id = :'tf' \gset
