@@ -173,6 +173,15 @@ SELECT body::jsonb #>> '{user,id}' = :'boss' AS back_to_admin, session_token = :
 SELECT count(*) AS imp_gone FROM auth.validate_session(:'imp_tok');
 RESET ROLE;
 
+-- ---- roles in RLS policies: auth.has_role for whoever is signed in
+SELECT auth.session_init(:'boss_tok', true);
+SELECT auth.has_role('admin') AS boss_is_admin, auth.has_role('user') AS boss_is_user;
+SELECT auth.session_reset();
+SELECT auth.session_init(:'u1_tok2', true);
+SELECT auth.has_role('admin') AS u1_is_admin, auth.has_role('user') AS u1_is_user;
+SELECT auth.session_reset();
+SELECT auth.has_role('admin') AS nobody_signed_in;
+
 -- ---- has-permission (Better-Auth's default statements)
 SET ROLE regress_pgauth_service;
 SELECT b, auth.admin_has_permission(:'boss_tok', b::jsonb) AS as_admin, auth.admin_has_permission(:'u1_tok2', b::jsonb) AS as_user
