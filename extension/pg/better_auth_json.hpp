@@ -39,6 +39,9 @@ struct SessionRecord {
     std::optional<std::string> ip, user_agent;
     bool show_impersonated_by = false;        // the admin plugin's field (get-session)
     std::optional<std::string> impersonated_by;
+    // The organization plugin's fields, shown when known (a session loaded by its token).
+    bool organization_fields = false;
+    std::optional<std::string> active_organization_id, active_team_id;
 };
 
 // ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON: 2026-11-23T04:20:48.500Z

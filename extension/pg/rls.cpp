@@ -5,6 +5,7 @@
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
 #include "pg/rls.hpp"
+#include "pg/datum.hpp"
 #include "pg/tokens.hpp"
 #include "pg/session.hpp"
 #include "pg/session_lookup.hpp"
@@ -12,6 +13,8 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "storage/proc.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 }
@@ -19,6 +22,10 @@ extern "C" {
 #include <sodium.h>
 
 #include <cctype>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace pgauth {
 namespace {
@@ -29,14 +36,118 @@ struct Identity {
     bool session_wide = false;
     bool has_user = false;
     pg_uuid_t user_id{};
+    // the organization plugin: the session's (or the JWT org claim's) active organization and team
+    bool has_organization = false, has_team = false;
+    pg_uuid_t organization_id{}, team_id{};
 };
 
 Identity identity;
+std::optional<pg_uuid_t> parse_uuid(std::string_view s);
+
+// Bumped whenever the identity changes: the membership cache below belongs to one identity.
+uint64 identity_generation = 0;
 
 // Runs inside PostgreSQL (callbacks and pg_call): plain C, no throwing.
 void forget_identity() {
     if (identity.claims) pfree(identity.claims);
     identity = Identity{};
+    identity_generation++;
+}
+
+// The signed-in user's role and permissions in the active organization, and (only when
+// auth.is_member asks) the list of its organizations: read once per transaction with kept
+// plans over schema-qualified names (no SQL function with SET in between, which would be
+// re-planned), then answered from memory, however many rows a policy checks.
+struct Memberships {
+    uint64 generation = 0;
+    LocalTransactionId lxid = InvalidLocalTransactionId;
+    bool valid = false;
+    bool active_member = false;  // the user is a member of identity.organization_id
+    std::string role;            // its role there (comma list)
+    std::vector<std::pair<std::string, std::string>> permissions;  // (resource, action) of that role
+    bool organizations_loaded = false;
+    std::vector<pg_uuid_t> organizations;
+};
+
+Memberships memberships;
+
+const Oid member_types[] = {UUIDOID, UUIDOID};
+KeptPlan member_plan(
+    "SELECT m.role FROM auth.members m"
+    " WHERE m.organization_id OPERATOR(pg_catalog.=) $1 AND m.user_id OPERATOR(pg_catalog.=) $2",
+    2, member_types);
+// for each role name: the organization's own role, else the global one (auth.org_permissions' rule)
+const Oid permission_types[] = {UUIDOID, TEXTOID};
+KeptPlan permission_plan(
+    "SELECT p.key, a.value"
+    " FROM pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) rn(name)"
+    " CROSS JOIN LATERAL (SELECT r.permission FROM auth.organization_roles r"
+    "   WHERE r.role OPERATOR(pg_catalog.=) rn.name"
+    "     AND (r.organization_id OPERATOR(pg_catalog.=) $1 OR r.organization_id IS NULL)"
+    "   ORDER BY r.organization_id NULLS LAST LIMIT 1) r"
+    " CROSS JOIN LATERAL pg_catalog.jsonb_each(r.permission) p"
+    " CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(CASE WHEN pg_catalog.jsonb_typeof(p.value)"
+    "   OPERATOR(pg_catalog.=) 'array' THEN p.value ELSE '[]'::pg_catalog.jsonb END) a",
+    2, permission_types);
+const Oid organizations_types[] = {UUIDOID};
+KeptPlan organizations_plan("SELECT m.organization_id FROM auth.members m WHERE m.user_id OPERATOR(pg_catalog.=) $1",
+                            1, organizations_types);
+
+bool same_uuid(const pg_uuid_t& a, const pg_uuid_t& b) { return std::memcmp(a.data, b.data, UUID_LEN) == 0; }
+
+Memberships& current_memberships() {
+    LocalTransactionId lxid = MyProc->lxid;
+    if (memberships.valid && memberships.generation == identity_generation && memberships.lxid == lxid)
+        return memberships;
+    Memberships fresh;
+    fresh.generation = identity_generation;
+    fresh.lxid = lxid;
+    if (identity.claims && identity.has_user && identity.has_organization) {
+        SpiConnection spi;
+        Datum args[2] = {uuid_datum(identity.organization_id), uuid_datum(identity.user_id)};
+        if (member_plan.execute(args, nullptr, true, 1) == 1) {
+            fresh.active_member = true;
+            fresh.role = spi_text(0, 1);
+            Datum role_args[2] = {args[0], text_datum(fresh.role)};
+            uint64 rows = permission_plan.execute(role_args, nullptr, true, 0);
+            for (uint64 i = 0; i < rows; i++) fresh.permissions.emplace_back(spi_text(i, 1), spi_text(i, 2));
+        }
+    }
+    fresh.valid = true;
+    memberships = std::move(fresh);
+    return memberships;
+}
+
+const std::vector<pg_uuid_t>& current_organizations() {
+    Memberships& m = current_memberships();
+    if (!m.organizations_loaded) {
+        if (identity.claims && identity.has_user) {
+            SpiConnection spi;
+            Datum args[1] = {uuid_datum(identity.user_id)};
+            uint64 rows = organizations_plan.execute(args, nullptr, true, 0);
+            for (uint64 i = 0; i < rows; i++) m.organizations.push_back(*DatumGetUUIDP(spi_cell(i, 1).value));
+        }
+        m.organizations_loaded = true;
+    }
+    return m.organizations;
+}
+
+// The org claim of a session JWT or of session_init's payload: {"id": uuid, "teamId": uuid|null}.
+void remember_organization(const jwt::Json& claims) {
+    if (claims.is_discarded() || !claims.is_object() || !claims.contains("org")) return;
+    const jwt::Json& org = claims["org"];
+    if (!org.is_object()) return;
+    std::optional<pg_uuid_t> id, team;
+    if (org.contains("id") && org["id"].is_string()) id = parse_uuid(org["id"].get_ref<const std::string&>());
+    if (org.contains("teamId") && org["teamId"].is_string())
+        team = parse_uuid(org["teamId"].get_ref<const std::string&>());
+    if (!id) return;
+    identity.has_organization = true;
+    identity.organization_id = *id;
+    if (team) {
+        identity.has_team = true;
+        identity.team_id = *team;
+    }
 }
 
 void at_transaction_end(XactEvent event, void*) {
@@ -88,6 +199,8 @@ void remember(const std::string& claims_json, const jwt::Json& claims, bool from
     identity.session_wide = session_wide;
     identity.has_user = user.has_value();
     if (user) identity.user_id = *user;
+    remember_organization(claims);
+    identity_generation++;
 }
 
 Datum copy_claims() {
@@ -179,4 +292,101 @@ PGAUTH_FUNCTION(pgauth_user_id)
 Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
     if (!identity.claims || !identity.has_user) PG_RETURN_NULL();
     return uuid_datum(identity.user_id);
+}
+
+namespace {
+// The fast path of the per-row helpers: the identity's memberships are already loaded for this
+// transaction. Plain C on data in memory (no allocation, no throwing), so it needs no boundary.
+bool memberships_fresh() noexcept {
+    return memberships.valid && memberships.generation == identity_generation && memberships.lxid == MyProc->lxid;
+}
+
+// A text argument's bytes when it needs no detoasting (constants and ordinary values never do).
+bool plain_text(Datum d, std::string_view* out) noexcept {
+    auto* v = reinterpret_cast<varlena*>(DatumGetPointer(d));
+    if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)) return false;
+    *out = {VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)};
+    return true;
+}
+
+bool permitted(const Memberships& m, std::string_view resource, std::string_view action) noexcept {
+    if (!m.active_member) return false;
+    for (const auto& [r, a] : m.permissions)
+        if (r == resource && a == action) return true;
+    return false;
+}
+
+bool signed_in_with_organization() noexcept {
+    return identity.claims && identity.has_user && identity.has_organization;
+}
+}  // namespace
+
+// auth.organization_id() -> uuid: the active organization of whoever is signed in, while a member of it.
+PGAUTH_FUNCTION(pgauth_organization_id_load)
+Datum pgauth_organization_id_load_impl(FunctionCallInfo fcinfo) {
+    if (!signed_in_with_organization() || !current_memberships().active_member) PG_RETURN_NULL();
+    return uuid_datum(identity.organization_id);
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgauth_organization_id);
+PGDLLEXPORT Datum pgauth_organization_id(PG_FUNCTION_ARGS) {
+    if (!signed_in_with_organization()) PG_RETURN_NULL();
+    if (!memberships_fresh()) return pgauth_organization_id_load(fcinfo);
+    if (!memberships.active_member) PG_RETURN_NULL();
+    // no C++ object lives in this frame: an out-of-memory longjmp from palloc skips nothing
+    auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+    *out = identity.organization_id;
+    return UUIDPGetDatum(out);
+}
+}
+
+// auth.team_id() -> uuid: the active team, while a member of the active organization.
+PGAUTH_FUNCTION(pgauth_team_id)
+Datum pgauth_team_id_impl(FunctionCallInfo fcinfo) {
+    if (!signed_in_with_organization() || !identity.has_team) PG_RETURN_NULL();
+    if (!current_memberships().active_member) PG_RETURN_NULL();
+    return uuid_datum(identity.team_id);
+}
+
+// auth.is_member(org uuid) -> boolean
+PGAUTH_FUNCTION(pgauth_is_member)
+Datum pgauth_is_member_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0) || !identity.claims || !identity.has_user) PG_RETURN_BOOL(false);
+    const pg_uuid_t& org = *PG_GETARG_UUID_P(0);
+    for (const pg_uuid_t& id : current_organizations())
+        if (same_uuid(id, org)) PG_RETURN_BOOL(true);
+    PG_RETURN_BOOL(false);
+}
+
+// auth.has_permission(resource text, action text) -> boolean: in the active organization.
+PGAUTH_FUNCTION(pgauth_has_permission_load)
+Datum pgauth_has_permission_load_impl(FunctionCallInfo fcinfo) {
+    if (!signed_in_with_organization()) PG_RETURN_BOOL(false);
+    const Memberships& m = current_memberships();
+    // noexcept: detoasting text datums
+    text* resource = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    text* action = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(1); });
+    PG_RETURN_BOOL(permitted(m, {VARDATA_ANY(resource), VARSIZE_ANY_EXHDR(resource)},
+                             {VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action)}));
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgauth_has_permission);
+PGDLLEXPORT Datum pgauth_has_permission(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !signed_in_with_organization()) PG_RETURN_BOOL(false);
+    std::string_view resource, action;
+    if (!memberships_fresh() || !plain_text(PG_GETARG_DATUM(0), &resource) || !plain_text(PG_GETARG_DATUM(1), &action))
+        return pgauth_has_permission_load(fcinfo);
+    PG_RETURN_BOOL(permitted(memberships, resource, action));
+}
+}
+
+// auth.member_role() -> text: the role (comma list) in the active organization.
+PGAUTH_FUNCTION(pgauth_member_role)
+Datum pgauth_member_role_impl(FunctionCallInfo fcinfo) {
+    if (!identity.claims || !identity.has_user || !identity.has_organization) PG_RETURN_NULL();
+    const Memberships& m = current_memberships();
+    if (!m.active_member) PG_RETURN_NULL();
+    return text_datum(m.role);
 }

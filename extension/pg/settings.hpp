@@ -60,6 +60,12 @@ extern int two_factor_challenge_expires_in;  // seconds a sign-in's pending seco
 extern int two_factor_trust_device_expires_in;  // seconds, 30 days
 extern int multi_session_maximum;            // sessions per device (multi-session), 5
 extern int audit_retention;                  // seconds auth.audit_purge() keeps, 0 = forever
+// organizations (issue 17); read by the plpgsql rules through current_setting()
+extern int organization_limit;             // organizations a user may belong to when creating one, 0 = no limit
+extern int membership_limit;               // members per organization, 100 (Better-Auth membershipLimit)
+extern int invitation_limit;               // pending invitations per organization, 100
+extern int invitation_expires_in;          // seconds, 48 hours
+extern char* organization_invitation_url;  // accept link with {id}; "" = <base_url>/accept-invitation/{id}
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();
