@@ -140,6 +140,10 @@ SELECT substring(auth.oauth_consent(:'alice_tok', :'cc', true) ->> 'url' FROM 'c
 SELECT try(format('SELECT auth.oauth_token(%L, %L)',
     jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb', 'code_verifier', :'verifier'),
     jsonb_build_object('method', 'client_secret_basic', 'client_id', 'rp-conf', 'client_secret', 'wrong'))) AS wrong_secret;
+SELECT try(format('SELECT auth.oauth_token(%L, %L)',
+    jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb', 'code_verifier', :'verifier',
+                       'resource', 'https://elsewhere.example/mcp'),
+    jsonb_build_object('method', 'client_secret_post', 'client_id', 'rp-conf', 'client_secret', :'conf_secret'))) AS resource_not_authorized;
 SELECT auth.oauth_token(jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb',
     'code_verifier', :'verifier'), jsonb_build_object('method', 'client_secret_post', 'client_id', 'rp-conf', 'client_secret', :'conf_secret')) AS tok \gset
 SELECT (:'tok')::jsonb ->> 'access_token' AS at2, (:'tok')::jsonb ->> 'refresh_token' AS rt2, (:'tok')::jsonb ->> 'id_token' AS idt2 \gset
