@@ -216,6 +216,13 @@ SELECT auth.oauth_token('{"grant_type": "client_credentials", "scope": "read"}',
 SELECT auth.oauth_token('{"grant_type": "client_credentials", "resource": "https://api.example/billing"}',
     jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc', 'client_secret', :'svc_secret')) ->> 'access_token' AS cct \gset
 SELECT subject IS NULL AS no_subject, client_id, scopes FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
+RESET ROLE;
+SELECT auth.oauth_set_client_disabled('svc', true) AS disabled;
+SET ROLE regress_pgauth_service;
+SELECT count(*) AS disabled_client_rows FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
+RESET ROLE;
+SELECT auth.oauth_set_client_disabled('svc', false) AS enabled;
+SET ROLE regress_pgauth_service;
 SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "client_credentials", "scope": "openid"}'', %L)',
     jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc', 'client_secret', :'svc_secret'))) AS cc_openid_refused;
 SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "authorization_code", "code": "x"}'', %L)',

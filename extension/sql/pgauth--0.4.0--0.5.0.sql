@@ -2669,7 +2669,7 @@ CREATE FUNCTION auth.verify_access_token(p_token text, p_resource text DEFAULT N
     RETURNS TABLE (subject text, client_id text, scopes text[], expires_at timestamptz, audience text[])
     AS 'MODULE_PATHNAME', 'pgauth_verify_access_token' LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
 COMMENT ON FUNCTION auth.verify_access_token(text, text) IS
-  'For resource servers: one row (subject = user id, NULL for client_credentials; client_id; scopes; expires_at; audience = the resources) for a live OAuth access token, opaque or JWT, minted for p_resource when given; no row otherwise (unknown, expired, revoked, another audience, inactive user).';
+  'For resource servers: one row (subject = user id, NULL for client_credentials; client_id; scopes; expires_at; audience = the resources) for a live OAuth access token, opaque or JWT, minted for p_resource when given; no row otherwise (unknown, expired, revoked, another audience, inactive user, disabled client).';
 
 -- ---- helpers
 CREATE FUNCTION auth.oauth_issuer() RETURNS text
