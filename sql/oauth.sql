@@ -97,6 +97,13 @@ SELECT pg_temp.shape(auth.oauth_authorize(:'alice_tok', jsonb_build_object('clie
     'code_challenge', :'challenge', 'state', 's13', 'scope', 'openid email', 'prompt', 'none'))) AS consent_remembered;
 SELECT auth.oauth_authorize(:'alice_tok', jsonb_build_object('client_id', 'rp-pub', 'redirect_uri', 'http://127.0.0.1:9999/cb', 'response_type', 'code',
     'code_challenge', :'challenge', 'state', 's14', 'prompt', 'consent')) -> 'action' AS prompt_consent_asks_again;
+SELECT pg_temp.shape(auth.oauth_authorize(:'alice_tok', jsonb_build_object('client_id', 'rp-pub', 'response_type', 'code',
+    'code_challenge', :'challenge', 'state', 's15', 'max_age', '3600', 'prompt', 'none'))) AS max_age_met_and_sole_redirect_uri;
+-- a token without openid: userinfo answers insufficient_scope
+SELECT substring(auth.oauth_authorize(:'alice_tok', jsonb_build_object('client_id', 'rp-pub', 'redirect_uri', 'http://127.0.0.1:9999/cb', 'response_type', 'code',
+    'code_challenge', :'challenge', 'scope', 'profile', 'prompt', 'none')) ->> 'url' FROM 'code=([A-Za-z0-9_-]+)') AS code_p \gset
+SELECT try(format('SELECT auth.oauth_userinfo(%L)', auth.oauth_token(jsonb_build_object('grant_type', 'authorization_code', 'code', :'code_p',
+    'redirect_uri', 'http://127.0.0.1:9999/cb', 'code_verifier', :'verifier'), '{"method": "none", "client_id": "rp-pub"}') ->> 'access_token')) AS userinfo_without_openid;
 RESET ROLE;
 SELECT user_id = :'alice' AS consent_user, client_id, scopes FROM auth.oauth_consents;
 SET ROLE regress_pgauth_service;
