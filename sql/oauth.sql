@@ -224,6 +224,11 @@ SELECT auth.oauth_token('{"grant_type": "client_credentials", "resource": "https
     jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc', 'client_secret', :'svc_secret')) ->> 'access_token' AS cct \gset
 SELECT subject IS NULL AS no_subject, client_id, scopes FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
 RESET ROLE;
+SELECT auth.oauth_create_client('{"client_id": "svc2", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post"}')::json ->> 'client_secret' AS svc2_secret \gset
+SET ROLE regress_pgauth_service;
+SELECT auth.oauth_token('{"grant_type": "client_credentials"}', jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc2', 'client_secret', :'svc2_secret'))
+       - 'access_token' AS no_scope_no_scope_member;
+RESET ROLE;
 SELECT auth.oauth_set_client_disabled('svc', true) AS disabled;
 SET ROLE regress_pgauth_service;
 SELECT count(*) AS disabled_client_rows FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
@@ -353,7 +358,7 @@ SELECT (SELECT count(*) FROM auth.oauth_codes) AS codes_left,
        (SELECT count(*) FROM auth.oauth_tokens WHERE client_id <> 'rp-pub') > 0 AS live_tokens_kept;
 
 -- leave nothing behind for the next files
-DELETE FROM auth.oauth_clients WHERE client_id IN ('rp-conf', 'rp-pub', 'svc', 'rp-jwt');
+DELETE FROM auth.oauth_clients WHERE client_id IN ('rp-conf', 'rp-pub', 'svc', 'svc2', 'rp-jwt');
 DELETE FROM auth.users WHERE email IN ('oauth-alice@example.com', 'oauth-bob@example.com');
 RESET pgauth.base_url;
 RESET pgauth.oauth_refresh_reuse_interval;

@@ -4259,11 +4259,11 @@ DECLARE
     v_refresh_scopes text[] := coalesce(p_refresh_scopes, p_scopes);
 BEGIN
     IF cardinality(p_resources) > 0 THEN
-        v_access := auth.oauth_sign(jsonb_build_object(
+        v_access := auth.oauth_sign(jsonb_strip_nulls(jsonb_build_object(
             'iss', auth.oauth_issuer(), 'sub', coalesce(p_user_id::text, c.client_id),
             'aud', CASE WHEN cardinality(p_resources) = 1 THEN to_jsonb(p_resources[1]) ELSE to_jsonb(p_resources) END,
-            'client_id', c.client_id, 'scope', array_to_string(p_scopes, ' '),
-            'iat', v_now, 'exp', v_now + v_ttl, 'jti', gen_random_uuid()), NULL, 'at+jwt');
+            'client_id', c.client_id, 'scope', nullif(array_to_string(p_scopes, ' '), ''),
+            'iat', v_now, 'exp', v_now + v_ttl, 'jti', gen_random_uuid())), NULL, 'at+jwt');
     ELSE
         v_access := auth.oauth_random_token(32);
     END IF;
@@ -4271,8 +4271,9 @@ BEGIN
                                    resources, auth_time, expires_at)
     VALUES (auth.hash_token(v_access), 'access', v_family, p_code_digest, c.client_id, p_user_id, p_session_id,
             p_scopes, p_resources, p_auth_time, now() + make_interval(secs => v_ttl));
-    v_body := jsonb_build_object('access_token', v_access, 'token_type', 'Bearer', 'expires_in', v_ttl,
-                                 'scope', array_to_string(p_scopes, ' '));
+    -- no scope at all (a client_credentials client without a registered scope): no scope member
+    v_body := jsonb_strip_nulls(jsonb_build_object('access_token', v_access, 'token_type', 'Bearer', 'expires_in', v_ttl,
+                                                   'scope', nullif(array_to_string(p_scopes, ' '), '')));
     IF p_user_id IS NOT NULL AND 'offline_access' = ANY (v_refresh_scopes) AND 'refresh_token' = ANY (c.grant_types) THEN
         v_refresh := coalesce(p_refresh_token, auth.oauth_random_token(32));
         INSERT INTO auth.oauth_tokens (digest, kind, family_id, code_digest, client_id, user_id, session_id, scopes,
@@ -4540,7 +4541,7 @@ BEGIN
         RETURN jsonb_build_object('active', false);
     END IF;
     RETURN jsonb_strip_nulls(jsonb_build_object(
-        'active', true, 'client_id', t.client_id, 'scope', array_to_string(t.scopes, ' '),
+        'active', true, 'client_id', t.client_id, 'scope', nullif(array_to_string(t.scopes, ' '), ''),
         'sub', coalesce(t.user_id::text, t.client_id), 'exp', extract(epoch FROM t.expires_at)::bigint,
         'iat', extract(epoch FROM t.created_at)::bigint, 'iss', auth.oauth_issuer(),
         'token_type', CASE WHEN t.kind = 'access' THEN 'Bearer' ELSE 'refresh_token' END,
