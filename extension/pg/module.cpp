@@ -75,6 +75,11 @@ int membership_limit = 100;
 int invitation_limit = 100;
 int invitation_expires_in = 48 * 3600;
 char* organization_invitation_url = nullptr;
+int oauth_access_token_expires_in = 3600;
+int oauth_refresh_token_expires_in = 30 * 24 * 3600;
+int oauth_id_token_expires_in = 3600;
+int oauth_refresh_reuse_interval = 10;
+char* oauth_extra_scopes = nullptr;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -235,6 +240,18 @@ void define() {
                                "Accept link of an invitation mail, {id} = the invitation id; empty means "
                                "<pgauth.base_url>/accept-invitation/{id}.",
                                nullptr, &organization_invitation_url, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_seconds("pgauth.oauth_access_token_expires_in", "Lifetime of an OAuth access token.",
+                   &oauth_access_token_expires_in, 60, 24 * 3600);
+    define_seconds("pgauth.oauth_refresh_token_expires_in", "Lifetime of an OAuth refresh token family.",
+                   &oauth_refresh_token_expires_in, 60, 365 * 24 * 3600);
+    define_seconds("pgauth.oauth_id_token_expires_in", "Lifetime of an OpenID Connect id_token.",
+                   &oauth_id_token_expires_in, 60, 24 * 3600);
+    define_seconds("pgauth.oauth_refresh_reuse_interval",
+                   "How long a rotated refresh token may be presented again (a retried refresh) and get the same successor; 0 = never.",
+                   &oauth_refresh_reuse_interval, 0, 60);
+    DefineCustomStringVariable("pgauth.oauth_extra_scopes",
+                               "Space-separated scopes the OAuth provider supports beside openid profile email offline_access.",
+                               nullptr, &oauth_extra_scopes, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
                             &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     // account security (issue 16)

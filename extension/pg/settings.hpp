@@ -66,6 +66,12 @@ extern int membership_limit;               // members per organization, 100 (Bet
 extern int invitation_limit;               // pending invitations per organization, 100
 extern int invitation_expires_in;          // seconds, 48 hours
 extern char* organization_invitation_url;  // accept link with {id}; "" = <base_url>/accept-invitation/{id}
+// OAuth provider (issue 13); read by the plpgsql rules through current_setting()
+extern int oauth_access_token_expires_in;   // seconds, 1 hour
+extern int oauth_refresh_token_expires_in;  // seconds, 30 days
+extern int oauth_id_token_expires_in;       // seconds, 1 hour
+extern int oauth_refresh_reuse_interval;    // seconds a rotated refresh token may be retried, 10 (0..60)
+extern char* oauth_extra_scopes;            // space-separated extra supported scopes, ""
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();
