@@ -5159,10 +5159,12 @@ CREATE INDEX sessions_active_team_id_idx ON auth.sessions (active_team_id) WHERE
 -- the invitation mail goes through the outbox with its own verification record and template
 ALTER TABLE auth.verifications DROP CONSTRAINT verifications_purpose_check,
     ADD CONSTRAINT verifications_purpose_check CHECK (purpose IN ('verify-email', 'change-email', 'reset-password',
-        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'organization-invitation'));
+        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'otp-two-factor',
+        'organization-invitation'));
 ALTER TABLE auth.outbox DROP CONSTRAINT outbox_template_check,
     ADD CONSTRAINT outbox_template_check CHECK (template IN ('verify-email', 'change-email', 'reset-password',
-        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'organization-invitation'));
+        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'otp-two-factor',
+        'organization-invitation'));
 
 -- ---- internal helpers (no role but the owner executes them)
 CREATE FUNCTION auth.org_json(o auth.organizations) RETURNS jsonb
