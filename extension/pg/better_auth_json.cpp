@@ -102,6 +102,10 @@ std::string session_json(const SessionRecord& s, std::string_view token) {
     string_member(out, "updatedAt", iso_time(s.updated_at));
     nullable_member(out, "ipAddress", s.ip);
     nullable_member(out, "userAgent", s.user_agent);
+    if (s.organization_fields) {
+        nullable_member(out, "activeOrganizationId", s.active_organization_id);
+        nullable_member(out, "activeTeamId", s.active_team_id);
+    }
     string_member(out, "userId", s.user_id);
     string_member(out, "id", s.id);
     out.push_back('}');

@@ -29,6 +29,9 @@ struct SessionRecord {
     std::string id, user_id;
     TimestampTz expires_at = 0, created_at = 0, updated_at = 0;
     std::optional<std::string> ip, user_agent;
+    // The organization plugin's fields, shown when known (a session loaded by its token).
+    bool organization_fields = false;
+    std::optional<std::string> active_organization_id, active_team_id;
 };
 
 // ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON: 2026-11-23T04:20:48.500Z

@@ -63,6 +63,11 @@ bool social_disable_sign_up = false;
 int oauth_dynamic_registration = 1;
 int oauth_cimd_max_age = 24 * 3600;
 bool oauth_cimd_allow_http_loopback = false;
+int organization_limit = 0;
+int membership_limit = 100;
+int invitation_limit = 100;
+int invitation_expires_in = 48 * 3600;
+char* organization_invitation_url = nullptr;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -208,6 +213,21 @@ void define() {
                              "Development only: accept http Client ID Metadata Document URLs on a loopback host.",
                              nullptr, &oauth_cimd_allow_http_loopback, oauth_cimd_allow_http_loopback, PGC_SUSET, 0,
                              nullptr, nullptr, nullptr);
+    // organizations (issue 17)
+    define_int("pgauth.organization_limit",
+               "Organizations a user may belong to and still create one (Better-Auth organizationLimit); 0 = no limit.",
+               &organization_limit, 0, 1000000);
+    define_int("pgauth.membership_limit", "Members per organization (Better-Auth membershipLimit); 0 = no limit.",
+               &membership_limit, 0, 10000000);
+    define_int("pgauth.invitation_limit",
+               "Pending invitations per organization (Better-Auth invitationLimit); 0 = no limit.", &invitation_limit,
+               0, 10000000);
+    define_seconds("pgauth.invitation_expires_in", "Lifetime of an organization invitation.", &invitation_expires_in,
+                   60, ten_years);
+    DefineCustomStringVariable("pgauth.organization_invitation_url",
+                               "Accept link of an invitation mail, {id} = the invitation id; empty means "
+                               "<pgauth.base_url>/accept-invitation/{id}.",
+                               nullptr, &organization_invitation_url, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
                             &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }

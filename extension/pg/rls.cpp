@@ -5,6 +5,7 @@
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
 #include "pg/rls.hpp"
+#include "pg/datum.hpp"
 #include "pg/tokens.hpp"
 #include "pg/session.hpp"
 #include "pg/session_lookup.hpp"
@@ -12,6 +13,8 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "storage/proc.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 }
@@ -19,6 +22,10 @@ extern "C" {
 #include <sodium.h>
 
 #include <cctype>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace pgauth {
 namespace {
@@ -29,14 +36,93 @@ struct Identity {
     bool session_wide = false;
     bool has_user = false;
     pg_uuid_t user_id{};
+    // the organization plugin: the session's (or the JWT org claim's) active organization and team
+    bool has_organization = false, has_team = false;
+    pg_uuid_t organization_id{}, team_id{};
 };
 
 Identity identity;
+std::optional<pg_uuid_t> parse_uuid(std::string_view s);
+
+// Bumped whenever the identity changes: the membership cache below belongs to one identity.
+uint64 identity_generation = 0;
 
 // Runs inside PostgreSQL (callbacks and pg_call): plain C, no throwing.
 void forget_identity() {
     if (identity.claims) pfree(identity.claims);
     identity = Identity{};
+    identity_generation++;
+}
+
+// The signed-in user's memberships and the permissions of its role in the active organization,
+// read once per transaction (one kept SPI plan) on the first RLS helper call that needs them and
+// then answered from memory, however many rows a policy checks.
+struct Memberships {
+    uint64 generation = 0;
+    LocalTransactionId lxid = InvalidLocalTransactionId;
+    bool valid = false;
+    std::vector<pg_uuid_t> organizations;
+    bool active_member = false;  // the user is a member of identity.organization_id
+    std::string role;            // its role there (comma list)
+    std::vector<std::pair<std::string, std::string>> permissions;  // (resource, action) of that role
+};
+
+Memberships memberships;
+
+const Oid identity_types[] = {UUIDOID, UUIDOID};
+KeptPlan identity_plan("SELECT i.organization_id, i.role, i.resource, i.action FROM auth.org_identity($1, $2) i", 2,
+                       identity_types);
+
+bool same_uuid(const pg_uuid_t& a, const pg_uuid_t& b) { return std::memcmp(a.data, b.data, UUID_LEN) == 0; }
+
+const Memberships& current_memberships() {
+    LocalTransactionId lxid = MyProc->lxid;
+    if (memberships.valid && memberships.generation == identity_generation && memberships.lxid == lxid)
+        return memberships;
+    Memberships fresh;
+    fresh.generation = identity_generation;
+    fresh.lxid = lxid;
+    if (identity.claims && identity.has_user) {
+        SpiConnection spi;
+        Datum args[2] = {uuid_datum(identity.user_id),
+                         identity.has_organization ? uuid_datum(identity.organization_id) : Datum(0)};
+        char nulls[2] = {' ', identity.has_organization ? ' ' : 'n'};
+        uint64 rows = identity_plan.execute(args, nulls, true, 0);
+        for (uint64 i = 0; i < rows; i++) {
+            SpiCell organization = spi_cell(i, 1);
+            if (!organization.null) {
+                const pg_uuid_t& id = *DatumGetUUIDP(organization.value);
+                fresh.organizations.push_back(id);
+                if (identity.has_organization && same_uuid(id, identity.organization_id)) {
+                    fresh.active_member = true;
+                    fresh.role = spi_text(i, 2);
+                }
+            } else {
+                fresh.permissions.emplace_back(spi_text(i, 3), spi_text(i, 4));
+            }
+        }
+    }
+    fresh.valid = true;
+    memberships = std::move(fresh);
+    return memberships;
+}
+
+// The org claim of a session JWT or of session_init's payload: {"id": uuid, "teamId": uuid|null}.
+void remember_organization(const jwt::Json& claims) {
+    if (claims.is_discarded() || !claims.is_object() || !claims.contains("org")) return;
+    const jwt::Json& org = claims["org"];
+    if (!org.is_object()) return;
+    std::optional<pg_uuid_t> id, team;
+    if (org.contains("id") && org["id"].is_string()) id = parse_uuid(org["id"].get_ref<const std::string&>());
+    if (org.contains("teamId") && org["teamId"].is_string())
+        team = parse_uuid(org["teamId"].get_ref<const std::string&>());
+    if (!id) return;
+    identity.has_organization = true;
+    identity.organization_id = *id;
+    if (team) {
+        identity.has_team = true;
+        identity.team_id = *team;
+    }
 }
 
 void at_transaction_end(XactEvent event, void*) {
@@ -88,6 +174,8 @@ void remember(const std::string& claims_json, const jwt::Json& claims, bool from
     identity.session_wide = session_wide;
     identity.has_user = user.has_value();
     if (user) identity.user_id = *user;
+    remember_organization(claims);
+    identity_generation++;
 }
 
 Datum copy_claims() {
@@ -179,4 +267,62 @@ PGAUTH_FUNCTION(pgauth_user_id)
 Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
     if (!identity.claims || !identity.has_user) PG_RETURN_NULL();
     return uuid_datum(identity.user_id);
+}
+
+// auth.organization_id() -> uuid: the active organization of whoever is signed in, while a member of it.
+PGAUTH_FUNCTION(pgauth_organization_id)
+Datum pgauth_organization_id_impl(FunctionCallInfo fcinfo) {
+    if (!identity.claims || !identity.has_user || !identity.has_organization) PG_RETURN_NULL();
+    if (!current_memberships().active_member) PG_RETURN_NULL();
+    return uuid_datum(identity.organization_id);
+}
+
+// auth.team_id() -> uuid: the active team, while a member of the active organization.
+PGAUTH_FUNCTION(pgauth_team_id)
+Datum pgauth_team_id_impl(FunctionCallInfo fcinfo) {
+    if (!identity.claims || !identity.has_user || !identity.has_team) PG_RETURN_NULL();
+    if (!current_memberships().active_member) PG_RETURN_NULL();
+    return uuid_datum(identity.team_id);
+}
+
+// auth.is_member(org uuid) -> boolean
+PGAUTH_FUNCTION(pgauth_is_member)
+Datum pgauth_is_member_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0) || !identity.claims || !identity.has_user) PG_RETURN_BOOL(false);
+    const pg_uuid_t& org = *PG_GETARG_UUID_P(0);
+    for (const pg_uuid_t& id : current_memberships().organizations)
+        if (same_uuid(id, org)) PG_RETURN_BOOL(true);
+    PG_RETURN_BOOL(false);
+}
+
+namespace {
+// A text argument as a view of its bytes (detoasted only if it must be: constants never are).
+std::string_view text_view(FunctionCallInfo fcinfo, int n) {
+    // noexcept: detoasting a text datum
+    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(n); });
+    return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
+}  // namespace
+
+// auth.has_permission(resource text, action text) -> boolean: in the active organization.
+PGAUTH_FUNCTION(pgauth_has_permission)
+Datum pgauth_has_permission_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1) || !identity.claims || !identity.has_user ||
+        !identity.has_organization)
+        PG_RETURN_BOOL(false);
+    const Memberships& m = current_memberships();
+    if (!m.active_member) PG_RETURN_BOOL(false);
+    std::string_view resource = text_view(fcinfo, 0), action = text_view(fcinfo, 1);
+    for (const auto& [r, a] : m.permissions)
+        if (r == resource && a == action) PG_RETURN_BOOL(true);
+    PG_RETURN_BOOL(false);
+}
+
+// auth.member_role() -> text: the role (comma list) in the active organization.
+PGAUTH_FUNCTION(pgauth_member_role)
+Datum pgauth_member_role_impl(FunctionCallInfo fcinfo) {
+    if (!identity.claims || !identity.has_user || !identity.has_organization) PG_RETURN_NULL();
+    const Memberships& m = current_memberships();
+    if (!m.active_member) PG_RETURN_NULL();
+    return text_datum(m.role);
 }

@@ -97,6 +97,8 @@ void put_session_row(ReturnSetInfo* rsinfo, const LoadedSession& s) {
     text_or_null(col_user_agent, s.session.user_agent);
     text_or_null(col_role, s.user.role);
     text_or_null(col_para_wallet_id, s.user.para_wallet_id);
+    nulls[col_active_organization_id] = nulls[col_active_team_id] = true;  // an API key has no session
+    values[col_active_organization_id] = values[col_active_team_id] = 0;
     // noexcept: stores plain Datums in the tuplestore
     pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
 }
@@ -134,10 +136,10 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
     struct Copy {
         TimestampTz now;
         bool writable, extended;
-        pg_uuid_t user_id, session_id;
+        pg_uuid_t user_id, session_id, organization_id, team_id;
         Datum values[session_column_count];
         bool nulls[session_column_count];
-    } copy{GetCurrentTransactionStartTimestamp(), extend && writable(), false, {}, {}, {}, {}};
+    } copy{GetCurrentTransactionStartTimestamp(), extend && writable(), false, {}, {}, {}, {}, {}, {}};
     Digest digest = sha256(token);
     Datum key = bytea_datum(digest);
     // noexcept: the index scans and a captureless visitor that only copies Datums
@@ -148,11 +150,16 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
                 c->extended = slide_expiry(row, c->now, c->writable);
                 c->user_id = *DatumGetUUIDP(row.values[col_user_id]);
                 c->session_id = *DatumGetUUIDP(row.values[col_session_id]);
+                if (!row.nulls[col_active_organization_id])
+                    c->organization_id = *DatumGetUUIDP(row.values[col_active_organization_id]);
+                if (!row.nulls[col_active_team_id]) c->team_id = *DatumGetUUIDP(row.values[col_active_team_id]);
                 for (int i = 0; i < session_column_count; i++) {
                     c->nulls[i] = row.nulls[i];
                     bool by_value = i == col_email_verified || i == col_user_created_at || i == col_user_updated_at ||
                                     i == col_expires_at || i == col_session_created_at || i == col_session_updated_at;
-                    c->values[i] = row.nulls[i] || by_value || i == col_user_id || i == col_session_id
+                    bool uuid = i == col_user_id || i == col_session_id || i == col_active_organization_id ||
+                                i == col_active_team_id;  // copied above
+                    c->values[i] = row.nulls[i] || by_value || uuid
                                        ? row.values[i]
                                        : datumCopy(row.values[i], false, -1);
                 }
@@ -181,6 +188,9 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
     out.session.updated_at = DatumGetTimestampTz(copy.values[col_session_updated_at]);
     if (!copy.nulls[col_ip]) out.session.ip = inet_text(copy.values[col_ip]);
     out.session.user_agent = text_or_null(col_user_agent);
+    out.session.organization_fields = true;
+    if (!copy.nulls[col_active_organization_id]) out.session.active_organization_id = uuid_text(copy.organization_id);
+    if (!copy.nulls[col_active_team_id]) out.session.active_team_id = uuid_text(copy.team_id);
     out.refreshed = copy.extended;
     if (copy.extended) store_extension(copy.session_id, copy.now);
     return out;
@@ -193,6 +203,15 @@ std::string session_payload(const LoadedSession& s) {
     append_json_string(payload, s.user.id);
     payload.append(",\"sid\":");
     append_json_string(payload, s.session.id);
+    // the organization plugin's active organization and team: {"id", "teamId"}
+    if (s.session.active_organization_id) {
+        payload.append(",\"org\":{\"id\":");
+        append_json_string(payload, *s.session.active_organization_id);
+        payload.append(",\"teamId\":");
+        if (s.session.active_team_id) append_json_string(payload, *s.session.active_team_id);
+        else payload.append("null");
+        payload.push_back('}');
+    }
     payload.push_back('}');
     return payload;
 }

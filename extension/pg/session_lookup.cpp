@@ -27,6 +27,7 @@ struct Catalog {
     bool valid = false;
     Oid sessions = InvalidOid, token_index = InvalidOid, sessions_pkey = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
     AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
+    AttrNumber s_active_organization_id, s_active_team_id;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
     AttrNumber u_role, u_para_wallet_id, u_is_active;
 };
@@ -73,6 +74,8 @@ void resolve_catalog() {
     c.s_ip = column(c.sessions, "ip");
     c.s_user_agent = column(c.sessions, "user_agent");
     c.s_remember_me = column(c.sessions, "remember_me");
+    c.s_active_organization_id = column(c.sessions, "active_organization_id");
+    c.s_active_team_id = column(c.sessions, "active_team_id");
     c.u_id = column(c.users, "id");
     c.u_email = column(c.users, "email");
     c.u_name = column(c.users, "name");
@@ -150,6 +153,8 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
             for (AttrNumber n : user_columns) { row.values[i] = attr(user.slot, n, &row.nulls[i]); ++i; }
             for (AttrNumber n : session_columns) { row.values[i] = attr(session.slot, n, &row.nulls[i]); ++i; }
             for (AttrNumber n : profile_columns) { row.values[i] = attr(user.slot, n, &row.nulls[i]); ++i; }
+            const AttrNumber organization_columns[] = {catalog.s_active_organization_id, catalog.s_active_team_id};
+            for (AttrNumber n : organization_columns) { row.values[i] = attr(session.slot, n, &row.nulls[i]); ++i; }
             row.remember_me = DatumGetBool(attr(session.slot, catalog.s_remember_me, &isnull));
             visit(row, context);
         }

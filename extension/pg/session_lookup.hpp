@@ -14,7 +14,7 @@ namespace pgauth {
 enum SessionColumn {
     col_user_id, col_email, col_name, col_image, col_email_verified, col_user_created_at, col_user_updated_at,
     col_session_id, col_expires_at, col_session_created_at, col_session_updated_at, col_ip, col_user_agent,
-    col_role, col_para_wallet_id,
+    col_role, col_para_wallet_id, col_active_organization_id, col_active_team_id,
     session_column_count
 };
 

@@ -52,6 +52,12 @@ extern bool social_disable_sign_up;   // social sign-in never creates a user, fa
 extern int oauth_dynamic_registration;     // 1 = open (default), 0 = off
 extern int oauth_cimd_max_age;             // seconds, the longest a Client ID Metadata Document is cached, 1 day
 extern bool oauth_cimd_allow_http_loopback;  // dev only: http://127.0.0.1|[::1]|localhost client_id URLs, off
+// organizations (issue 17); read by the plpgsql rules through current_setting()
+extern int organization_limit;             // organizations a user may belong to when creating one, 0 = no limit
+extern int membership_limit;               // members per organization, 100 (Better-Auth membershipLimit)
+extern int invitation_limit;               // pending invitations per organization, 100
+extern int invitation_expires_in;          // seconds, 48 hours
+extern char* organization_invitation_url;  // accept link with {id}; "" = <base_url>/accept-invitation/{id}
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

@@ -224,11 +224,11 @@ CREATE FUNCTION auth.validate_session(token text,
     OUT user_created_at timestamptz, OUT user_updated_at timestamptz,
     OUT session_id uuid, OUT expires_at timestamptz, OUT session_created_at timestamptz,
     OUT session_updated_at timestamptz, OUT ip inet, OUT user_agent text,
-    OUT role text, OUT para_wallet_id text)
+    OUT role text, OUT para_wallet_id text, OUT active_organization_id uuid, OUT active_team_id uuid)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'pgauth_validate_session' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
 COMMENT ON FUNCTION auth.validate_session(text) IS
-  'The user and session for a session token; no row if unknown, revoked, expired or the user is deactivated. Extends the session (sliding expiry) unless on a standby or in a read-only transaction.';
+  'The user and session for a session token; no row if unknown, revoked, expired or the user is deactivated. Extends the session (sliding expiry) unless on a standby or in a read-only transaction. active_organization_id and active_team_id: the session''s active organization and team (NULL if none).';
 
 CREATE FUNCTION auth.selftest_boundary(kind text) RETURNS text
     AS 'MODULE_PATHNAME', 'pgauth_selftest_boundary' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
@@ -3659,7 +3659,1898 @@ GRANT EXECUTE ON FUNCTION
 -- ---------------------------------------------------------------- account security: end
 
 -- ---------------------------------------------------------------- organizations (0.5.0)
+-- Organizations, members, invitations, teams and roles (issue 17): Better-Auth's organization
+-- plugin with every rule in SQL. Endpoint functions auth.org_<endpoint>(p_token, p_body) return
+-- the Better-Auth body (SQL NULL when the token names no live session). The active organization
+-- and team ride on the session (get-session, validate_session, the session JWT's org claim) and
+-- feed the RLS helpers auth.organization_id(), auth.team_id(), auth.is_member(),
+-- auth.has_permission() and auth.member_role(). Docs: docs/organizations.md, docs/sql-api.md.
+CREATE TABLE auth.organizations (
+    id         uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    name       text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    slug       text NOT NULL CONSTRAINT organizations_slug_key UNIQUE
+               CHECK (slug ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'),
+    logo       text CHECK (char_length(logo) <= 2048),
+    metadata   jsonb CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object'),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE auth.organizations IS 'Organizations (tenants): name, unique slug, logo, metadata (an object).';
 
+CREATE TABLE auth.members (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    organization_id uuid NOT NULL REFERENCES auth.organizations (id) ON DELETE CASCADE,
+    user_id         uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    role            text NOT NULL CHECK (char_length(role) <= 1000
+                    AND role ~ '^[A-Za-z][A-Za-z0-9_-]{0,63}(,[A-Za-z][A-Za-z0-9_-]{0,63})*$'),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT members_organization_user_key UNIQUE (organization_id, user_id)
+);
+CREATE INDEX members_user_id_idx ON auth.members (user_id);
+COMMENT ON TABLE auth.members IS
+  'Memberships: role is a comma-separated list of role names (owner, admin, member or a role of auth.organization_roles). Every organization keeps at least one owner.';
+
+CREATE TABLE auth.teams (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    organization_id uuid NOT NULL REFERENCES auth.organizations (id) ON DELETE CASCADE,
+    name            text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX teams_organization_id_idx ON auth.teams (organization_id);
+COMMENT ON TABLE auth.teams IS 'Teams of an organization.';
+
+CREATE TABLE auth.team_members (
+    id         uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    team_id    uuid NOT NULL REFERENCES auth.teams (id) ON DELETE CASCADE,
+    user_id    uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT team_members_team_user_key UNIQUE (team_id, user_id)
+);
+CREATE INDEX team_members_user_id_idx ON auth.team_members (user_id);
+COMMENT ON TABLE auth.team_members IS 'Team memberships; a team member is always a member of the team''s organization.';
+
+CREATE TABLE auth.invitations (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    organization_id uuid NOT NULL REFERENCES auth.organizations (id) ON DELETE CASCADE,
+    email           text NOT NULL CHECK (email = pg_catalog.lower(email)),
+    role            text NOT NULL CHECK (char_length(role) <= 1000
+                    AND role ~ '^[A-Za-z][A-Za-z0-9_-]{0,63}(,[A-Za-z][A-Za-z0-9_-]{0,63})*$'),
+    team_id         uuid REFERENCES auth.teams (id) ON DELETE SET NULL,
+    inviter_id      uuid REFERENCES auth.users (id) ON DELETE SET NULL,
+    status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected', 'canceled')),
+    verification_id uuid REFERENCES auth.verifications (id) ON DELETE SET NULL,
+    expires_at      timestamptz NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX invitations_organization_id_idx ON auth.invitations (organization_id, status);
+CREATE INDEX invitations_email_idx ON auth.invitations (email, status);
+COMMENT ON TABLE auth.invitations IS
+  'Invitations: accepted only by a signed-in user with the invited address, while pending and before expires_at (pgauth.invitation_expires_in). verification_id = the record of its mail (deleting it voids an unsent mail).';
+
+CREATE TABLE auth.organization_roles (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    organization_id uuid REFERENCES auth.organizations (id) ON DELETE CASCADE,
+    role            text NOT NULL CHECK (role ~ '^[A-Za-z][A-Za-z0-9_-]{0,63}$'),
+    permission      jsonb NOT NULL CHECK (jsonb_typeof(permission) = 'object'),
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE UNIQUE INDEX organization_roles_organization_role_key ON auth.organization_roles (organization_id, role)
+    WHERE organization_id IS NOT NULL;
+CREATE UNIQUE INDEX organization_roles_global_role_key ON auth.organization_roles (role) WHERE organization_id IS NULL;
+COMMENT ON TABLE auth.organization_roles IS
+  'Roles and their permission statements {resource: [action, ...]}. organization_id NULL = a role of every organization (owner, admin, member and roles defined with auth.org_define_role); otherwise a dynamic role of one organization, which takes precedence over a global role of the same name.';
+INSERT INTO auth.organization_roles (organization_id, role, permission) VALUES
+    (NULL, 'owner', '{"organization": ["update", "delete"], "member": ["create", "update", "delete"], "invitation": ["create", "cancel"], "team": ["create", "update", "delete"], "teamMember": ["create", "update", "delete", "read"], "ac": ["create", "read", "update", "delete"]}'),
+    (NULL, 'admin', '{"organization": ["update"], "member": ["create", "update", "delete"], "invitation": ["create", "cancel"], "team": ["create", "update", "delete"], "teamMember": ["create", "update", "delete", "read"], "ac": ["create", "read", "update", "delete"]}'),
+    (NULL, 'member', '{"organization": [], "member": [], "invitation": [], "team": [], "teamMember": ["read"], "ac": ["read"]}');
+
+REVOKE ALL ON auth.organizations, auth.members, auth.teams, auth.team_members, auth.invitations,
+    auth.organization_roles FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.organizations', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.members', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.teams', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.team_members', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.invitations', '');
+-- the built-in global rows are made by CREATE EXTENSION; a dump keeps every other role
+SELECT pg_catalog.pg_extension_config_dump('auth.organization_roles',
+    'WHERE organization_id IS NOT NULL OR role NOT IN (''owner'', ''admin'', ''member'')');
+
+-- the session carries the active organization and team (cleared when they are deleted)
+ALTER TABLE auth.sessions
+    ADD COLUMN active_organization_id uuid REFERENCES auth.organizations (id) ON DELETE SET NULL,
+    ADD COLUMN active_team_id uuid REFERENCES auth.teams (id) ON DELETE SET NULL;
+CREATE INDEX sessions_active_organization_id_idx ON auth.sessions (active_organization_id)
+    WHERE active_organization_id IS NOT NULL;
+CREATE INDEX sessions_active_team_id_idx ON auth.sessions (active_team_id) WHERE active_team_id IS NOT NULL;
+
+-- the invitation mail goes through the outbox with its own verification record and template
+ALTER TABLE auth.verifications DROP CONSTRAINT verifications_purpose_check,
+    ADD CONSTRAINT verifications_purpose_check CHECK (purpose IN ('verify-email', 'change-email', 'reset-password',
+        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'organization-invitation'));
+ALTER TABLE auth.outbox DROP CONSTRAINT outbox_template_check,
+    ADD CONSTRAINT outbox_template_check CHECK (template IN ('verify-email', 'change-email', 'reset-password',
+        'magic-link', 'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'organization-invitation'));
+
+-- ---- internal helpers (no role but the owner executes them)
+CREATE FUNCTION auth.org_json(o auth.organizations) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'logo', o.logo, 'metadata', o.metadata,
+                              'createdAt', auth.iso_time(o.created_at))
+$$;
+COMMENT ON FUNCTION auth.org_json(auth.organizations) IS 'Internal: Better-Auth''s organization object.';
+
+CREATE FUNCTION auth.org_member_json(m auth.members, p_with_user boolean) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', m.id, 'organizationId', m.organization_id, 'userId', m.user_id, 'role', m.role,
+                              'createdAt', auth.iso_time(m.created_at))
+           || CASE WHEN p_with_user THEN
+                  (SELECT jsonb_build_object('user', jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email,
+                                                                        'image', u.image))
+                     FROM auth.users u WHERE u.id = m.user_id)
+              ELSE '{}'::jsonb END
+$$;
+COMMENT ON FUNCTION auth.org_member_json(auth.members, boolean) IS
+  'Internal: Better-Auth''s member object, with its user {id, name, email, image} when asked.';
+
+CREATE FUNCTION auth.org_invitation_json(i auth.invitations) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', i.id, 'organizationId', i.organization_id, 'email', i.email, 'role', i.role,
+                              'status', i.status, 'inviterId', i.inviter_id, 'teamId', i.team_id,
+                              'expiresAt', auth.iso_time(i.expires_at), 'createdAt', auth.iso_time(i.created_at))
+$$;
+COMMENT ON FUNCTION auth.org_invitation_json(auth.invitations) IS 'Internal: Better-Auth''s invitation object.';
+
+CREATE FUNCTION auth.org_team_json(t auth.teams) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', t.id, 'name', t.name, 'organizationId', t.organization_id,
+                              'createdAt', auth.iso_time(t.created_at), 'updatedAt', auth.iso_time(t.updated_at))
+$$;
+COMMENT ON FUNCTION auth.org_team_json(auth.teams) IS 'Internal: Better-Auth''s team object.';
+
+CREATE FUNCTION auth.org_team_member_json(tm auth.team_members) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', tm.id, 'teamId', tm.team_id, 'userId', tm.user_id,
+                              'createdAt', auth.iso_time(tm.created_at))
+$$;
+COMMENT ON FUNCTION auth.org_team_member_json(auth.team_members) IS 'Internal: Better-Auth''s team member object.';
+
+CREATE FUNCTION auth.org_role_json(r auth.organization_roles) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('id', r.id, 'organizationId', r.organization_id, 'role', r.role,
+                              'permission', r.permission, 'createdAt', auth.iso_time(r.created_at),
+                              'updatedAt', auth.iso_time(r.updated_at))
+$$;
+COMMENT ON FUNCTION auth.org_role_json(auth.organization_roles) IS 'Internal: Better-Auth''s organization role object.';
+
+CREATE FUNCTION auth.org_body(p_body jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_body IS NULL OR jsonb_typeof(p_body) = 'null' THEN
+        RETURN '{}';
+    END IF;
+    IF jsonb_typeof(p_body) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the body must be an object');
+    END IF;
+    RETURN p_body;
+END
+$$;
+COMMENT ON FUNCTION auth.org_body(jsonb) IS 'Internal: the request body or query as an object ({} for NULL).';
+
+CREATE FUNCTION auth.org_text(p_body jsonb, p_field text, p_required boolean, p_max integer) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v jsonb := p_body -> p_field;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        IF p_required THEN
+            PERFORM auth.raise('VALIDATION_ERROR', p_field || ' is required');
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(v) <> 'string' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' must be a string');
+    END IF;
+    IF p_required AND btrim(v #>> '{}') = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' is required');
+    END IF;
+    IF char_length(v #>> '{}') > p_max THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' is longer than ' || p_max || ' characters');
+    END IF;
+    RETURN v #>> '{}';
+END
+$$;
+COMMENT ON FUNCTION auth.org_text(jsonb, text, boolean, integer) IS
+  'Internal: a string field of a body; VALIDATION_ERROR when required and missing, not a string or too long.';
+
+-- An id field: a string in uuid form. Any other string names nothing: p_missing_code.
+CREATE FUNCTION auth.org_uuid(p_body jsonb, p_field text, p_required boolean, p_missing_code text) RETURNS uuid
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v text := auth.org_text(p_body, p_field, p_required, 100);
+BEGIN
+    IF v IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF v !~ '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' THEN
+        PERFORM auth.raise(p_missing_code);
+    END IF;
+    RETURN v::uuid;
+END
+$$;
+COMMENT ON FUNCTION auth.org_uuid(jsonb, text, boolean, text) IS
+  'Internal: an id field of a body; a string that is not a uuid names nothing and raises p_missing_code.';
+
+-- A count field (string or number, as query strings bring them).
+CREATE FUNCTION auth.org_int(p_body jsonb, p_field text, p_min integer, p_max integer) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v jsonb := p_body -> p_field;
+    t text;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(v) NOT IN ('string', 'number') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' must be a number');
+    END IF;
+    t := btrim(v #>> '{}');
+    IF t !~ '^[0-9]{1,9}$' OR t::integer NOT BETWEEN p_min AND p_max THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' must be an integer from ' || p_min || ' to ' || p_max);
+    END IF;
+    RETURN t::integer;
+END
+$$;
+COMMENT ON FUNCTION auth.org_int(jsonb, text, integer, integer) IS
+  'Internal: an integer field given as a number or a string; VALIDATION_ERROR outside p_min..p_max.';
+
+CREATE FUNCTION auth.org_bool(p_body jsonb, p_field text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v jsonb := p_body -> p_field;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN false;
+    END IF;
+    IF jsonb_typeof(v) = 'string' AND v #>> '{}' IN ('true', 'false') THEN
+        RETURN (v #>> '{}')::boolean;
+    END IF;
+    IF jsonb_typeof(v) <> 'boolean' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', p_field || ' must be a boolean');
+    END IF;
+    RETURN v::text::boolean;
+END
+$$;
+COMMENT ON FUNCTION auth.org_bool(jsonb, text) IS 'Internal: a boolean field (false when absent).';
+
+-- The caller: its user and, for a session token, the session with its active organization and
+-- team. p_need_session refuses API-key credentials (API_KEY_NOT_ALLOWED).
+CREATE FUNCTION auth.org_caller(p_token text, p_need_session boolean,
+    OUT user_id uuid, OUT session_id uuid, OUT active_organization_id uuid, OUT active_team_id uuid)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    user_id := auth.session_user_id(p_token, NOT p_need_session);
+    IF user_id IS NOT NULL AND p_token NOT LIKE 'apikey:%' THEN
+        SELECT s.id, s.active_organization_id, s.active_team_id
+          INTO session_id, active_organization_id, active_team_id
+          FROM auth.sessions s WHERE s.token_hash = auth.hash_token(p_token);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION auth.org_caller(text, boolean) IS
+  'Internal: the user of a credential (auth.session_user_id) and its session''s id, active organization and team (NULL for an API key).';
+
+CREATE FUNCTION auth.org_setting(p_name text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT auth.email_setting('pgauth.' || p_name)::integer
+$$;
+COMMENT ON FUNCTION auth.org_setting(text) IS 'Internal: an integer pgauth.* setting.';
+
+CREATE FUNCTION auth.org_audit(p_event text, p_user_id uuid, p_detail jsonb) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    -- role: the caller's role (SET ROLE), else its login role; current_user here is the owner
+    INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+    VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), p_event, p_user_id,
+            p_detail)
+$$;
+COMMENT ON FUNCTION auth.org_audit(text, uuid, jsonb) IS
+  'Internal: appends a membership event to auth.audit_log (user_id = the user whose membership changed).';
+
+-- The permission statements a comma list of roles grants in an organization: for each name the
+-- organization's own role, else the global role of that name.
+CREATE FUNCTION auth.org_permissions(p_organization_id uuid, p_roles text) RETURNS TABLE (resource text, action text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT DISTINCT p.key, a.value
+      FROM unnest(string_to_array(p_roles, ',')) rn(name)
+     CROSS JOIN LATERAL (SELECT r.permission FROM auth.organization_roles r
+                          WHERE r.role = rn.name
+                            AND (r.organization_id = p_organization_id OR r.organization_id IS NULL)
+                          ORDER BY r.organization_id NULLS LAST LIMIT 1) r
+     CROSS JOIN LATERAL jsonb_each(r.permission) p
+     CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(p.value) = 'array' THEN p.value
+                                                       ELSE '[]'::jsonb END) a
+$$;
+COMMENT ON FUNCTION auth.org_permissions(uuid, text) IS
+  'Internal: the (resource, action) pairs granted by a comma-separated role list in an organization.';
+
+CREATE FUNCTION auth.org_can(p_organization_id uuid, p_roles text, p_resource text, p_action text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM auth.org_permissions(p_organization_id, p_roles) p
+                    WHERE p.resource = p_resource AND p.action = p_action)
+$$;
+COMMENT ON FUNCTION auth.org_can(uuid, text, text, text) IS 'Internal: whether a role list grants resource:action.';
+
+CREATE FUNCTION auth.org_is_owner(p_roles text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT 'owner' = ANY (string_to_array(p_roles, ','))
+$$;
+COMMENT ON FUNCTION auth.org_is_owner(text) IS 'Internal: whether a role list holds owner.';
+
+-- No escalation: an owner grants any role; anyone else only owner-free roles whose every
+-- permission they hold themselves.
+CREATE FUNCTION auth.org_may_grant(p_organization_id uuid, p_caller_roles text, p_roles text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT auth.org_is_owner(p_caller_roles)
+        OR (NOT auth.org_is_owner(p_roles)
+            AND NOT EXISTS (SELECT g.resource, g.action FROM auth.org_permissions(p_organization_id, p_roles) g
+                            EXCEPT
+                            SELECT c.resource, c.action FROM auth.org_permissions(p_organization_id, p_caller_roles) c))
+$$;
+COMMENT ON FUNCTION auth.org_may_grant(uuid, text, text) IS
+  'Internal: whether a member with p_caller_roles may give p_roles (owners: any; others: no owner, no permission they lack).';
+
+-- A role field: a string (one name or a comma list) or an array of names, each a role of the
+-- organization (global or its own). Returns the normalized comma list.
+CREATE FUNCTION auth.org_parse_roles(p_organization_id uuid, p_role jsonb) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_names text[];
+    v_name text;
+    v_out text[] := '{}';
+BEGIN
+    IF p_role IS NULL OR jsonb_typeof(p_role) = 'null' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'role is required');
+    ELSIF jsonb_typeof(p_role) = 'string' THEN
+        v_names := string_to_array(p_role #>> '{}', ',');
+    ELSIF jsonb_typeof(p_role) = 'array' THEN
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_role) e WHERE jsonb_typeof(e) <> 'string') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'role must be a string or an array of strings');
+        END IF;
+        SELECT array_agg(e) INTO v_names FROM jsonb_array_elements_text(p_role) e;
+    ELSE
+        PERFORM auth.raise('VALIDATION_ERROR', 'role must be a string or an array of strings');
+    END IF;
+    IF coalesce(array_length(v_names, 1), 0) = 0 OR array_length(v_names, 1) > 16 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'role must name 1 to 16 roles');
+    END IF;
+    FOREACH v_name IN ARRAY v_names LOOP
+        v_name := btrim(v_name);
+        IF v_name !~ '^[A-Za-z][A-Za-z0-9_-]{0,63}$'
+           OR NOT EXISTS (SELECT 1 FROM auth.organization_roles r
+                           WHERE r.role = v_name
+                             AND (r.organization_id = p_organization_id OR r.organization_id IS NULL)) THEN
+            PERFORM auth.raise('ROLE_NOT_FOUND');
+        END IF;
+        IF NOT v_name = ANY (v_out) THEN
+            v_out := v_out || v_name;
+        END IF;
+    END LOOP;
+    RETURN array_to_string(v_out, ',');
+END
+$$;
+COMMENT ON FUNCTION auth.org_parse_roles(uuid, jsonb) IS
+  'Internal: a role field (string, comma list or array) checked against the organization''s roles; ROLE_NOT_FOUND for an unknown name.';
+
+-- organizationId of a body, else the active organization; the organization must exist.
+CREATE FUNCTION auth.org_target(p_body jsonb, p_active uuid) RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v uuid := coalesce(auth.org_uuid(p_body, 'organizationId', false, 'ORGANIZATION_NOT_FOUND'), p_active);
+BEGIN
+    IF v IS NULL THEN
+        PERFORM auth.raise('NO_ACTIVE_ORGANIZATION');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.organizations o WHERE o.id = v) THEN
+        PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION auth.org_target(jsonb, uuid) IS
+  'Internal: the organization a call is about (organizationId, else the active one): NO_ACTIVE_ORGANIZATION or ORGANIZATION_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_member_of(p_organization_id uuid, p_user_id uuid) RETURNS auth.members
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    m auth.members;
+BEGIN
+    SELECT * INTO m FROM auth.members x WHERE x.organization_id = p_organization_id AND x.user_id = p_user_id;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION');
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION auth.org_member_of(uuid, uuid) IS
+  'Internal: the caller''s membership; YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION (403) if none.';
+
+-- Serializes membership changes of one organization and counts its owners. The organization
+-- row lock orders concurrent changes (READ COMMITTED: the count after it sees the committed
+-- ones); the owners' rows are locked too, so under REPEATABLE READ a concurrent demotion makes
+-- this call fail with a serialization error rather than count a stale owner.
+CREATE FUNCTION auth.org_lock(p_organization_id uuid) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM auth.organizations o WHERE o.id = p_organization_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+    END IF;
+    RETURN (SELECT count(*) FROM (SELECT 1 FROM auth.members m
+                                   WHERE m.organization_id = p_organization_id AND auth.org_is_owner(m.role)
+                                   ORDER BY m.id FOR UPDATE) owners);
+END
+$$;
+COMMENT ON FUNCTION auth.org_lock(uuid) IS
+  'Internal: locks an organization for a membership change and returns its number of owners (race-safe last-owner rule).';
+
+-- A user leaves an organization: team memberships in it go, sessions stop showing it.
+CREATE FUNCTION auth.org_drop_member(m auth.members, p_event text, p_actor uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    DELETE FROM auth.members x WHERE x.id = m.id;
+    DELETE FROM auth.team_members tm USING auth.teams t
+     WHERE tm.team_id = t.id AND t.organization_id = m.organization_id AND tm.user_id = m.user_id;
+    UPDATE auth.sessions s SET active_organization_id = NULL, active_team_id = NULL
+     WHERE s.user_id = m.user_id AND s.active_organization_id = m.organization_id;
+    PERFORM auth.org_audit(p_event, m.user_id, jsonb_build_object('organizationId', m.organization_id,
+                           'memberId', m.id, 'role', m.role, 'by', p_actor));
+END
+$$;
+COMMENT ON FUNCTION auth.org_drop_member(auth.members, text, uuid) IS
+  'Internal: removes a membership with its team memberships, clears it as the active organization of the user''s sessions, audits it.';
+
+-- Adds a member (add-member, accepted invitations): the membership limit holds under the
+-- organization lock the caller took.
+CREATE FUNCTION auth.org_insert_member(p_organization_id uuid, p_user_id uuid, p_roles text, p_team_id uuid,
+                                       p_event text, p_actor uuid) RETURNS auth.members
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    m auth.members;
+    v_limit integer := auth.org_setting('membership_limit');
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = p_user_id) THEN
+        PERFORM auth.raise('USER_NOT_FOUND');
+    END IF;
+    IF EXISTS (SELECT 1 FROM auth.members x WHERE x.organization_id = p_organization_id AND x.user_id = p_user_id) THEN
+        PERFORM auth.raise('USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION');
+    END IF;
+    IF v_limit > 0 AND (SELECT count(*) FROM auth.members x WHERE x.organization_id = p_organization_id) >= v_limit THEN
+        PERFORM auth.raise('ORGANIZATION_MEMBERSHIP_LIMIT_REACHED');
+    END IF;
+    INSERT INTO auth.members AS x (organization_id, user_id, role)
+    VALUES (p_organization_id, p_user_id, p_roles) RETURNING x.* INTO m;
+    IF p_team_id IS NOT NULL THEN
+        INSERT INTO auth.team_members (team_id, user_id) VALUES (p_team_id, p_user_id) ON CONFLICT DO NOTHING;
+    END IF;
+    PERFORM auth.org_audit(p_event, p_user_id, jsonb_build_object('organizationId', p_organization_id,
+                           'memberId', m.id, 'role', p_roles, 'teamId', p_team_id, 'by', p_actor));
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION auth.org_insert_member(uuid, uuid, text, uuid, text, uuid) IS
+  'Internal: adds a membership (USER_NOT_FOUND, USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION, ORGANIZATION_MEMBERSHIP_LIMIT_REACHED), optionally to a team, audited.';
+
+CREATE FUNCTION auth.org_team_of(p_organization_id uuid, p_team_id uuid) RETURNS auth.teams
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    t auth.teams;
+BEGIN
+    SELECT * INTO t FROM auth.teams x WHERE x.id = p_team_id AND (p_organization_id IS NULL OR x.organization_id = p_organization_id);
+    IF NOT FOUND THEN
+        PERFORM auth.raise('TEAM_NOT_FOUND');
+    END IF;
+    RETURN t;
+END
+$$;
+COMMENT ON FUNCTION auth.org_team_of(uuid, uuid) IS 'Internal: a team (of an organization, when given); TEAM_NOT_FOUND otherwise.';
+
+CREATE FUNCTION auth.org_full_json(p_organization_id uuid, p_members_limit integer) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT (auth.org_json(o)
+            || jsonb_build_object(
+                'members', coalesce((SELECT jsonb_agg(auth.org_member_json(m, true) ORDER BY m.created_at, m.id)
+                                       FROM (SELECT * FROM auth.members x WHERE x.organization_id = o.id
+                                              ORDER BY x.created_at, x.id LIMIT p_members_limit) m), '[]'),
+                'invitations', coalesce((SELECT jsonb_agg(auth.org_invitation_json(i) ORDER BY i.created_at, i.id)
+                                           FROM auth.invitations i WHERE i.organization_id = o.id), '[]'),
+                'teams', coalesce((SELECT jsonb_agg(auth.org_team_json(t) ORDER BY t.created_at, t.id)
+                                     FROM auth.teams t WHERE t.organization_id = o.id), '[]')))::json
+      FROM auth.organizations o WHERE o.id = p_organization_id
+$$;
+COMMENT ON FUNCTION auth.org_full_json(uuid, integer) IS
+  'Internal: get-full-organization''s body: the organization with members (and their users), invitations and teams.';
+
+-- The invitation mail: a verification record (so the outbox worker delivers it and a cancel
+-- voids it) and an outbox row with the accept link, in the caller's transaction.
+CREATE FUNCTION auth.org_queue_invitation(i auth.invitations) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_url text := coalesce(nullif(auth.email_setting('pgauth.organization_invitation_url'), ''),
+                           rtrim(auth.email_setting('pgauth.base_url'), '/') || '/accept-invitation/{id}');
+    v_vid uuid;
+    v_oid bigint;
+    v_vars jsonb;
+BEGIN
+    v_url := replace(v_url, '{id}', i.id::text);
+    IF i.verification_id IS NOT NULL THEN
+        DELETE FROM auth.verifications v WHERE v.id = i.verification_id;  -- an unsent earlier mail is void
+    END IF;
+    INSERT INTO auth.verifications AS v (purpose, email, user_id, digest, expires_at, payload)
+    VALUES ('organization-invitation', i.email, NULL, auth.email_digest('organization-invitation', i.id::text),
+            i.expires_at, jsonb_build_object('invitationId', i.id))
+    RETURNING v.id INTO v_vid;
+    SELECT jsonb_build_object('invitationId', i.id, 'organizationId', o.id, 'organizationName', o.name,
+                              'organizationSlug', o.slug, 'role', i.role, 'teamId', i.team_id,
+                              'inviterName', u.name, 'inviterEmail', u.email,
+                              'expiresAt', auth.iso_time(i.expires_at))
+      INTO v_vars
+      FROM auth.organizations o LEFT JOIN auth.users u ON u.id = i.inviter_id
+     WHERE o.id = i.organization_id;
+    v_oid := nextval('auth.outbox_id_seq');
+    INSERT INTO auth.outbox (id, verification_id, recipient, template, vars, sealed)
+    VALUES (v_oid, v_vid, i.email, 'organization-invitation', v_vars,
+            auth.outbox_seal(v_oid, i.email, 'organization-invitation', json_build_object('url', v_url)::text));
+    UPDATE auth.invitations x SET verification_id = v_vid WHERE x.id = i.id;
+    RETURN v_vid;
+END
+$$;
+COMMENT ON FUNCTION auth.org_queue_invitation(auth.invitations) IS
+  'Internal: queues the organization-invitation mail (vars: organization, inviter, role, invitationId; sealed: url = pgauth.organization_invitation_url with {id}, default <pgauth.base_url>/accept-invitation/{id}).';
+
+-- An invitation addressed to the caller, locked: pending and unexpired, else INVITATION_NOT_FOUND;
+-- another address: YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION.
+CREATE FUNCTION auth.org_my_invitation(p_body jsonb, p_field text, p_user_id uuid) RETURNS auth.invitations
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    i auth.invitations;
+    v_id uuid := auth.org_uuid(p_body, p_field, true, 'INVITATION_NOT_FOUND');
+BEGIN
+    SELECT * INTO i FROM auth.invitations x WHERE x.id = v_id FOR UPDATE;
+    IF NOT FOUND OR i.status <> 'pending' OR i.expires_at <= now() THEN
+        PERFORM auth.raise('INVITATION_NOT_FOUND');
+    END IF;
+    IF i.email IS DISTINCT FROM (SELECT u.email FROM auth.users u WHERE u.id = p_user_id) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION');
+    END IF;
+    RETURN i;
+END
+$$;
+COMMENT ON FUNCTION auth.org_my_invitation(jsonb, text, uuid) IS
+  'Internal: the pending, unexpired invitation of a body''s id addressed to the user, locked.';
+
+-- A permission statement {resource: [action, ...]}: names checked, actions deduplicated.
+CREATE FUNCTION auth.org_check_permission(p_permission jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    r record;
+    v_out jsonb := '{}';
+BEGIN
+    IF p_permission IS NULL OR jsonb_typeof(p_permission) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permission must be an object {resource: [action, ...]}');
+    END IF;
+    IF (SELECT count(*) FROM jsonb_object_keys(p_permission)) > 64 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permission names at most 64 resources');
+    END IF;
+    FOR r IN SELECT e.key, e.value FROM jsonb_each(p_permission) e LOOP
+        IF r.key !~ '^[A-Za-z][A-Za-z0-9_.:-]{0,63}$' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'a resource name must be 1 to 64 letters, digits, _ . : or -');
+        END IF;
+        IF jsonb_typeof(r.value) <> 'array' OR jsonb_array_length(r.value) > 64
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(r.value) a
+                       WHERE jsonb_typeof(a) <> 'string' OR a #>> '{}' !~ '^[A-Za-z][A-Za-z0-9_.:-]{0,63}$') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'the actions of a resource must be an array of at most 64 action names');
+        END IF;
+        v_out := v_out || jsonb_build_object(r.key, (SELECT coalesce(jsonb_agg(DISTINCT a), '[]')
+                                                       FROM jsonb_array_elements_text(r.value) a));
+    END LOOP;
+    RETURN v_out;
+END
+$$;
+COMMENT ON FUNCTION auth.org_check_permission(jsonb) IS
+  'Internal: validates a permission statement {resource: [action]} (VALIDATION_ERROR) and returns it normalized.';
+
+-- Used by the RLS helpers (C++): the user's memberships, and the statements of the active one.
+CREATE FUNCTION auth.org_identity(p_user_id uuid, p_organization_id uuid)
+    RETURNS TABLE (organization_id uuid, role text, resource text, action text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT m.organization_id, m.role, NULL::text, NULL::text FROM auth.members m WHERE m.user_id = p_user_id
+    UNION ALL
+    SELECT NULL::uuid, NULL::text, p.resource, p.action
+      FROM auth.members m, auth.org_permissions(m.organization_id, m.role) p
+     WHERE m.user_id = p_user_id AND m.organization_id = p_organization_id
+$$;
+COMMENT ON FUNCTION auth.org_identity(uuid, uuid) IS
+  'Internal (RLS helpers): the user''s memberships (organization_id, role) and the (resource, action) pairs of its role in p_organization_id.';
+
+-- ---- endpoint functions (pgauth_service)
+CREATE FUNCTION auth.org_create(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_name text;
+    v_slug text;
+    v_logo text;
+    v_keep boolean;
+    v_limit integer;
+    o auth.organizations;
+    m auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_name := btrim(auth.org_text(b, 'name', true, 200));
+    v_slug := auth.org_text(b, 'slug', true, 100);
+    IF v_slug !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'slug must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+    END IF;
+    v_logo := auth.org_text(b, 'logo', false, 2048);
+    IF jsonb_typeof(b -> 'metadata') NOT IN ('object', 'null') OR octet_length((b -> 'metadata')::text) > 16384 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'metadata must be an object of at most 16 kB');
+    END IF;
+    v_keep := auth.org_bool(b, 'keepCurrentActiveOrganization');
+    -- pgauth.organization_limit: one creator per user at a time, so the count holds
+    PERFORM 1 FROM auth.users u WHERE u.id = c.user_id FOR NO KEY UPDATE;
+    v_limit := auth.org_setting('organization_limit');
+    IF v_limit > 0 AND (SELECT count(*) FROM auth.members x WHERE x.user_id = c.user_id) >= v_limit THEN
+        PERFORM auth.raise('YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS');
+    END IF;
+    INSERT INTO auth.organizations AS x (name, slug, logo, metadata)
+    VALUES (v_name, v_slug, v_logo, nullif(b -> 'metadata', 'null'))
+    ON CONFLICT (slug) DO NOTHING
+    RETURNING x.* INTO o;
+    IF o.id IS NULL THEN
+        PERFORM auth.raise('ORGANIZATION_ALREADY_EXISTS');
+    END IF;
+    INSERT INTO auth.members AS x (organization_id, user_id, role) VALUES (o.id, c.user_id, 'owner') RETURNING x.* INTO m;
+    PERFORM auth.org_audit('organization_create', c.user_id, jsonb_build_object('organizationId', o.id, 'slug', o.slug));
+    PERFORM auth.org_audit('member_add', c.user_id, jsonb_build_object('organizationId', o.id, 'memberId', m.id,
+                           'role', m.role, 'by', c.user_id));
+    IF NOT v_keep AND c.session_id IS NOT NULL THEN
+        UPDATE auth.sessions s SET active_organization_id = o.id, active_team_id = NULL WHERE s.id = c.session_id;
+    END IF;
+    RETURN (auth.org_json(o) || jsonb_build_object('members', jsonb_build_array(auth.org_member_json(m, false))))::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_create(text, jsonb) IS
+  'POST /organization/create {name, slug, logo?, metadata?, keepCurrentActiveOrganization?}: the organization with members [the caller as owner]; made the session''s active organization unless keepCurrentActiveOrganization. ORGANIZATION_ALREADY_EXISTS (slug taken), YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS (pgauth.organization_limit). NULL without a live session.';
+
+CREATE FUNCTION auth.org_update(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    d jsonb;
+    v_org uuid;
+    me auth.members;
+    v_slug text;
+    o auth.organizations;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    d := b -> 'data';
+    IF d IS NULL OR jsonb_typeof(d) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'data must be an object');
+    END IF;
+    v_org := auth.org_target(b, c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'organization', 'update') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION');
+    END IF;
+    v_slug := auth.org_text(d, 'slug', false, 100);
+    IF v_slug !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'slug must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+    END IF;
+    IF v_slug IS NOT NULL AND EXISTS (SELECT 1 FROM auth.organizations x WHERE x.slug = v_slug AND x.id <> v_org) THEN
+        PERFORM auth.raise('ORGANIZATION_SLUG_ALREADY_TAKEN');
+    END IF;
+    IF jsonb_typeof(d -> 'metadata') NOT IN ('object', 'null') OR octet_length((d -> 'metadata')::text) > 16384 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'metadata must be an object of at most 16 kB');
+    END IF;
+    UPDATE auth.organizations x
+       SET name = coalesce(btrim(auth.org_text(d, 'name', false, 200)), x.name),
+           slug = coalesce(v_slug, x.slug),
+           logo = CASE WHEN d ? 'logo' THEN auth.org_text(d, 'logo', false, 2048) ELSE x.logo END,
+           metadata = CASE WHEN d ? 'metadata' THEN nullif(d -> 'metadata', 'null') ELSE x.metadata END
+     WHERE x.id = v_org
+    RETURNING x.* INTO o;
+    RETURN auth.org_json(o)::json;
+EXCEPTION WHEN unique_violation THEN
+    PERFORM auth.raise('ORGANIZATION_SLUG_ALREADY_TAKEN');
+END
+$$;
+COMMENT ON FUNCTION auth.org_update(text, jsonb) IS
+  'POST /organization/update {data: {name?, slug?, logo?, metadata?}, organizationId?}: the updated organization (organization:update). ORGANIZATION_SLUG_ALREADY_TAKEN, YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION.';
+
+CREATE FUNCTION auth.org_delete(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    o auth.organizations;
+    v_members jsonb;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_uuid(b, 'organizationId', true, 'ORGANIZATION_NOT_FOUND');
+    v_org := auth.org_target(b, NULL);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'organization', 'delete') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION');
+    END IF;
+    -- unsent invitation mail is void; members, invitations, teams and roles go with the
+    -- organization (ON DELETE CASCADE), sessions stop showing it (ON DELETE SET NULL)
+    DELETE FROM auth.verifications v USING auth.invitations i
+     WHERE i.organization_id = v_org AND v.id = i.verification_id;
+    SELECT coalesce(jsonb_agg(jsonb_build_object('userId', m.user_id, 'role', m.role)), '[]') INTO v_members
+      FROM auth.members m WHERE m.organization_id = v_org;
+    DELETE FROM auth.organizations x WHERE x.id = v_org RETURNING x.* INTO o;
+    PERFORM auth.org_audit('organization_delete', c.user_id,
+                           jsonb_build_object('organizationId', o.id, 'slug', o.slug, 'members', v_members));
+    RETURN auth.org_json(o)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_delete(text, jsonb) IS
+  'POST /organization/delete {organizationId}: the deleted organization (organization:delete). Its members, invitations (unsent mail voided), teams and roles go; every session that had it active has none. YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION.';
+
+CREATE FUNCTION auth.org_list(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM auth.org_body(p_body);
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_json(o) ORDER BY o.created_at, o.id), '[]')
+              FROM auth.organizations o JOIN auth.members m ON m.organization_id = o.id AND m.user_id = c.user_id)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list(text, jsonb) IS 'GET /organization/list: the organizations the caller is a member of.';
+
+CREATE FUNCTION auth.org_get_full(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    v_slug text;
+    v_limit integer;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_limit := coalesce(auth.org_int(b, 'membersLimit', 1, 100000), auth.org_setting('membership_limit'));
+    v_org := auth.org_uuid(b, 'organizationId', false, 'ORGANIZATION_NOT_FOUND');
+    v_slug := auth.org_text(b, 'organizationSlug', false, 100);
+    IF v_org IS NULL AND v_slug IS NOT NULL THEN
+        SELECT o.id INTO v_org FROM auth.organizations o WHERE o.slug = v_slug;
+        IF v_org IS NULL THEN
+            PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+        END IF;
+    END IF;
+    v_org := coalesce(v_org, c.active_organization_id);
+    IF v_org IS NULL THEN
+        RETURN 'null'::json;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.organizations o WHERE o.id = v_org) THEN
+        PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+    END IF;
+    PERFORM auth.org_member_of(v_org, c.user_id);
+    RETURN auth.org_full_json(v_org, nullif(v_limit, 0));
+END
+$$;
+COMMENT ON FUNCTION auth.org_get_full(text, jsonb) IS
+  'GET /organization/get-full-organization {organizationId? | organizationSlug?, membersLimit?}: the organization with members (with user), invitations and teams; JSON null when none is named or active. YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION (403) for a non-member.';
+
+CREATE FUNCTION auth.org_set_active(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, true);
+    b jsonb;
+    v_org uuid;
+    v_slug text;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_uuid(b, 'organizationId', false, 'ORGANIZATION_NOT_FOUND');
+    v_slug := auth.org_text(b, 'organizationSlug', false, 100);
+    IF v_org IS NULL AND v_slug IS NOT NULL THEN
+        SELECT o.id INTO v_org FROM auth.organizations o WHERE o.slug = v_slug;
+        IF v_org IS NULL THEN
+            PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+        END IF;
+    END IF;
+    IF v_org IS NULL AND v_slug IS NULL AND b ? 'organizationId' THEN  -- organizationId: null
+        UPDATE auth.sessions s SET active_organization_id = NULL, active_team_id = NULL WHERE s.id = c.session_id;
+        RETURN 'null'::json;
+    END IF;
+    v_org := coalesce(v_org, c.active_organization_id);
+    IF v_org IS NULL THEN
+        RETURN 'null'::json;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.organizations o WHERE o.id = v_org) THEN
+        PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+    END IF;
+    PERFORM auth.org_member_of(v_org, c.user_id);
+    UPDATE auth.sessions s
+       SET active_organization_id = v_org,
+           active_team_id = CASE WHEN s.active_organization_id = v_org THEN s.active_team_id END
+     WHERE s.id = c.session_id;
+    RETURN auth.org_full_json(v_org, nullif(auth.org_setting('membership_limit'), 0));
+END
+$$;
+COMMENT ON FUNCTION auth.org_set_active(text, jsonb) IS
+  'POST /organization/set-active {organizationId | organizationSlug | organizationId: null}: makes a (member''s) organization the session''s active one and returns it in full; organizationId null clears it (JSON null); neither returns the active one (JSON null if none). YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION (403), ORGANIZATION_NOT_FOUND. Needs a session (API_KEY_NOT_ALLOWED).';
+
+CREATE FUNCTION auth.org_check_slug(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    v_slug text;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_slug := auth.org_text(auth.org_body(p_body), 'slug', true, 100);
+    IF EXISTS (SELECT 1 FROM auth.organizations o WHERE o.slug = v_slug) THEN
+        PERFORM auth.raise('ORGANIZATION_SLUG_ALREADY_TAKEN');
+    END IF;
+    RETURN json_build_object('status', true);
+END
+$$;
+COMMENT ON FUNCTION auth.org_check_slug(text, jsonb) IS
+  'POST /organization/check-slug {slug}: {"status": true} when free; ORGANIZATION_SLUG_ALREADY_TAKEN otherwise.';
+
+-- ---- invitations
+CREATE FUNCTION auth.org_invite_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    v_email text;
+    v_roles text;
+    v_team uuid;
+    v_limit integer;
+    i auth.invitations;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'invitation', 'create') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION');
+    END IF;
+    v_email := auth.normalize_email(auth.org_text(b, 'email', true, 254));
+    v_roles := auth.org_parse_roles(v_org, b -> 'role');
+    IF NOT auth.org_may_grant(v_org, me.role, v_roles) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE');
+    END IF;
+    v_team := auth.org_uuid(b, 'teamId', false, 'TEAM_NOT_FOUND');
+    IF v_team IS NOT NULL THEN
+        PERFORM auth.org_team_of(v_org, v_team);
+    END IF;
+    IF EXISTS (SELECT 1 FROM auth.members m JOIN auth.users u ON u.id = m.user_id
+                WHERE m.organization_id = v_org AND u.email = v_email) THEN
+        PERFORM auth.raise('USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION');
+    END IF;
+    SELECT * INTO i FROM auth.invitations x
+     WHERE x.organization_id = v_org AND x.email = v_email AND x.status = 'pending' AND x.expires_at > now()
+     ORDER BY x.created_at DESC LIMIT 1 FOR UPDATE;
+    IF i.id IS NOT NULL THEN
+        IF NOT auth.org_bool(b, 'resend') THEN
+            PERFORM auth.raise('USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION');
+        END IF;
+        UPDATE auth.invitations x
+           SET expires_at = now() + auth.email_setting('pgauth.invitation_expires_in')::interval,
+               role = v_roles, team_id = v_team, inviter_id = c.user_id
+         WHERE x.id = i.id RETURNING x.* INTO i;
+    ELSE
+        v_limit := auth.org_setting('invitation_limit');
+        IF v_limit > 0 AND (SELECT count(*) FROM auth.invitations x
+                             WHERE x.organization_id = v_org AND x.status = 'pending' AND x.expires_at > now()) >= v_limit THEN
+            PERFORM auth.raise('INVITATION_LIMIT_REACHED');
+        END IF;
+        INSERT INTO auth.invitations AS x (organization_id, email, role, team_id, inviter_id, expires_at)
+        VALUES (v_org, v_email, v_roles, v_team, c.user_id,
+                now() + auth.email_setting('pgauth.invitation_expires_in')::interval)
+        RETURNING x.* INTO i;
+    END IF;
+    PERFORM auth.org_queue_invitation(i);
+    PERFORM auth.org_audit('invitation_create', NULL, jsonb_build_object('organizationId', v_org, 'invitationId', i.id,
+                           'email', v_email, 'role', v_roles, 'by', c.user_id));
+    RETURN auth.org_invitation_json(i)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_invite_member(text, jsonb) IS
+  'POST /organization/invite-member {email, role, organizationId?, teamId?, resend?}: the invitation (expires after pgauth.invitation_expires_in); its mail (template organization-invitation, link with the invitation id) is queued in the same transaction. invitation:create, and no role the inviter could not grant (YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE). USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION, USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION (without resend), INVITATION_LIMIT_REACHED (pgauth.invitation_limit).';
+
+CREATE FUNCTION auth.org_accept_invitation(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, true);
+    b jsonb;
+    i auth.invitations;
+    m auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    -- the organization first (as every membership change), then the invitation
+    PERFORM auth.org_lock(x.organization_id) FROM auth.invitations x
+      WHERE x.id = auth.org_uuid(b, 'invitationId', true, 'INVITATION_NOT_FOUND');
+    i := auth.org_my_invitation(b, 'invitationId', c.user_id);
+    m := auth.org_insert_member(i.organization_id, c.user_id, i.role, i.team_id, 'invitation_accept', i.inviter_id);
+    UPDATE auth.invitations x SET status = 'accepted' WHERE x.id = i.id RETURNING x.* INTO i;
+    UPDATE auth.sessions s SET active_organization_id = i.organization_id, active_team_id = i.team_id
+     WHERE s.id = c.session_id;
+    RETURN json_build_object('invitation', auth.org_invitation_json(i), 'member', auth.org_member_json(m, false));
+END
+$$;
+COMMENT ON FUNCTION auth.org_accept_invitation(text, jsonb) IS
+  'POST /organization/accept-invitation {invitationId}: {invitation, member}; only the signed-in user with the invited address (YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION, 403), while pending and unexpired (INVITATION_NOT_FOUND). The organization becomes the session''s active one. ORGANIZATION_MEMBERSHIP_LIMIT_REACHED.';
+
+CREATE FUNCTION auth.org_reject_invitation(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, true);
+    i auth.invitations;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    i := auth.org_my_invitation(auth.org_body(p_body), 'invitationId', c.user_id);
+    UPDATE auth.invitations x SET status = 'rejected' WHERE x.id = i.id RETURNING x.* INTO i;
+    PERFORM auth.org_audit('invitation_reject', c.user_id,
+                           jsonb_build_object('organizationId', i.organization_id, 'invitationId', i.id));
+    RETURN json_build_object('invitation', auth.org_invitation_json(i), 'member', NULL);
+END
+$$;
+COMMENT ON FUNCTION auth.org_reject_invitation(text, jsonb) IS
+  'POST /organization/reject-invitation {invitationId}: {invitation, member: null}; recipient only, as accept-invitation.';
+
+CREATE FUNCTION auth.org_cancel_invitation(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    v_id uuid;
+    i auth.invitations;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.org_uuid(auth.org_body(p_body), 'invitationId', true, 'INVITATION_NOT_FOUND');
+    SELECT * INTO i FROM auth.invitations x WHERE x.id = v_id FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('INVITATION_NOT_FOUND');
+    END IF;
+    me := auth.org_member_of(i.organization_id, c.user_id);
+    IF NOT auth.org_can(i.organization_id, me.role, 'invitation', 'cancel') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION');
+    END IF;
+    IF i.status <> 'pending' THEN
+        PERFORM auth.raise('INVITATION_NOT_FOUND');
+    END IF;
+    DELETE FROM auth.verifications v WHERE v.id = i.verification_id;  -- an unsent mail is void
+    UPDATE auth.invitations x SET status = 'canceled' WHERE x.id = i.id RETURNING x.* INTO i;
+    PERFORM auth.org_audit('invitation_cancel', NULL, jsonb_build_object('organizationId', i.organization_id,
+                           'invitationId', i.id, 'email', i.email, 'by', c.user_id));
+    RETURN auth.org_invitation_json(i)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_cancel_invitation(text, jsonb) IS
+  'POST /organization/cancel-invitation {invitationId}: the canceled invitation (invitation:cancel; its unsent mail is voided). YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION, INVITATION_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_get_invitation(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    i auth.invitations;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    i := auth.org_my_invitation(auth.org_body(p_body), 'id', c.user_id);
+    RETURN (SELECT auth.org_invitation_json(i)
+                   || jsonb_build_object('organizationName', o.name, 'organizationSlug', o.slug, 'inviterEmail', u.email)
+              FROM auth.organizations o LEFT JOIN auth.users u ON u.id = i.inviter_id
+             WHERE o.id = i.organization_id)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_get_invitation(text, jsonb) IS
+  'GET /organization/get-invitation {id}: the invitation with organizationName, organizationSlug and inviterEmail; recipient only (YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION), pending and unexpired (INVITATION_NOT_FOUND).';
+
+CREATE FUNCTION auth.org_list_invitations(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    v_org uuid;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_org := auth.org_target(auth.org_body(p_body), c.active_organization_id);
+    PERFORM auth.org_member_of(v_org, c.user_id);
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_invitation_json(i) ORDER BY i.created_at, i.id), '[]')
+              FROM auth.invitations i WHERE i.organization_id = v_org)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_invitations(text, jsonb) IS
+  'GET /organization/list-invitations {organizationId?}: every invitation of the organization (members only).';
+
+CREATE FUNCTION auth.org_list_user_invitations(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM auth.org_body(p_body);
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_invitation_json(i) || jsonb_build_object('organizationName', o.name)
+                                      ORDER BY i.created_at, i.id), '[]')
+              FROM auth.users u
+              JOIN auth.invitations i ON i.email = u.email AND i.status = 'pending' AND i.expires_at > now()
+              JOIN auth.organizations o ON o.id = i.organization_id
+             WHERE u.id = c.user_id)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_user_invitations(text, jsonb) IS
+  'GET /organization/list-user-invitations: the pending, unexpired invitations addressed to the caller''s email, with organizationName.';
+
+-- ---- members
+CREATE FUNCTION auth.org_list_members(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    v_limit integer;
+    v_offset integer;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_member_of(v_org, c.user_id);
+    v_limit := auth.org_int(b, 'limit', 1, 100000);
+    v_offset := coalesce(auth.org_int(b, 'offset', 0, 100000000), 0);
+    RETURN json_build_object(
+        'members', (SELECT coalesce(jsonb_agg(auth.org_member_json(m, true) ORDER BY m.created_at, m.id), '[]')
+                      FROM (SELECT * FROM auth.members x WHERE x.organization_id = v_org
+                             ORDER BY x.created_at, x.id LIMIT v_limit OFFSET v_offset) m),
+        'total', (SELECT count(*) FROM auth.members x WHERE x.organization_id = v_org));
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_members(text, jsonb) IS
+  'GET /organization/list-members {organizationId?, limit?, offset?}: {members (with user), total}; members only.';
+
+CREATE FUNCTION auth.org_add_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    v_user uuid;
+    v_roles text;
+    v_team uuid;
+    m auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'member', 'create') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_ADD_A_MEMBER');
+    END IF;
+    v_user := auth.org_uuid(b, 'userId', true, 'USER_NOT_FOUND');
+    v_roles := auth.org_parse_roles(v_org, b -> 'role');
+    IF NOT auth.org_may_grant(v_org, me.role, v_roles) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_ADD_A_MEMBER');
+    END IF;
+    v_team := auth.org_uuid(b, 'teamId', false, 'TEAM_NOT_FOUND');
+    IF v_team IS NOT NULL THEN
+        PERFORM auth.org_team_of(v_org, v_team);
+    END IF;
+    m := auth.org_insert_member(v_org, v_user, v_roles, v_team, 'member_add', c.user_id);
+    RETURN auth.org_member_json(m, false)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_add_member(text, jsonb) IS
+  'POST /organization/add-member {userId, role, organizationId?, teamId?}: the new member; the caller needs member:create and may give no role it could not grant (YOU_ARE_NOT_ALLOWED_TO_ADD_A_MEMBER). USER_NOT_FOUND, USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION, ORGANIZATION_MEMBERSHIP_LIMIT_REACHED.';
+
+CREATE FUNCTION auth.org_add_member_admin(p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    b jsonb := auth.org_body(p_body);
+    v_org uuid;
+    v_team uuid;
+    m auth.members;
+BEGIN
+    v_org := auth.org_uuid(b, 'organizationId', true, 'ORGANIZATION_NOT_FOUND');
+    v_org := auth.org_target(b, NULL);
+    PERFORM auth.org_lock(v_org);
+    v_team := auth.org_uuid(b, 'teamId', false, 'TEAM_NOT_FOUND');
+    IF v_team IS NOT NULL THEN
+        PERFORM auth.org_team_of(v_org, v_team);
+    END IF;
+    m := auth.org_insert_member(v_org, auth.org_uuid(b, 'userId', true, 'USER_NOT_FOUND'),
+                                auth.org_parse_roles(v_org, b -> 'role'), v_team, 'member_add', NULL);
+    RETURN auth.org_member_json(m, false)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_add_member_admin(jsonb) IS
+  'Server side (pgauth_admin): adds {userId, role, organizationId, teamId?} without a session, as Better-Auth''s server-only addMember.';
+
+CREATE FUNCTION auth.org_remove_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    v_owners integer;
+    me auth.members;
+    target auth.members;
+    v_key text;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_key := btrim(auth.org_text(b, 'memberIdOrEmail', true, 254));
+    v_org := auth.org_target(b, c.active_organization_id);
+    v_owners := auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF v_key ~ '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' THEN
+        SELECT * INTO target FROM auth.members x WHERE x.id = v_key::uuid AND x.organization_id = v_org;
+    ELSE
+        SELECT x.* INTO target FROM auth.members x JOIN auth.users u ON u.id = x.user_id
+         WHERE x.organization_id = v_org AND u.email = lower(v_key);
+    END IF;
+    IF target.id IS NULL THEN
+        PERFORM auth.raise('MEMBER_NOT_FOUND');
+    END IF;
+    IF target.user_id <> c.user_id AND NOT auth.org_can(v_org, me.role, 'member', 'delete') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER');
+    END IF;
+    IF auth.org_is_owner(target.role) AND NOT auth.org_is_owner(me.role) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER');
+    END IF;
+    IF auth.org_is_owner(target.role) AND v_owners <= 1 THEN
+        PERFORM auth.raise('YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER');
+    END IF;
+    PERFORM auth.org_drop_member(target, 'member_remove', c.user_id);
+    RETURN json_build_object('member', auth.org_member_json(target, false));
+END
+$$;
+COMMENT ON FUNCTION auth.org_remove_member(text, jsonb) IS
+  'POST /organization/remove-member {memberIdOrEmail, organizationId?}: {member}; member:delete (or oneself), only owners remove owners (YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER), never the last owner (YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER). MEMBER_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_update_member_role(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    v_owners integer;
+    v_id uuid;
+    v_roles text;
+    me auth.members;
+    target auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_id := auth.org_uuid(b, 'memberId', true, 'MEMBER_NOT_FOUND');
+    v_org := auth.org_target(b, c.active_organization_id);
+    v_owners := auth.org_lock(v_org);  -- first: what follows reads the committed roles
+    me := auth.org_member_of(v_org, c.user_id);
+    v_roles := auth.org_parse_roles(v_org, b -> 'role');
+    SELECT * INTO target FROM auth.members x WHERE x.id = v_id AND x.organization_id = v_org;
+    IF target.id IS NULL THEN
+        PERFORM auth.raise('MEMBER_NOT_FOUND');
+    END IF;
+    IF NOT auth.org_can(v_org, me.role, 'member', 'update')
+       OR (auth.org_is_owner(target.role) AND NOT auth.org_is_owner(me.role))
+       OR NOT auth.org_may_grant(v_org, me.role, v_roles) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER');
+    END IF;
+    IF auth.org_is_owner(target.role) AND NOT auth.org_is_owner(v_roles) AND v_owners <= 1 THEN
+        PERFORM auth.raise('YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER');
+    END IF;
+    UPDATE auth.members x SET role = v_roles WHERE x.id = target.id RETURNING x.* INTO me;
+    PERFORM auth.org_audit('member_role_update', target.user_id, jsonb_build_object('organizationId', v_org,
+                           'memberId', target.id, 'from', target.role, 'to', v_roles, 'by', c.user_id));
+    RETURN auth.org_member_json(me, false)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_update_member_role(text, jsonb) IS
+  'POST /organization/update-member-role {memberId, role, organizationId?}: the updated member. member:update; only owners change owners or give owner; no role with a permission the caller lacks (YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER); the last owner stays (YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER, race-safe). MEMBER_NOT_FOUND, ROLE_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_get_active_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    m auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM auth.org_body(p_body);
+    IF c.active_organization_id IS NULL THEN
+        PERFORM auth.raise('NO_ACTIVE_ORGANIZATION');
+    END IF;
+    SELECT * INTO m FROM auth.members x WHERE x.organization_id = c.active_organization_id AND x.user_id = c.user_id;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('MEMBER_NOT_FOUND');
+    END IF;
+    RETURN auth.org_member_json(m, true)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_get_active_member(text, jsonb) IS
+  'GET /organization/get-active-member: the caller''s membership (with user) in the active organization. NO_ACTIVE_ORGANIZATION, MEMBER_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_leave(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    v_owners integer;
+    m auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_uuid(b, 'organizationId', true, 'MEMBER_NOT_FOUND');
+    IF NOT EXISTS (SELECT 1 FROM auth.organizations o WHERE o.id = v_org) THEN
+        PERFORM auth.raise('MEMBER_NOT_FOUND');
+    END IF;
+    v_owners := auth.org_lock(v_org);
+    SELECT * INTO m FROM auth.members x WHERE x.organization_id = v_org AND x.user_id = c.user_id;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('MEMBER_NOT_FOUND');
+    END IF;
+    IF auth.org_is_owner(m.role) AND v_owners <= 1 THEN
+        PERFORM auth.raise('YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER');
+    END IF;
+    PERFORM auth.org_drop_member(m, 'member_leave', c.user_id);
+    RETURN auth.org_member_json(m, false)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_leave(text, jsonb) IS
+  'POST /organization/leave {organizationId}: the caller''s former membership. YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER (race-safe), MEMBER_NOT_FOUND.';
+
+-- ---- access control
+CREATE FUNCTION auth.org_has_permission(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_wanted jsonb;
+    v_org uuid;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_wanted := coalesce(b -> 'permissions', b -> 'permission');
+    IF v_wanted IS NULL OR jsonb_typeof(v_wanted) <> 'object' OR v_wanted = '{}' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+    END IF;
+    v_wanted := auth.org_check_permission(v_wanted);
+    v_org := auth.org_target(b, c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    RETURN json_build_object('error', NULL, 'success', NOT EXISTS (
+        SELECT w.key, a.value FROM jsonb_each(v_wanted) w, jsonb_array_elements_text(w.value) a
+        EXCEPT
+        SELECT p.resource, p.action FROM auth.org_permissions(v_org, me.role) p));
+END
+$$;
+COMMENT ON FUNCTION auth.org_has_permission(text, jsonb) IS
+  'POST /organization/has-permission {permissions: {resource: [action]}, organizationId?}: {error: null, success} = whether the caller''s role in the organization grants every listed action.';
+
+CREATE FUNCTION auth.org_role_target(p_body jsonb, p_organization_id uuid) RETURNS auth.organization_roles
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    r auth.organization_roles;
+    v_id uuid := auth.org_uuid(p_body, 'roleId', false, 'ROLE_NOT_FOUND');
+    v_name text := auth.org_text(p_body, 'roleName', false, 64);
+BEGIN
+    IF v_id IS NULL AND v_name IS NULL THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'roleName or roleId is required');
+    END IF;
+    SELECT * INTO r FROM auth.organization_roles x
+     WHERE x.organization_id = p_organization_id AND (x.id = v_id OR (v_id IS NULL AND x.role = v_name))
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('ROLE_NOT_FOUND');
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION auth.org_role_target(jsonb, uuid) IS
+  'Internal: the organization''s own role named by roleName or roleId, locked; ROLE_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_create_role(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    v_name text;
+    v_permission jsonb;
+    r auth.organization_roles;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'ac', 'create') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE');
+    END IF;
+    v_name := btrim(auth.org_text(b, 'role', true, 64));
+    IF v_name !~ '^[A-Za-z][A-Za-z0-9_-]{0,63}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'a role name must be 1 to 64 letters, digits, _ or -, starting with a letter');
+    END IF;
+    v_permission := auth.org_check_permission(b -> 'permission');
+    IF EXISTS (SELECT 1 FROM auth.organization_roles x
+                WHERE x.role = v_name AND (x.organization_id = v_org OR x.organization_id IS NULL)) THEN
+        PERFORM auth.raise('ROLE_ALREADY_EXISTS');
+    END IF;
+    IF NOT auth.org_is_owner(me.role) AND EXISTS (
+        SELECT w.key, a.value FROM jsonb_each(v_permission) w, jsonb_array_elements_text(w.value) a
+        EXCEPT SELECT p.resource, p.action FROM auth.org_permissions(v_org, me.role) p) THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE');
+    END IF;
+    INSERT INTO auth.organization_roles AS x (organization_id, role, permission)
+    VALUES (v_org, v_name, v_permission) RETURNING x.* INTO r;
+    PERFORM auth.org_audit('role_create', NULL, jsonb_build_object('organizationId', v_org, 'role', v_name,
+                           'permission', v_permission, 'by', c.user_id));
+    RETURN json_build_object('success', true, 'roleData', auth.org_role_json(r), 'statements', v_permission);
+END
+$$;
+COMMENT ON FUNCTION auth.org_create_role(text, jsonb) IS
+  'POST /organization/create-role {role, permission: {resource: [action]}, organizationId?}: {success, roleData, statements}. ac:create, and only permissions the caller holds (owners: any). ROLE_ALREADY_EXISTS (also for a global role''s name).';
+
+CREATE FUNCTION auth.org_list_roles(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    v_org uuid;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_org := auth.org_target(auth.org_body(p_body), c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'ac', 'read') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_LIST_ROLES');
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_role_json(r) ORDER BY r.created_at, r.role), '[]')
+              FROM auth.organization_roles r WHERE r.organization_id = v_org)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_roles(text, jsonb) IS
+  'GET /organization/list-roles {organizationId?}: the organization''s own (dynamic) roles; ac:read.';
+
+CREATE FUNCTION auth.org_get_role(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'ac', 'read') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_LIST_ROLES');
+    END IF;
+    RETURN auth.org_role_json(auth.org_role_target(b, v_org))::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_get_role(text, jsonb) IS
+  'GET /organization/get-role {roleName | roleId, organizationId?}: one of the organization''s roles; ac:read. ROLE_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_update_role(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    d jsonb;
+    v_org uuid;
+    me auth.members;
+    r auth.organization_roles;
+    v_name text;
+    v_permission jsonb;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    d := b -> 'data';
+    IF d IS NULL OR jsonb_typeof(d) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'data must be an object');
+    END IF;
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'ac', 'update') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE');
+    END IF;
+    r := auth.org_role_target(b, v_org);
+    v_name := btrim(auth.org_text(d, 'roleName', false, 64));
+    IF v_name IS NOT NULL AND v_name <> r.role THEN
+        IF v_name !~ '^[A-Za-z][A-Za-z0-9_-]{0,63}$' THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'a role name must be 1 to 64 letters, digits, _ or -, starting with a letter');
+        END IF;
+        IF EXISTS (SELECT 1 FROM auth.organization_roles x
+                    WHERE x.role = v_name AND (x.organization_id = v_org OR x.organization_id IS NULL)) THEN
+            PERFORM auth.raise('ROLE_ALREADY_EXISTS');
+        END IF;
+        IF EXISTS (SELECT 1 FROM auth.members m WHERE m.organization_id = v_org AND r.role = ANY (string_to_array(m.role, ',')))
+           OR EXISTS (SELECT 1 FROM auth.invitations i WHERE i.organization_id = v_org AND i.status = 'pending'
+                         AND r.role = ANY (string_to_array(i.role, ','))) THEN
+            PERFORM auth.raise('ROLE_IS_ASSIGNED_TO_MEMBERS');
+        END IF;
+    END IF;
+    IF d ? 'permission' THEN
+        v_permission := auth.org_check_permission(d -> 'permission');
+        IF NOT auth.org_is_owner(me.role) AND EXISTS (
+            SELECT w.key, a.value FROM jsonb_each(v_permission) w, jsonb_array_elements_text(w.value) a
+            EXCEPT SELECT p.resource, p.action FROM auth.org_permissions(v_org, me.role) p) THEN
+            PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE');
+        END IF;
+    END IF;
+    UPDATE auth.organization_roles x
+       SET role = coalesce(v_name, x.role), permission = coalesce(v_permission, x.permission), updated_at = now()
+     WHERE x.id = r.id RETURNING x.* INTO r;
+    PERFORM auth.org_audit('role_update', NULL, jsonb_build_object('organizationId', v_org, 'role', r.role,
+                           'permission', r.permission, 'by', c.user_id));
+    RETURN json_build_object('success', true, 'roleData', auth.org_role_json(r));
+END
+$$;
+COMMENT ON FUNCTION auth.org_update_role(text, jsonb) IS
+  'POST /organization/update-role {roleName | roleId, data: {permission?, roleName?}, organizationId?}: {success, roleData}. ac:update, only permissions the caller holds; a role still held by members or pending invitations keeps its name (ROLE_IS_ASSIGNED_TO_MEMBERS).';
+
+CREATE FUNCTION auth.org_delete_role(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    r auth.organization_roles;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    PERFORM auth.org_lock(v_org);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'ac', 'delete') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE');
+    END IF;
+    r := auth.org_role_target(b, v_org);
+    IF EXISTS (SELECT 1 FROM auth.members m WHERE m.organization_id = v_org AND r.role = ANY (string_to_array(m.role, ',')))
+       OR EXISTS (SELECT 1 FROM auth.invitations i WHERE i.organization_id = v_org AND i.status = 'pending'
+                     AND r.role = ANY (string_to_array(i.role, ','))) THEN
+        PERFORM auth.raise('ROLE_IS_ASSIGNED_TO_MEMBERS');
+    END IF;
+    DELETE FROM auth.organization_roles x WHERE x.id = r.id;
+    PERFORM auth.org_audit('role_delete', NULL, jsonb_build_object('organizationId', v_org, 'role', r.role, 'by', c.user_id));
+    RETURN json_build_object('success', true);
+END
+$$;
+COMMENT ON FUNCTION auth.org_delete_role(text, jsonb) IS
+  'POST /organization/delete-role {roleName | roleId, organizationId?}: {success: true}. ac:delete; ROLE_IS_ASSIGNED_TO_MEMBERS while members or pending invitations hold it.';
+
+-- ---- teams
+CREATE FUNCTION auth.org_create_team(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_org uuid;
+    me auth.members;
+    t auth.teams;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_org := auth.org_target(b, c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    IF NOT auth.org_can(v_org, me.role, 'team', 'create') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM');
+    END IF;
+    INSERT INTO auth.teams AS x (organization_id, name) VALUES (v_org, btrim(auth.org_text(b, 'name', true, 200)))
+    RETURNING x.* INTO t;
+    PERFORM auth.org_audit('team_create', NULL, jsonb_build_object('organizationId', v_org, 'teamId', t.id, 'by', c.user_id));
+    RETURN auth.org_team_json(t)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_create_team(text, jsonb) IS
+  'POST /organization/create-team {name, organizationId?}: the team (team:create, YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM).';
+
+CREATE FUNCTION auth.org_list_teams(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    v_org uuid;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_org := auth.org_target(auth.org_body(p_body), c.active_organization_id);
+    PERFORM auth.org_member_of(v_org, c.user_id);
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_team_json(t) ORDER BY t.created_at, t.id), '[]')
+              FROM auth.teams t WHERE t.organization_id = v_org)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_teams(text, jsonb) IS 'GET /organization/list-teams {organizationId?}: the organization''s teams (members only).';
+
+CREATE FUNCTION auth.org_update_team(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    d jsonb;
+    t auth.teams;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    d := b -> 'data';
+    IF d IS NULL OR jsonb_typeof(d) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'data must be an object');
+    END IF;
+    t := auth.org_team_of(NULL, auth.org_uuid(b, 'teamId', true, 'TEAM_NOT_FOUND'));
+    me := auth.org_member_of(t.organization_id, c.user_id);
+    IF NOT auth.org_can(t.organization_id, me.role, 'team', 'update') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM');
+    END IF;
+    UPDATE auth.teams x SET name = coalesce(btrim(auth.org_text(d, 'name', false, 200)), x.name), updated_at = now()
+     WHERE x.id = t.id RETURNING x.* INTO t;
+    RETURN auth.org_team_json(t)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_update_team(text, jsonb) IS
+  'POST /organization/update-team {teamId, data: {name?}}: the team (team:update, YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM). TEAM_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_remove_team(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    t auth.teams;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    t := auth.org_team_of(auth.org_uuid(b, 'organizationId', false, 'ORGANIZATION_NOT_FOUND'),
+                          auth.org_uuid(b, 'teamId', true, 'TEAM_NOT_FOUND'));
+    me := auth.org_member_of(t.organization_id, c.user_id);
+    IF NOT auth.org_can(t.organization_id, me.role, 'team', 'delete') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM');
+    END IF;
+    DELETE FROM auth.teams x WHERE x.id = t.id;  -- team members go, sessions stop showing it
+    PERFORM auth.org_audit('team_delete', NULL, jsonb_build_object('organizationId', t.organization_id, 'teamId', t.id,
+                           'by', c.user_id));
+    RETURN json_build_object('message', 'Team removed successfully.');
+END
+$$;
+COMMENT ON FUNCTION auth.org_remove_team(text, jsonb) IS
+  'POST /organization/remove-team {teamId, organizationId?}: {"message": "Team removed successfully."} (team:delete, YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM); its members go and no session keeps it active.';
+
+CREATE FUNCTION auth.org_set_active_team(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, true);
+    b jsonb;
+    v_team uuid;
+    t auth.teams;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_team := auth.org_uuid(b, 'teamId', false, 'TEAM_NOT_FOUND');
+    IF v_team IS NULL THEN
+        UPDATE auth.sessions s SET active_team_id = NULL WHERE s.id = c.session_id;
+        RETURN 'null'::json;
+    END IF;
+    t := auth.org_team_of(NULL, v_team);
+    IF NOT EXISTS (SELECT 1 FROM auth.team_members tm WHERE tm.team_id = t.id AND tm.user_id = c.user_id) THEN
+        PERFORM auth.raise('USER_IS_NOT_A_MEMBER_OF_THE_TEAM');
+    END IF;
+    UPDATE auth.sessions s SET active_organization_id = t.organization_id, active_team_id = t.id WHERE s.id = c.session_id;
+    RETURN auth.org_team_json(t)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_set_active_team(text, jsonb) IS
+  'POST /organization/set-active-team {teamId | null}: makes a team the caller is in the session''s active team (and its organization the active one); null clears it. USER_IS_NOT_A_MEMBER_OF_THE_TEAM, TEAM_NOT_FOUND.';
+
+CREATE FUNCTION auth.org_add_team_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    t auth.teams;
+    me auth.members;
+    v_user uuid;
+    tm auth.team_members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    t := auth.org_team_of(NULL, auth.org_uuid(b, 'teamId', true, 'TEAM_NOT_FOUND'));
+    v_user := auth.org_uuid(b, 'userId', true, 'USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION');
+    PERFORM auth.org_lock(t.organization_id);
+    me := auth.org_member_of(t.organization_id, c.user_id);
+    IF NOT auth.org_can(t.organization_id, me.role, 'teamMember', 'create') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.members m WHERE m.organization_id = t.organization_id AND m.user_id = v_user) THEN
+        PERFORM auth.raise('USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION');
+    END IF;
+    INSERT INTO auth.team_members AS x (team_id, user_id) VALUES (t.id, v_user)
+    ON CONFLICT (team_id, user_id) DO UPDATE SET team_id = x.team_id
+    RETURNING x.* INTO tm;
+    PERFORM auth.org_audit('team_member_add', v_user, jsonb_build_object('organizationId', t.organization_id,
+                           'teamId', t.id, 'by', c.user_id));
+    RETURN auth.org_team_member_json(tm)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_add_team_member(text, jsonb) IS
+  'POST /organization/add-team-member {teamId, userId}: the team member (teamMember:create; the user must be a member of the team''s organization: USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION).';
+
+CREATE FUNCTION auth.org_remove_team_member(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    t auth.teams;
+    me auth.members;
+    v_user uuid;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    t := auth.org_team_of(NULL, auth.org_uuid(b, 'teamId', true, 'TEAM_NOT_FOUND'));
+    v_user := auth.org_uuid(b, 'userId', true, 'USER_IS_NOT_A_MEMBER_OF_THE_TEAM');
+    me := auth.org_member_of(t.organization_id, c.user_id);
+    IF v_user <> c.user_id AND NOT auth.org_can(t.organization_id, me.role, 'teamMember', 'delete') THEN
+        PERFORM auth.raise('YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER');
+    END IF;
+    DELETE FROM auth.team_members tm WHERE tm.team_id = t.id AND tm.user_id = v_user;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('USER_IS_NOT_A_MEMBER_OF_THE_TEAM');
+    END IF;
+    UPDATE auth.sessions s SET active_team_id = NULL WHERE s.user_id = v_user AND s.active_team_id = t.id;
+    PERFORM auth.org_audit('team_member_remove', v_user, jsonb_build_object('organizationId', t.organization_id,
+                           'teamId', t.id, 'by', c.user_id));
+    RETURN json_build_object('message', 'Team member removed.');
+END
+$$;
+COMMENT ON FUNCTION auth.org_remove_team_member(text, jsonb) IS
+  'POST /organization/remove-team-member {teamId, userId}: {"message": "Team member removed."} (teamMember:delete, or oneself). USER_IS_NOT_A_MEMBER_OF_THE_TEAM.';
+
+CREATE FUNCTION auth.org_list_team_members(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_team uuid;
+    t auth.teams;
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_team := coalesce(auth.org_uuid(b, 'teamId', false, 'TEAM_NOT_FOUND'), c.active_team_id);
+    IF v_team IS NULL THEN
+        PERFORM auth.raise('YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM');
+    END IF;
+    t := auth.org_team_of(NULL, v_team);
+    SELECT * INTO me FROM auth.members x WHERE x.organization_id = t.organization_id AND x.user_id = c.user_id;
+    IF me.id IS NULL OR NOT auth.org_can(t.organization_id, me.role, 'teamMember', 'read') THEN
+        PERFORM auth.raise('YOU_CAN_NOT_ACCESS_THE_MEMBERS_OF_THIS_TEAM');
+    END IF;
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_team_member_json(tm) ORDER BY tm.created_at, tm.id), '[]')
+              FROM auth.team_members tm WHERE tm.team_id = t.id)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_team_members(text, jsonb) IS
+  'GET /organization/list-team-members {teamId?}: the team''s members (default the active team); teamMember:read in its organization (YOU_CAN_NOT_ACCESS_THE_MEMBERS_OF_THIS_TEAM). YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM.';
+
+CREATE FUNCTION auth.org_list_user_teams(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM auth.org_body(p_body);
+    RETURN (SELECT coalesce(jsonb_agg(auth.org_team_json(t) ORDER BY t.created_at, t.id), '[]')
+              FROM auth.teams t JOIN auth.team_members tm ON tm.team_id = t.id AND tm.user_id = c.user_id)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_list_user_teams(text, jsonb) IS 'GET /organization/list-user-teams: the teams the caller is in.';
+
+-- ---- administration in SQL (pgauth_admin)
+CREATE FUNCTION auth.org_define_role(p_role text, p_permission jsonb, p_organization_id uuid DEFAULT NULL) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_permission jsonb := auth.org_check_permission(p_permission);
+    r auth.organization_roles;
+BEGIN
+    IF p_role IS NULL OR p_role !~ '^[A-Za-z][A-Za-z0-9_-]{0,63}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'a role name must be 1 to 64 letters, digits, _ or -, starting with a letter');
+    END IF;
+    IF p_organization_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth.organizations o WHERE o.id = p_organization_id) THEN
+        PERFORM auth.raise('ORGANIZATION_NOT_FOUND');
+    END IF;
+    UPDATE auth.organization_roles x SET permission = v_permission, updated_at = now()
+     WHERE x.role = p_role AND x.organization_id IS NOT DISTINCT FROM p_organization_id
+    RETURNING x.* INTO r;
+    IF NOT FOUND THEN
+        INSERT INTO auth.organization_roles AS x (organization_id, role, permission)
+        VALUES (p_organization_id, p_role, v_permission) RETURNING x.* INTO r;
+    END IF;
+    PERFORM auth.org_audit('role_define', NULL, jsonb_build_object('organizationId', p_organization_id, 'role', p_role,
+                           'permission', v_permission));
+    RETURN auth.org_role_json(r)::json;
+END
+$$;
+COMMENT ON FUNCTION auth.org_define_role(text, jsonb, uuid) IS
+  'pgauth_admin: creates or replaces a role''s permission statements {resource: [action]}: of every organization (p_organization_id NULL; also redefines owner, admin or member) or of one organization.';
+
+CREATE FUNCTION auth.org_drop_role(p_role text, p_organization_id uuid DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_organization_id IS NULL AND p_role IN ('owner', 'admin', 'member') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the built-in roles owner, admin and member stay (redefine them instead)');
+    END IF;
+    DELETE FROM auth.organization_roles x WHERE x.role = p_role AND x.organization_id IS NOT DISTINCT FROM p_organization_id;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM auth.org_audit('role_drop', NULL, jsonb_build_object('organizationId', p_organization_id, 'role', p_role));
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION auth.org_drop_role(text, uuid) IS
+  'pgauth_admin: removes a role (global or of one organization); members holding it lose its permissions. The built-in global roles stay.';
+
+-- ---- RLS helpers (C++, kept in backend memory; set only by session_init / jwt_session_init)
+CREATE FUNCTION auth.organization_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'pgauth_organization_id' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.organization_id() IS
+  'The active organization of whoever session_init / jwt_session_init signed in (the session''s, or the JWT''s org claim), while the user is a member of it; else NULL. For RLS: USING (org_id = auth.organization_id()).';
+
+CREATE FUNCTION auth.team_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'pgauth_team_id' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.team_id() IS 'The active team of the signed-in session or JWT (within the active organization), or NULL.';
+
+CREATE FUNCTION auth.is_member(org uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgauth_is_member' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.is_member(uuid) IS 'Whether the signed-in user is a member of the organization (false when nobody is signed in).';
+
+CREATE FUNCTION auth.has_permission(resource text, action text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgauth_has_permission' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.has_permission(text, text) IS
+  'Whether the signed-in user''s role in the active organization grants resource:action (auth.organization_roles); false without an active organization.';
+
+CREATE FUNCTION auth.member_role() RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_member_role' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.member_role() IS 'The signed-in user''s role (comma list) in the active organization, or NULL.';
+
+-- ---- privileges
+REVOKE ALL ON FUNCTION auth.org_json(auth.organizations), auth.org_member_json(auth.members, boolean),
+    auth.org_invitation_json(auth.invitations), auth.org_team_json(auth.teams),
+    auth.org_team_member_json(auth.team_members), auth.org_role_json(auth.organization_roles),
+    auth.org_body(jsonb), auth.org_text(jsonb, text, boolean, integer), auth.org_uuid(jsonb, text, boolean, text),
+    auth.org_int(jsonb, text, integer, integer), auth.org_bool(jsonb, text), auth.org_caller(text, boolean),
+    auth.org_setting(text), auth.org_audit(text, uuid, jsonb), auth.org_permissions(uuid, text),
+    auth.org_can(uuid, text, text, text), auth.org_is_owner(text), auth.org_may_grant(uuid, text, text),
+    auth.org_parse_roles(uuid, jsonb), auth.org_target(jsonb, uuid), auth.org_member_of(uuid, uuid),
+    auth.org_lock(uuid), auth.org_drop_member(auth.members, text, uuid),
+    auth.org_insert_member(uuid, uuid, text, uuid, text, uuid), auth.org_team_of(uuid, uuid),
+    auth.org_full_json(uuid, integer), auth.org_queue_invitation(auth.invitations),
+    auth.org_my_invitation(jsonb, text, uuid), auth.org_check_permission(jsonb), auth.org_identity(uuid, uuid),
+    auth.org_role_target(jsonb, uuid),
+    auth.org_create(text, jsonb), auth.org_update(text, jsonb), auth.org_delete(text, jsonb),
+    auth.org_list(text, jsonb), auth.org_get_full(text, jsonb), auth.org_set_active(text, jsonb),
+    auth.org_check_slug(text, jsonb), auth.org_invite_member(text, jsonb), auth.org_accept_invitation(text, jsonb),
+    auth.org_reject_invitation(text, jsonb), auth.org_cancel_invitation(text, jsonb),
+    auth.org_get_invitation(text, jsonb), auth.org_list_invitations(text, jsonb),
+    auth.org_list_user_invitations(text, jsonb), auth.org_list_members(text, jsonb), auth.org_add_member(text, jsonb),
+    auth.org_add_member_admin(jsonb), auth.org_remove_member(text, jsonb), auth.org_update_member_role(text, jsonb),
+    auth.org_get_active_member(text, jsonb), auth.org_leave(text, jsonb), auth.org_has_permission(text, jsonb),
+    auth.org_create_role(text, jsonb), auth.org_list_roles(text, jsonb), auth.org_get_role(text, jsonb),
+    auth.org_update_role(text, jsonb), auth.org_delete_role(text, jsonb), auth.org_create_team(text, jsonb),
+    auth.org_list_teams(text, jsonb), auth.org_update_team(text, jsonb), auth.org_remove_team(text, jsonb),
+    auth.org_set_active_team(text, jsonb), auth.org_add_team_member(text, jsonb),
+    auth.org_remove_team_member(text, jsonb), auth.org_list_team_members(text, jsonb),
+    auth.org_list_user_teams(text, jsonb), auth.org_define_role(text, jsonb, uuid), auth.org_drop_role(text, uuid),
+    auth.organization_id(), auth.team_id(), auth.is_member(uuid), auth.has_permission(text, text), auth.member_role()
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    auth.org_create(text, jsonb), auth.org_update(text, jsonb), auth.org_delete(text, jsonb),
+    auth.org_list(text, jsonb), auth.org_get_full(text, jsonb), auth.org_set_active(text, jsonb),
+    auth.org_check_slug(text, jsonb), auth.org_invite_member(text, jsonb), auth.org_accept_invitation(text, jsonb),
+    auth.org_reject_invitation(text, jsonb), auth.org_cancel_invitation(text, jsonb),
+    auth.org_get_invitation(text, jsonb), auth.org_list_invitations(text, jsonb),
+    auth.org_list_user_invitations(text, jsonb), auth.org_list_members(text, jsonb), auth.org_add_member(text, jsonb),
+    auth.org_remove_member(text, jsonb), auth.org_update_member_role(text, jsonb),
+    auth.org_get_active_member(text, jsonb), auth.org_leave(text, jsonb), auth.org_has_permission(text, jsonb),
+    auth.org_create_role(text, jsonb), auth.org_list_roles(text, jsonb), auth.org_get_role(text, jsonb),
+    auth.org_update_role(text, jsonb), auth.org_delete_role(text, jsonb), auth.org_create_team(text, jsonb),
+    auth.org_list_teams(text, jsonb), auth.org_update_team(text, jsonb), auth.org_remove_team(text, jsonb),
+    auth.org_set_active_team(text, jsonb), auth.org_add_team_member(text, jsonb),
+    auth.org_remove_team_member(text, jsonb), auth.org_list_team_members(text, jsonb),
+    auth.org_list_user_teams(text, jsonb)
+  TO pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.org_add_member_admin(jsonb), auth.org_define_role(text, jsonb, uuid),
+    auth.org_drop_role(text, uuid) TO pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.organization_id(), auth.team_id(), auth.is_member(uuid), auth.has_permission(text, text),
+    auth.member_role() TO pgauth_reader, pgauth_service, pgauth_admin;
 -- ---------------------------------------------------------------- organizations: end
 
 -- ---------------------------------------------------------------- OAuth provider: authorization, tokens, userinfo, discovery (0.5.0)
