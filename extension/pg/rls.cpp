@@ -54,57 +54,82 @@ void forget_identity() {
     identity_generation++;
 }
 
-// The signed-in user's memberships and the permissions of its role in the active organization,
-// read once per transaction (one kept SPI plan) on the first RLS helper call that needs them and
-// then answered from memory, however many rows a policy checks.
+// The signed-in user's role and permissions in the active organization, and (only when
+// auth.is_member asks) the list of its organizations: read once per transaction with kept
+// plans over schema-qualified names (no SQL function with SET in between, which would be
+// re-planned), then answered from memory, however many rows a policy checks.
 struct Memberships {
     uint64 generation = 0;
     LocalTransactionId lxid = InvalidLocalTransactionId;
     bool valid = false;
-    std::vector<pg_uuid_t> organizations;
     bool active_member = false;  // the user is a member of identity.organization_id
     std::string role;            // its role there (comma list)
     std::vector<std::pair<std::string, std::string>> permissions;  // (resource, action) of that role
+    bool organizations_loaded = false;
+    std::vector<pg_uuid_t> organizations;
 };
 
 Memberships memberships;
 
-const Oid identity_types[] = {UUIDOID, UUIDOID};
-KeptPlan identity_plan("SELECT i.organization_id, i.role, i.resource, i.action FROM auth.org_identity($1, $2) i", 2,
-                       identity_types);
+const Oid member_types[] = {UUIDOID, UUIDOID};
+KeptPlan member_plan(
+    "SELECT m.role FROM auth.members m"
+    " WHERE m.organization_id OPERATOR(pg_catalog.=) $1 AND m.user_id OPERATOR(pg_catalog.=) $2",
+    2, member_types);
+// for each role name: the organization's own role, else the global one (auth.org_permissions' rule)
+const Oid permission_types[] = {UUIDOID, TEXTOID};
+KeptPlan permission_plan(
+    "SELECT p.key, a.value"
+    " FROM pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) rn(name)"
+    " CROSS JOIN LATERAL (SELECT r.permission FROM auth.organization_roles r"
+    "   WHERE r.role OPERATOR(pg_catalog.=) rn.name"
+    "     AND (r.organization_id OPERATOR(pg_catalog.=) $1 OR r.organization_id IS NULL)"
+    "   ORDER BY r.organization_id NULLS LAST LIMIT 1) r"
+    " CROSS JOIN LATERAL pg_catalog.jsonb_each(r.permission) p"
+    " CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(CASE WHEN pg_catalog.jsonb_typeof(p.value)"
+    "   OPERATOR(pg_catalog.=) 'array' THEN p.value ELSE '[]'::pg_catalog.jsonb END) a",
+    2, permission_types);
+const Oid organizations_types[] = {UUIDOID};
+KeptPlan organizations_plan("SELECT m.organization_id FROM auth.members m WHERE m.user_id OPERATOR(pg_catalog.=) $1",
+                            1, organizations_types);
 
 bool same_uuid(const pg_uuid_t& a, const pg_uuid_t& b) { return std::memcmp(a.data, b.data, UUID_LEN) == 0; }
 
-const Memberships& current_memberships() {
+Memberships& current_memberships() {
     LocalTransactionId lxid = MyProc->lxid;
     if (memberships.valid && memberships.generation == identity_generation && memberships.lxid == lxid)
         return memberships;
     Memberships fresh;
     fresh.generation = identity_generation;
     fresh.lxid = lxid;
-    if (identity.claims && identity.has_user) {
+    if (identity.claims && identity.has_user && identity.has_organization) {
         SpiConnection spi;
-        Datum args[2] = {uuid_datum(identity.user_id),
-                         identity.has_organization ? uuid_datum(identity.organization_id) : Datum(0)};
-        char nulls[2] = {' ', identity.has_organization ? ' ' : 'n'};
-        uint64 rows = identity_plan.execute(args, nulls, true, 0);
-        for (uint64 i = 0; i < rows; i++) {
-            SpiCell organization = spi_cell(i, 1);
-            if (!organization.null) {
-                const pg_uuid_t& id = *DatumGetUUIDP(organization.value);
-                fresh.organizations.push_back(id);
-                if (identity.has_organization && same_uuid(id, identity.organization_id)) {
-                    fresh.active_member = true;
-                    fresh.role = spi_text(i, 2);
-                }
-            } else {
-                fresh.permissions.emplace_back(spi_text(i, 3), spi_text(i, 4));
-            }
+        Datum args[2] = {uuid_datum(identity.organization_id), uuid_datum(identity.user_id)};
+        if (member_plan.execute(args, nullptr, true, 1) == 1) {
+            fresh.active_member = true;
+            fresh.role = spi_text(0, 1);
+            Datum role_args[2] = {args[0], text_datum(fresh.role)};
+            uint64 rows = permission_plan.execute(role_args, nullptr, true, 0);
+            for (uint64 i = 0; i < rows; i++) fresh.permissions.emplace_back(spi_text(i, 1), spi_text(i, 2));
         }
     }
     fresh.valid = true;
     memberships = std::move(fresh);
     return memberships;
+}
+
+const std::vector<pg_uuid_t>& current_organizations() {
+    Memberships& m = current_memberships();
+    if (!m.organizations_loaded) {
+        if (identity.claims && identity.has_user) {
+            SpiConnection spi;
+            Datum args[1] = {uuid_datum(identity.user_id)};
+            uint64 rows = organizations_plan.execute(args, nullptr, true, 0);
+            for (uint64 i = 0; i < rows; i++) m.organizations.push_back(*DatumGetUUIDP(spi_cell(i, 1).value));
+        }
+        m.organizations_loaded = true;
+    }
+    return m.organizations;
 }
 
 // The org claim of a session JWT or of session_init's payload: {"id": uuid, "teamId": uuid|null}.
@@ -269,18 +294,57 @@ Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
     return uuid_datum(identity.user_id);
 }
 
+namespace {
+// The fast path of the per-row helpers: the identity's memberships are already loaded for this
+// transaction. Plain C on data in memory (no allocation, no throwing), so it needs no boundary.
+bool memberships_fresh() noexcept {
+    return memberships.valid && memberships.generation == identity_generation && memberships.lxid == MyProc->lxid;
+}
+
+// A text argument's bytes when it needs no detoasting (constants and ordinary values never do).
+bool plain_text(Datum d, std::string_view* out) noexcept {
+    auto* v = reinterpret_cast<varlena*>(DatumGetPointer(d));
+    if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)) return false;
+    *out = {VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)};
+    return true;
+}
+
+bool permitted(const Memberships& m, std::string_view resource, std::string_view action) noexcept {
+    if (!m.active_member) return false;
+    for (const auto& [r, a] : m.permissions)
+        if (r == resource && a == action) return true;
+    return false;
+}
+
+bool signed_in_with_organization() noexcept {
+    return identity.claims && identity.has_user && identity.has_organization;
+}
+}  // namespace
+
 // auth.organization_id() -> uuid: the active organization of whoever is signed in, while a member of it.
-PGAUTH_FUNCTION(pgauth_organization_id)
-Datum pgauth_organization_id_impl(FunctionCallInfo fcinfo) {
-    if (!identity.claims || !identity.has_user || !identity.has_organization) PG_RETURN_NULL();
-    if (!current_memberships().active_member) PG_RETURN_NULL();
+PGAUTH_FUNCTION(pgauth_organization_id_load)
+Datum pgauth_organization_id_load_impl(FunctionCallInfo fcinfo) {
+    if (!signed_in_with_organization() || !current_memberships().active_member) PG_RETURN_NULL();
     return uuid_datum(identity.organization_id);
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgauth_organization_id);
+PGDLLEXPORT Datum pgauth_organization_id(PG_FUNCTION_ARGS) {
+    if (!signed_in_with_organization()) PG_RETURN_NULL();
+    if (!memberships_fresh()) return pgauth_organization_id_load(fcinfo);
+    if (!memberships.active_member) PG_RETURN_NULL();
+    // no C++ object lives in this frame: an out-of-memory longjmp from palloc skips nothing
+    auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+    *out = identity.organization_id;
+    return UUIDPGetDatum(out);
+}
 }
 
 // auth.team_id() -> uuid: the active team, while a member of the active organization.
 PGAUTH_FUNCTION(pgauth_team_id)
 Datum pgauth_team_id_impl(FunctionCallInfo fcinfo) {
-    if (!identity.claims || !identity.has_user || !identity.has_team) PG_RETURN_NULL();
+    if (!signed_in_with_organization() || !identity.has_team) PG_RETURN_NULL();
     if (!current_memberships().active_member) PG_RETURN_NULL();
     return uuid_datum(identity.team_id);
 }
@@ -290,32 +354,32 @@ PGAUTH_FUNCTION(pgauth_is_member)
 Datum pgauth_is_member_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0) || !identity.claims || !identity.has_user) PG_RETURN_BOOL(false);
     const pg_uuid_t& org = *PG_GETARG_UUID_P(0);
-    for (const pg_uuid_t& id : current_memberships().organizations)
+    for (const pg_uuid_t& id : current_organizations())
         if (same_uuid(id, org)) PG_RETURN_BOOL(true);
     PG_RETURN_BOOL(false);
 }
 
-namespace {
-// A text argument as a view of its bytes (detoasted only if it must be: constants never are).
-std::string_view text_view(FunctionCallInfo fcinfo, int n) {
-    // noexcept: detoasting a text datum
-    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(n); });
-    return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
-}
-}  // namespace
-
 // auth.has_permission(resource text, action text) -> boolean: in the active organization.
-PGAUTH_FUNCTION(pgauth_has_permission)
-Datum pgauth_has_permission_impl(FunctionCallInfo fcinfo) {
-    if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1) || !identity.claims || !identity.has_user ||
-        !identity.has_organization)
-        PG_RETURN_BOOL(false);
+PGAUTH_FUNCTION(pgauth_has_permission_load)
+Datum pgauth_has_permission_load_impl(FunctionCallInfo fcinfo) {
+    if (!signed_in_with_organization()) PG_RETURN_BOOL(false);
     const Memberships& m = current_memberships();
-    if (!m.active_member) PG_RETURN_BOOL(false);
-    std::string_view resource = text_view(fcinfo, 0), action = text_view(fcinfo, 1);
-    for (const auto& [r, a] : m.permissions)
-        if (r == resource && a == action) PG_RETURN_BOOL(true);
-    PG_RETURN_BOOL(false);
+    // noexcept: detoasting text datums
+    text* resource = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    text* action = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(1); });
+    PG_RETURN_BOOL(permitted(m, {VARDATA_ANY(resource), VARSIZE_ANY_EXHDR(resource)},
+                             {VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action)}));
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgauth_has_permission);
+PGDLLEXPORT Datum pgauth_has_permission(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !signed_in_with_organization()) PG_RETURN_BOOL(false);
+    std::string_view resource, action;
+    if (!memberships_fresh() || !plain_text(PG_GETARG_DATUM(0), &resource) || !plain_text(PG_GETARG_DATUM(1), &action))
+        return pgauth_has_permission_load(fcinfo);
+    PG_RETURN_BOOL(permitted(memberships, resource, action));
+}
 }
 
 // auth.member_role() -> text: the role (comma list) in the active organization.

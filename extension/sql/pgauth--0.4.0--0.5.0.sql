@@ -3145,19 +3145,6 @@ $$;
 COMMENT ON FUNCTION auth.org_check_permission(jsonb) IS
   'Internal: validates a permission statement {resource: [action]} (VALIDATION_ERROR) and returns it normalized.';
 
--- Used by the RLS helpers (C++): the user's memberships, and the statements of the active one.
-CREATE FUNCTION auth.org_identity(p_user_id uuid, p_organization_id uuid)
-    RETURNS TABLE (organization_id uuid, role text, resource text, action text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT m.organization_id, m.role, NULL::text, NULL::text FROM auth.members m WHERE m.user_id = p_user_id
-    UNION ALL
-    SELECT NULL::uuid, NULL::text, p.resource, p.action
-      FROM auth.members m, auth.org_permissions(m.organization_id, m.role) p
-     WHERE m.user_id = p_user_id AND m.organization_id = p_organization_id
-$$;
-COMMENT ON FUNCTION auth.org_identity(uuid, uuid) IS
-  'Internal (RLS helpers): the user''s memberships (organization_id, role) and the (resource, action) pairs of its role in p_organization_id.';
-
 -- ---- endpoint functions (pgauth_service)
 CREATE FUNCTION auth.org_create(p_token text, p_body jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -4399,7 +4386,7 @@ REVOKE ALL ON FUNCTION auth.org_json(auth.organizations), auth.org_member_json(a
     auth.org_lock(uuid), auth.org_drop_member(auth.members, text, uuid),
     auth.org_insert_member(uuid, uuid, text, uuid, text, uuid), auth.org_team_of(uuid, uuid),
     auth.org_full_json(uuid, integer), auth.org_queue_invitation(auth.invitations),
-    auth.org_my_invitation(jsonb, text, uuid), auth.org_check_permission(jsonb), auth.org_identity(uuid, uuid),
+    auth.org_my_invitation(jsonb, text, uuid), auth.org_check_permission(jsonb),
     auth.org_role_target(jsonb, uuid),
     auth.org_create(text, jsonb), auth.org_update(text, jsonb), auth.org_delete(text, jsonb),
     auth.org_list(text, jsonb), auth.org_get_full(text, jsonb), auth.org_set_active(text, jsonb),
