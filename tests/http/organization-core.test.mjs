@@ -51,6 +51,29 @@ test("create without a session: 401", async () => {
   assertApiError(assert, r, 401);
 });
 
+test("a credential that names no live session (signed out, garbage): 401 on every kind of route, nothing written", async () => {
+  const owner = await member(server, "gone");
+  const org = await newOrg(owner, "gone");
+  const cookie = owner.cookie();
+  const out = await post(`${server.api}/sign-out`, {}, { cookie });
+  assert.equal(out.status, 200, out.text);
+  const [{ n: before }] = await sql("SELECT count(*)::int AS n FROM auth.organizations");
+  for (const headers of [{ cookie }, { authorization: "Bearer not-a-session-token" }]) {
+    for (const [path, body] of [["create", { name: "X", slug: slug("gone") }], ["set-active", { organizationId: org.id }],
+                                ["has-permission", { permissions: { member: ["create"] } }]]) {
+      const r = await post(`${server.api}/organization/${path}`, body, headers);
+      assertApiError(assert, r, 401, "UNAUTHORIZED");
+    }
+    for (const q of ["list", `get-full-organization?organizationId=${org.id}`, "list-members"]) {
+      const res = await fetch(`${server.api}/organization/${q}`, { headers });
+      assert.equal(res.status, 401, q);
+      assert.equal((await res.json()).code, "UNAUTHORIZED");
+    }
+  }
+  const [{ n: after }] = await sql("SELECT count(*)::int AS n FROM auth.organizations");
+  assert.equal(after, before);
+});
+
 test("check-slug: free is {status:true}, taken is 400 ORGANIZATION_SLUG_ALREADY_TAKEN", async () => {
   const owner = await member(server, "slug");
   const org = await newOrg(owner, "slug");

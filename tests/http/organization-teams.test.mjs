@@ -137,12 +137,21 @@ test("dynamic roles: create, list, get, update, has-permission with it, delete",
   assert.equal((await owner.client.organization.listRoles()).data.some((r) => r.role === "auditor"), false);
 });
 
-test("dynamic roles: a member cannot create roles; nobody creates a role beyond their own permissions or an unknown resource", async () => {
-  const { owner, plain } = await setup("roles-esc");
+test("dynamic roles: a member cannot create roles; an admin cannot create or widen a role beyond its own permissions", async () => {
+  const { owner, plain, org } = await setup("roles-esc");
+  const admin = await member(server, "roles-esc-admin");
+  await join(owner, org, admin, "admin");
+  await admin.client.organization.setActive({ organizationId: org.id });
   const byMember = await plain.client.organization.createRole({ role: "boss", permission: { organization: ["delete"] } });
   assert.equal(byMember.error?.status, 403);
-  const badResource = await owner.client.organization.createRole({ role: "weird", permission: { nuclear: ["launch"] } });
-  assert.equal(badResource.error?.status, 400);
+  const aboveAdmin = await admin.client.organization.createRole({ role: "deleter", permission: { organization: ["delete"] } });
+  assert.equal(aboveAdmin.error?.status, 403, JSON.stringify(aboveAdmin));
+  const fine = await admin.client.organization.createRole({ role: "helper", permission: { member: ["update"] } });
+  assert.equal(fine.error, null, JSON.stringify(fine.error));
+  const widen = await admin.client.organization.updateRole({ roleName: "helper", data: { permission: { organization: ["delete"] } } });
+  assert.equal(widen.error?.status, 403, JSON.stringify(widen));
+  const [row] = await sql("SELECT permission::text AS p FROM auth.organization_roles WHERE organization_id = $1 AND role = 'helper'", [org.id]);
+  assert.equal(row.p.includes("delete"), false, row.p);
   const predefined = await owner.client.organization.deleteRole({ roleName: "owner" });
   assert.ok(predefined.error && predefined.error.status >= 400 && predefined.error.status < 500);
   const dupName = await owner.client.organization.createRole({ role: "admin", permission: { member: ["update"] } });
