@@ -36,10 +36,11 @@ bool plain_key(std::string_view key) {
     return true;
 }
 
-// The query string as {"key": "value", ...}. Keys are parameter names as
-// Better-Auth's query schemas spell them (letters, digits, '_'); any other key,
-// too many parameters, or a malformed value is 400 VALIDATION_ERROR.
-json query_object(const Request& req) {
+// The query string as the text of {"key": "value", ...}. Keys are parameter names
+// as Better-Auth's query schemas spell them (letters, digits, '_'); any other key,
+// too many parameters, or a malformed value (bad percent-encoding, a control
+// character, too long, not UTF-8) is 400 VALIDATION_ERROR.
+std::string query_object(const Request& req) {
     const auto& query = req.raw().query();
     json out = json::object();
     std::size_t n = 0;
@@ -48,7 +49,11 @@ json query_object(const Request& req) {
         if (!plain_key(it->first)) throw errors::make("VALIDATION_ERROR", "unknown query parameter");
         out[it->first] = *query_param(it->second, it->first, max_query_value_bytes);
     }
-    return out;
+    try {
+        return out.dump();  // strict: throws on bytes that are not UTF-8 (%ff, %c3%28)
+    } catch (const json::type_error&) {
+        throw errors::make("VALIDATION_ERROR", "query parameters must be UTF-8");
+    }
 }
 
 Response answer(const pqxx::result& r) {
@@ -72,9 +77,9 @@ Handler with_body(const char* statement) {
 // GET: the query string, as a jsonb object of strings.
 Handler with_query(const char* statement) {
     return [statement](Context& ctx, const Request& req) {
-        json query = query_object(req);
+        std::string query = query_object(req);
         std::string token = ctx.require_session(req);
-        return answer(ctx.exec(statement, token, query.dump()));
+        return answer(ctx.exec(statement, token, query));
     };
 }
 

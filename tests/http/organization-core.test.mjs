@@ -261,7 +261,8 @@ test("bad input: wrong types, missing fields, bad ids, unknown query keys are 4x
     assertApiError(assert, r, r.status);
     assert.ok(r.status >= 400 && r.status < 500);
   }
-  for (const q of ["organizationId=not-a-uuid", "organizationId=%zz", "organizationId=a%00b", "bad%20key=1", "membersLimit=lots"]) {
+  for (const q of ["organizationId=not-a-uuid", "organizationId=%zz", "organizationId=a%00b", "bad%20key=1", "membersLimit=lots",
+                   "organizationSlug=%c3%28", "organizationSlug=%ff%fe", `organizationSlug=${"s".repeat(5000)}`]) {
     const r = await orgGet(server, owner, `get-full-organization?${q}`);
     assert.ok(r.status >= 400 && r.status < 500, `${q}: ${r.status} ${r.text}`);
     assertApiError(assert, r, r.status);
