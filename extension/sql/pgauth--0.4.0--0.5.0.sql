@@ -2660,52 +2660,70 @@ ALTER TABLE auth.outbox DROP CONSTRAINT outbox_template_check,
 
 -- ---- internal helpers (no role but the owner executes them)
 CREATE FUNCTION auth.org_json(o auth.organizations) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'logo', o.logo, 'metadata', o.metadata,
-                              'createdAt', auth.iso_time(o.created_at))
+                              'createdAt', auth.iso_time(o.created_at)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_json(auth.organizations) IS 'Internal: Better-Auth''s organization object.';
 
 CREATE FUNCTION auth.org_member_json(m auth.members, p_with_user boolean) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', m.id, 'organizationId', m.organization_id, 'userId', m.user_id, 'role', m.role,
                               'createdAt', auth.iso_time(m.created_at))
            || CASE WHEN p_with_user THEN
                   (SELECT jsonb_build_object('user', jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email,
                                                                         'image', u.image))
                      FROM auth.users u WHERE u.id = m.user_id)
-              ELSE '{}'::jsonb END
+              ELSE '{}'::jsonb END);
+END
 $$;
 COMMENT ON FUNCTION auth.org_member_json(auth.members, boolean) IS
   'Internal: Better-Auth''s member object, with its user {id, name, email, image} when asked.';
 
 CREATE FUNCTION auth.org_invitation_json(i auth.invitations) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', i.id, 'organizationId', i.organization_id, 'email', i.email, 'role', i.role,
                               'status', i.status, 'inviterId', i.inviter_id, 'teamId', i.team_id,
-                              'expiresAt', auth.iso_time(i.expires_at), 'createdAt', auth.iso_time(i.created_at))
+                              'expiresAt', auth.iso_time(i.expires_at), 'createdAt', auth.iso_time(i.created_at)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_invitation_json(auth.invitations) IS 'Internal: Better-Auth''s invitation object.';
 
 CREATE FUNCTION auth.org_team_json(t auth.teams) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', t.id, 'name', t.name, 'organizationId', t.organization_id,
-                              'createdAt', auth.iso_time(t.created_at), 'updatedAt', auth.iso_time(t.updated_at))
+                              'createdAt', auth.iso_time(t.created_at), 'updatedAt', auth.iso_time(t.updated_at)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_team_json(auth.teams) IS 'Internal: Better-Auth''s team object.';
 
 CREATE FUNCTION auth.org_team_member_json(tm auth.team_members) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', tm.id, 'teamId', tm.team_id, 'userId', tm.user_id,
-                              'createdAt', auth.iso_time(tm.created_at))
+                              'createdAt', auth.iso_time(tm.created_at)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_team_member_json(auth.team_members) IS 'Internal: Better-Auth''s team member object.';
 
 CREATE FUNCTION auth.org_role_json(r auth.organization_roles) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('id', r.id, 'organizationId', r.organization_id, 'role', r.role,
                               'permission', r.permission, 'createdAt', auth.iso_time(r.created_at),
-                              'updatedAt', auth.iso_time(r.updated_at))
+                              'updatedAt', auth.iso_time(r.updated_at)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_role_json(auth.organization_roles) IS 'Internal: Better-Auth''s organization role object.';
 
@@ -2827,17 +2845,22 @@ COMMENT ON FUNCTION auth.org_caller(text, boolean) IS
   'Internal: the user of a credential (auth.session_user_id) and its session''s id, active organization and team (NULL for an API key).';
 
 CREATE FUNCTION auth.org_setting(p_name text) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT auth.email_setting('pgauth.' || p_name)::integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
+    SELECT auth.email_setting('pgauth.' || p_name)::integer);
+END
 $$;
 COMMENT ON FUNCTION auth.org_setting(text) IS 'Internal: an integer pgauth.* setting.';
 
 CREATE FUNCTION auth.org_audit(p_event text, p_user_id uuid, p_detail jsonb) RETURNS void
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
     -- role: the caller's role (SET ROLE), else its login role; current_user here is the owner
     INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
     VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), p_event, p_user_id,
-            p_detail)
+            p_detail);
+END
 $$;
 COMMENT ON FUNCTION auth.org_audit(text, uuid, jsonb) IS
   'Internal: appends a membership event to auth.audit_log (user_id = the user whose membership changed).';
@@ -2845,7 +2868,9 @@ COMMENT ON FUNCTION auth.org_audit(text, uuid, jsonb) IS
 -- The permission statements a comma list of roles grants in an organization: for each name the
 -- organization's own role, else the global role of that name.
 CREATE FUNCTION auth.org_permissions(p_organization_id uuid, p_roles text) RETURNS TABLE (resource text, action text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN QUERY
     SELECT DISTINCT p.key, a.value
       FROM unnest(string_to_array(p_roles, ',')) rn(name)
      CROSS JOIN LATERAL (SELECT r.permission FROM auth.organization_roles r
@@ -2854,33 +2879,43 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp
                           ORDER BY r.organization_id NULLS LAST LIMIT 1) r
      CROSS JOIN LATERAL jsonb_each(r.permission) p
      CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(p.value) = 'array' THEN p.value
-                                                       ELSE '[]'::jsonb END) a
+                                                       ELSE '[]'::jsonb END) a;
+END
 $$;
 COMMENT ON FUNCTION auth.org_permissions(uuid, text) IS
   'Internal: the (resource, action) pairs granted by a comma-separated role list in an organization.';
 
 CREATE FUNCTION auth.org_can(p_organization_id uuid, p_roles text, p_resource text, p_action text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT EXISTS (SELECT 1 FROM auth.org_permissions(p_organization_id, p_roles) p
-                    WHERE p.resource = p_resource AND p.action = p_action)
+                    WHERE p.resource = p_resource AND p.action = p_action));
+END
 $$;
 COMMENT ON FUNCTION auth.org_can(uuid, text, text, text) IS 'Internal: whether a role list grants resource:action.';
 
 CREATE FUNCTION auth.org_is_owner(p_roles text) RETURNS boolean
-LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT 'owner' = ANY (string_to_array(p_roles, ','))
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
+    SELECT 'owner' = ANY (string_to_array(p_roles, ',')));
+END
 $$;
 COMMENT ON FUNCTION auth.org_is_owner(text) IS 'Internal: whether a role list holds owner.';
 
 -- No escalation: an owner grants any role; anyone else only owner-free roles whose every
 -- permission they hold themselves.
 CREATE FUNCTION auth.org_may_grant(p_organization_id uuid, p_caller_roles text, p_roles text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT auth.org_is_owner(p_caller_roles)
         OR (NOT auth.org_is_owner(p_roles)
             AND NOT EXISTS (SELECT g.resource, g.action FROM auth.org_permissions(p_organization_id, p_roles) g
                             EXCEPT
-                            SELECT c.resource, c.action FROM auth.org_permissions(p_organization_id, p_caller_roles) c))
+                            SELECT c.resource, c.action FROM auth.org_permissions(p_organization_id, p_caller_roles) c)));
+END
 $$;
 COMMENT ON FUNCTION auth.org_may_grant(uuid, text, text) IS
   'Internal: whether a member with p_caller_roles may give p_roles (owners: any; others: no owner, no permission they lack).';
@@ -3041,7 +3076,9 @@ $$;
 COMMENT ON FUNCTION auth.org_team_of(uuid, uuid) IS 'Internal: a team (of an organization, when given); TEAM_NOT_FOUND otherwise.';
 
 CREATE FUNCTION auth.org_full_json(p_organization_id uuid, p_members_limit integer) RETURNS json
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    RETURN (
     SELECT (auth.org_json(o)
             || jsonb_build_object(
                 'members', coalesce((SELECT jsonb_agg(auth.org_member_json(m, true) ORDER BY m.created_at, m.id)
@@ -3051,7 +3088,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp
                                            FROM auth.invitations i WHERE i.organization_id = o.id), '[]'),
                 'teams', coalesce((SELECT jsonb_agg(auth.org_team_json(t) ORDER BY t.created_at, t.id)
                                      FROM auth.teams t WHERE t.organization_id = o.id), '[]')))::json
-      FROM auth.organizations o WHERE o.id = p_organization_id
+      FROM auth.organizations o WHERE o.id = p_organization_id);
+END
 $$;
 COMMENT ON FUNCTION auth.org_full_json(uuid, integer) IS
   'Internal: get-full-organization''s body: the organization with members (and their users), invitations and teams.';
