@@ -66,8 +66,12 @@ p2=$(free_port); p3=$(free_port)
 pids+=($!); ba_pid=$!
 (cd bench/peers/better-auth && exec env "${ba_env[@]}" PORT="$p3" COOKIE_CACHE=on node server.mjs >/dev/null 2>"$out/ba-cache.err") &
 pids+=($!); ba_cache_pid=$!
+# and one with the organization plugin, for the organization cases
+p6=$(free_port)
+(cd bench/peers/better-auth && exec env "${ba_env[@]}" PORT="$p6" ORGANIZATION=on node server.mjs >/dev/null 2>"$out/ba-org.err") &
+pids+=($!); ba_org_pid=$!
 wait_for "http://127.0.0.1:$p4/api/auth/ok"; wait_for "http://127.0.0.1:$p5/api/auth/ok"
-wait_for "http://127.0.0.1:$p1/api/auth/ok"; wait_for "http://127.0.0.1:$p2/api/auth/ok"; wait_for "http://127.0.0.1:$p3/api/auth/ok"
+wait_for "http://127.0.0.1:$p1/api/auth/ok"; wait_for "http://127.0.0.1:$p2/api/auth/ok"; wait_for "http://127.0.0.1:$p3/api/auth/ok"; wait_for "http://127.0.0.1:$p6/api/auth/ok"
 
 # ---- one signed-in user per server
 session_cookie() {  # base -> cookie of a fresh user's session
@@ -80,11 +84,12 @@ session_cookie() {  # base -> cookie of a fresh user's session
     sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//' | tr -d '\r'
 }
 declare -A base=( [pgauth]="http://127.0.0.1:$p1" [better-auth]="http://127.0.0.1:$p2" [better-auth-cookie-cache]="http://127.0.0.1:$p3"
-                   [pgauth-memory-store]="http://127.0.0.1:$p4" [pgauth-shared-store]="http://127.0.0.1:$p5" )
+                   [pgauth-memory-store]="http://127.0.0.1:$p4" [pgauth-shared-store]="http://127.0.0.1:$p5"
+                   [better-auth-organization]="http://127.0.0.1:$p6" )
 declare -A pid=( [pgauth]=$pgauth_pid [better-auth]=$ba_pid [better-auth-cookie-cache]=$ba_cache_pid
-                  [pgauth-memory-store]=$memory_pid [pgauth-shared-store]=$shared_pid )
+                  [pgauth-memory-store]=$memory_pid [pgauth-shared-store]=$shared_pid [better-auth-organization]=$ba_org_pid )
 declare -A cookie email
-for s in pgauth better-auth better-auth-cookie-cache pgauth-memory-store pgauth-shared-store; do
+for s in pgauth better-auth better-auth-cookie-cache pgauth-memory-store pgauth-shared-store better-auth-organization; do
   cookie[$s]=$(session_cookie "${base[$s]}")
   email[$s]=$(cat "$out/email.$(echo "${base[$s]}" | tr -dc 0-9)")
   [ -n "${cookie[$s]}" ] || { echo "no session cookie from $s" >&2; exit 1; }
@@ -101,6 +106,14 @@ for s in pgauth better-auth; do
   [ -n "${apikey[$s]}" ] || { echo "no API key from $s" >&2; exit 1; }
 done
 psql -qd pgauth_bench -c "UPDATE auth.api_keys SET rate_limit_enabled = false, remaining = NULL" >/dev/null
+
+# ---- one organization per server for the organization cases, created by the bench user
+# (it becomes the session's active organization on both servers).
+for s in pgauth better-auth-organization; do
+  curl -sf -o /dev/null -X POST "${base[$s]}/api/auth/organization/create" -H "content-type: application/json" \
+    -H "origin: ${base[$s]}" -H "cookie: ${cookie[$s]}" -d "{\"name\":\"Bench\",\"slug\":\"bench-$RANDOM$RANDOM\"}" ||
+    { echo "no organization on $s" >&2; exit 1; }
+done
 
 # ---- cases: name | servers | wrk threads/connections | lua | extra env
 run_case() {  # case server threads conns lua [VAR=value...]
@@ -140,6 +153,10 @@ for r in $(seq 1 "$rounds"); do
     run_case "GET /api/auth/token" "$s" 2 "$conns" get.lua BENCH_PATH=/api/auth/token
   done
   run_case "GET /get-session (${conns} conns)" better-auth-cookie-cache 2 "$conns" get_session.lua
+  for s in pgauth better-auth-organization; do
+    run_case "POST /organization/has-permission (${conns} conns)" "$s" 2 "$conns" post_json.lua \
+      BENCH_PATH=/api/auth/organization/has-permission BENCH_BODY='{"permissions":{"member":["create"],"invitation":["create"]}}'
+  done
   for s in pgauth-memory-store pgauth-shared-store; do
     run_case "POST /sign-in/email, rate limit on, one address per request" "$s" 2 8 sign_in_forwarded.lua
   done
@@ -153,7 +170,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 rounds, secs, ba, pg = sys.argv[2:6]
 targets = {"GET /get-session (32 conns)": 35, "POST /sign-in/email": 3,  # the issues' targets
            "GET /get-session with x-api-key": 30,
-           "GET /api/auth/jwks": 20, "GET /api/auth/token": 20}
+           "GET /api/auth/jwks": 20, "GET /api/auth/token": 20, "POST /organization/has-permission": 20}
 def med(vals):
     vals = [v for v in vals if v is not None]
     return statistics.median(vals) if vals else None
@@ -180,8 +197,9 @@ for case in cases:
             if m["rps"]:
                 ratio = f"{st['rps']/m['rps']:.0%} of the in-memory store's req/s"
                 target = f"≥ 95% — {'met' if st['rps'] / m['rps'] >= 0.95 else 'MISSED'}"
-        if s == "pgauth" and stats.get("better-auth"):
-            b = stats["better-auth"]
+        peer = stats.get("better-auth") or stats.get("better-auth-organization")  # the organization cases' peer
+        if s == "pgauth" and peer:
+            b = peer
             ratio = f"{st['rps']/b['rps']:.1f}× req/s" if b["rps"] else ""
             if st["p99"] and b["p99"]:
                 ratio += f", p99 {b['p99']/st['p99']:.1f}× lower"

@@ -47,7 +47,7 @@ std::string decode_part(const std::string& message, const std::string& content_t
 TEST(MailTemplates, EveryContractTemplateExists) {
     Templates t;
     for (const char* name : {"verify-email", "change-email", "reset-password", "magic-link", "otp-sign-in",
-                             "otp-email-verification", "otp-forget-password"})
+                             "otp-email-verification", "otp-forget-password", "organization-invitation"})
         EXPECT_TRUE(t.known(name)) << name;
     EXPECT_THROW(t.render("no-such-template", nlohmann::json::object()), TemplateError);
 }
@@ -60,6 +60,25 @@ TEST(MailTemplates, HtmlIsEscapedTextIsNot) {
     EXPECT_NE(r.html.find("href=\"https://a.example/v?token=x&amp;y=1\""), std::string::npos) << r.html;
     EXPECT_NE(r.text.find("<b>Eve & co</b>"), std::string::npos) << r.text;
     EXPECT_NE(r.text.find("\nhttps://a.example/v?token=x&y=1\n"), std::string::npos) << r.text;
+}
+
+// An organization's name is chosen by any user who creates one: escaped in HTML, one line in the subject.
+TEST(MailTemplates, InvitationNamesTheOrganizationSafely) {
+    Templates t;
+    auto r = t.render("organization-invitation",
+                      {{"organizationName", "<i>Acme</i>\r\nBcc: victim@example.com"}, {"inviterName", "Ann"},
+                       {"inviterEmail", "ann@example.com"}, {"role", "admin"},
+                       {"url", "https://a.example/accept-invitation/0b6f2b1e-0000-4000-8000-000000000001"}});
+    EXPECT_EQ(r.subject.find_first_of("\r\n"), std::string::npos) << r.subject;
+    EXPECT_NE(r.subject.find("<i>Acme</i>"), std::string::npos) << r.subject;
+    EXPECT_EQ(r.html.find("<i>Acme"), std::string::npos) << r.html;
+    EXPECT_NE(r.html.find("&lt;i&gt;Acme&lt;/i&gt;"), std::string::npos) << r.html;
+    EXPECT_NE(r.text.find("\nhttps://a.example/accept-invitation/0b6f2b1e-0000-4000-8000-000000000001\n"), std::string::npos)
+        << r.text;
+    EXPECT_NE(r.text.find("Ann (ann@example.com) invited you"), std::string::npos) << r.text;
+    auto anonymous = t.render("organization-invitation", {{"organizationName", "Acme"}, {"inviterEmail", "ann@example.com"},
+                                                          {"role", "member"}, {"url", "U"}});
+    EXPECT_NE(anonymous.text.find("ann@example.com invited you"), std::string::npos) << anonymous.text;
 }
 
 TEST(MailTemplates, OtpStandsAloneOnItsLine) {

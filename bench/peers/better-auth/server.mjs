@@ -2,12 +2,15 @@
 // emailAndPassword on, jwt plugin on, apiKey plugin with sessions for API keys
 // (x-api-key) and no per-key rate limit, rate limiting off, cookie cache off
 // unless COOKIE_CACHE=on, pg Pool on the same PostgreSQL cluster (own database).
+// ORGANIZATION=on adds the organization plugin (teams on; dynamic access control off, its
+// fastest has-permission: roles checked in memory), for the organization cases; --migrate
+// always creates its tables too.
 //   DATABASE_URL=... BETTER_AUTH_SECRET=... PORT=3100 node server.mjs [--migrate]
 import http from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { jwt } from "better-auth/plugins";
+import { jwt, organization } from "better-auth/plugins";
 import { apiKey } from "@better-auth/api-key";
 import pg from "pg";
 
@@ -18,7 +21,13 @@ const options = {
   baseURL,
   secret: process.env.BETTER_AUTH_SECRET,
   emailAndPassword: { enabled: true },
-  plugins: [jwt(), apiKey({ enableSessionForAPIKeys: true, rateLimit: { enabled: false } })],
+  plugins: [
+    jwt(),
+    apiKey({ enableSessionForAPIKeys: true, rateLimit: { enabled: false } }),
+    ...(process.env.ORGANIZATION === "on" || process.argv.includes("--migrate")
+      ? [organization({ teams: { enabled: true } })]
+      : []),
+  ],
   rateLimit: { enabled: false },
   session: {
     expiresIn: 7 * 24 * 3600,

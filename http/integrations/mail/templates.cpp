@@ -63,6 +63,19 @@ const Default defaults[] = {
      "<!doctype html><html><body><p>Hello,</p><p>Your password reset code is:</p><p><strong>{{otp}}</strong></p>"
      "<p>It works once, for a few minutes. If you did not ask for this, you can ignore this message; "
      "your password stays as it is.</p></body></html>\n"},
+    // Better-Auth's organization plugin: the accept link carries the invitation id.
+    {"organization-invitation", "You are invited to join {{organizationName}}",
+     "Hello,\n\n{{#inviterName}}{{inviterName}} ({{inviterEmail}}){{/inviterName}}{{^inviterName}}{{inviterEmail}}{{/inviterName}}"
+     " invited you to join {{organizationName}} as {{role}}.\n\nOpen this link to accept or decline:\n\n{{url}}\n\n"
+     "The invitation works only for this address, once you are signed in.\n"
+     "If you do not know this organization, you can ignore this message.\n",
+     "<!doctype html><html><body><p>Hello,</p>"
+     "<p>{{#inviterName}}{{inviterName}} ({{inviterEmail}}){{/inviterName}}{{^inviterName}}{{inviterEmail}}{{/inviterName}}"
+     " invited you to join <strong>{{organizationName}}</strong> as {{role}}.</p>"
+     "<p><a href=\"{{url}}\">Accept or decline the invitation</a></p>"
+     "<p>Or paste this link into your browser:<br>{{url}}</p>"
+     "<p>The invitation works only for this address, once you are signed in. "
+     "If you do not know this organization, you can ignore this message.</p></body></html>\n"},
 };
 
 data to_data(const nlohmann::json& j) {
