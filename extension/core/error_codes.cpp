@@ -123,6 +123,20 @@ constexpr std::array catalog{
     ErrorCode{"OAUTH_INVALID_CLIENT_METADATA", "PA400", 400, "The value of one of the client metadata fields is invalid"},
     ErrorCode{"OAUTH_INVALID_TOKEN", "PA401", 401, "The access token is invalid"},
     ErrorCode{"OAUTH_ACCESS_DENIED", "PA403", 403, "Access denied"},
+    // 0.5.0: account security (issue 16): two-factor, admin, multi-session (Better-Auth's codes and messages)
+    ErrorCode{"BANNED_USER", "PA403", 403,
+              "You have been banned from this application. Please contact support if you believe this is an error."},
+    ErrorCode{"TWO_FACTOR_REQUIRED", "PA403", 403, "Two-factor authentication is required: sign in with email and password"},
+    ErrorCode{"TWO_FACTOR_NOT_ENABLED", "PA400", 400, "Two factor isn't enabled"},
+    ErrorCode{"INVALID_CODE", "PA401", 401, "Invalid code"},
+    ErrorCode{"INVALID_BACKUP_CODE", "PA401", 401, "Invalid backup code"},
+    ErrorCode{"INVALID_TWO_FACTOR_COOKIE", "PA401", 401, "Invalid two factor cookie"},
+    ErrorCode{"TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE", "PA400", 400, "Too many attempts. Please request a new code."},
+    ErrorCode{"YOU_CANNOT_BAN_YOURSELF", "PA400", 400, "You cannot ban yourself"},
+    ErrorCode{"YOU_CANNOT_REMOVE_YOURSELF", "PA400", 400, "You cannot remove yourself"},
+    ErrorCode{"YOU_CANNOT_IMPERSONATE_ADMINS", "PA403", 403, "You cannot impersonate admins"},
+    ErrorCode{"FAILED_TO_FIND_ADMIN_SESSION", "PA400", 400, "Failed to find admin session"},
+    ErrorCode{"INVALID_SESSION_TOKEN", "PA401", 401, "Invalid session token"},
 };
 
 }  // namespace

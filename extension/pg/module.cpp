@@ -63,6 +63,13 @@ bool social_disable_sign_up = false;
 int oauth_dynamic_registration = 1;
 int oauth_cimd_max_age = 24 * 3600;
 bool oauth_cimd_allow_http_loopback = false;
+char* admin_roles = nullptr;
+bool admin_impersonate_admins = false;
+int impersonation_session_duration = 3600;
+int two_factor_challenge_expires_in = 5 * 60;
+int two_factor_trust_device_expires_in = 30 * 24 * 3600;
+int multi_session_maximum = 5;
+int audit_retention = 0;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -210,6 +217,25 @@ void define() {
                              nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
                             &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // account security (issue 16)
+    DefineCustomStringVariable("pgauth.admin_roles",
+                               "Comma-separated roles whose users are admins (Better-Auth adminRoles).",
+                               nullptr, &admin_roles, "admin", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    define_bool("pgauth.admin_impersonate_admins", "An admin may impersonate another admin.",
+                &admin_impersonate_admins);
+    define_seconds("pgauth.impersonation_session_duration", "Lifetime of an impersonation session.",
+                   &impersonation_session_duration, 60, 7 * 24 * 3600);
+    define_seconds("pgauth.two_factor_challenge_expires_in",
+                   "Lifetime of the pending second factor of a sign-in (the two-factor cookie).",
+                   &two_factor_challenge_expires_in, 30, 3600);
+    define_seconds("pgauth.two_factor_trust_device_expires_in",
+                   "How long a trusted device skips the second factor.", &two_factor_trust_device_expires_in,
+                   60, 366 * 24 * 3600);
+    define_int("pgauth.multi_session_maximum", "Signed-in accounts per device (multi-session).",
+               &multi_session_maximum, 1, 100);
+    define_seconds("pgauth.audit_retention",
+                   "auth.audit_purge() deletes audit rows older than this; 0 keeps them forever.",
+                   &audit_retention, 0, ten_years);
 }
 
 }  // namespace pgauth::settings

@@ -26,10 +26,13 @@ KeptPlan sign_up_plan(
     "SELECT s.user_id, s.session_token, s.expires_at FROM auth.sign_up_email($1, $2, $3, $4, $5, $6) s", 6,
     sign_up_types);
 
-const Oid sign_in_types[] = {TEXTOID, TEXTOID, BOOLOID, INETOID, TEXTOID};
+// auth.sign_in_attempt decides everything (password, ban, lockout, verification mail, the
+// second factor, the audit row) and returns failures as a value so that its audit row commits.
+const Oid sign_in_types[] = {TEXTOID, TEXTOID, BOOLOID, INETOID, TEXTOID, TEXTOID, TEXTOID};
 KeptPlan sign_in_plan(
-    "SELECT s.user_id, s.session_token, s.expires_at FROM auth.sign_in_email($1, $2, $3, $4, $5) s", 5,
-    sign_in_types);
+    "SELECT s.user_id, s.session_token, s.expires_at, s.two_factor_token, s.challenge_expires_at, s.error_code"
+    " FROM auth.sign_in_attempt($1, $2, $3, $4, $5, $6, $7) s",
+    7, sign_in_types);
 
 // The verification mail of sign-up (send-on-sign-up) and of a refused sign-in
 // (require-verification); $3 false: over the per-address limit the mail is skipped quietly.
@@ -160,21 +163,54 @@ Datum pgauth_sign_up_response_impl(FunctionCallInfo fcinfo) {
     return emit_session_row(fcinfo, body, s);
 }
 
-// auth.sign_in_response(p_email, p_password, p_remember_me, p_ip, p_user_agent, p_callback_url DEFAULT NULL)
-//   -> TABLE (body json, session_token text, max_age bigint, error_code text)
-// error_code EMAIL_NOT_VERIFIED (body and session NULL) when pgauth.email_require_verification
-// refuses an unverified user: returned, not raised, so the new verification mail it queues
-// commits.
+// auth.sign_in_response(p_email, p_password, p_remember_me, p_ip, p_user_agent, p_callback_url DEFAULT NULL,
+//                       p_trust_device DEFAULT NULL)
+//   -> TABLE (body json, session_token text, max_age bigint, error_code text, two_factor_token text)
+// Failures (EMAIL_NOT_VERIFIED, INVALID_EMAIL_OR_PASSWORD, BANNED_USER, USER_INACTIVE) come back
+// as error_code with body and session NULL: returned, not raised, so the verification mail and
+// the audit row commit. A user with two-factor gets {"twoFactorRedirect":true}, no session, and
+// two_factor_token (the pending challenge; max_age = its seconds left).
 PGAUTH_FUNCTION(pgauth_sign_in_response)
 Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
     init_srf(fcinfo);
-    Datum args[5];
-    char nulls[5];
-    for (int i = 0; i < 5; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
+    Datum args[7];
+    char nulls[7];
+    for (int i = 0; i < 7; i++) args[i] = arg_or_null(fcinfo, i, &nulls[i]);
     std::string callback = arg_is_null(fcinfo, 5) ? "" : text_arg(fcinfo, 5);
-    NewSession s = run_session_plan(sign_in_plan, args, nulls, false,
-                                    callback.empty() ? std::nullopt : std::optional<std::string>(callback));
-    if (!s.has_session) return emit_session_row(fcinfo, "", s, "EMAIL_NOT_VERIFIED");
+    NewSession s;
+    std::optional<std::string> error, challenge;
+    TimestampTz challenge_expires_at = 0;
+    {
+        SpiConnection spi;
+        if (sign_in_plan.execute(args, nulls, false, 0) != 1) throw AuthError("INTERNAL_ERROR", "no sign-in result");
+        if (!spi_cell(0, 6).null) error = spi_text(0, 6);
+        if (!spi_cell(0, 4).null) {
+            challenge = spi_text(0, 4);
+            challenge_expires_at = DatumGetTimestampTz(spi_cell(0, 5).value);
+        }
+        s.has_session = !spi_cell(0, 2).null;
+        if (s.has_session) {
+            s.token = spi_text(0, 2);
+            s.expires_at = DatumGetTimestampTz(spi_cell(0, 3).value);
+        }
+        if (!error && !challenge) {
+            if (!s.has_session) throw AuthError("INTERNAL_ERROR", "no session was created");
+            pg_uuid_t id = *DatumGetUUIDP(spi_cell(0, 1).value);
+            s.user = read_user(uuid_datum(id));
+        }
+    }
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (error || challenge) {
+        std::string body = "{\"twoFactorRedirect\":true}";
+        Datum values[5] = {error ? Datum(0) : text_datum(body), Datum(0),
+                           error ? Datum(0) : Int64GetDatum(seconds_left(challenge_expires_at)),
+                           error ? text_datum(*error) : Datum(0), challenge ? text_datum(*challenge) : Datum(0)};
+        bool vnulls[5] = {bool(error), true, bool(error), !error, !challenge};
+        if (challenge) sodium_memzero(challenge->data(), challenge->size());
+        // noexcept: stores plain Datums in the tuplestore
+        pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, vnulls); });
+        return 0;
+    }
     std::string body = callback.empty() ? "{\"redirect\":false,\"token\":" : "{\"redirect\":true,\"token\":";
     append_json_string(body, s.token);
     if (!callback.empty()) {
@@ -182,7 +218,12 @@ Datum pgauth_sign_in_response_impl(FunctionCallInfo fcinfo) {
         append_json_string(body, callback);
     }
     body.append(",\"user\":").append(user_json(s.user, false)).push_back('}');
-    return emit_session_row(fcinfo, body, s);
+    Datum values[5] = {text_datum(body), text_datum(s.token), Int64GetDatum(seconds_left(s.expires_at)), Datum(0),
+                       Datum(0)};
+    bool vnulls[5] = {false, false, false, true, true};
+    // noexcept: stores plain Datums in the tuplestore
+    pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, vnulls); });
+    return 0;
 }
 
 // auth.list_sessions_response(p_token text) -> json: the caller's live sessions

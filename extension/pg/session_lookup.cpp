@@ -28,7 +28,7 @@ struct Catalog {
     Oid sessions = InvalidOid, token_index = InvalidOid, sessions_pkey = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
     AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
-    AttrNumber u_role, u_para_wallet_id, u_is_active;
+    AttrNumber u_role, u_para_wallet_id, u_is_active, u_banned, u_ban_expires;
 };
 
 Catalog catalog;
@@ -83,6 +83,8 @@ void resolve_catalog() {
     c.u_role = column(c.users, "role");
     c.u_para_wallet_id = column(c.users, "para_wallet_id");
     c.u_is_active = column(c.users, "is_active");
+    c.u_banned = column(c.users, "banned");
+    c.u_ban_expires = column(c.users, "ban_expires");
     c.valid = true;
     catalog = c;
 }
@@ -139,6 +141,12 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
         found = scan_unique(user, catalog.users, catalog.users_pkey, F_UUID_EQ, user_id, snapshot);
         if (found)
             found = DatumGetBool(attr(user.slot, catalog.u_is_active, &isnull));  // deactivated users have no session
+        if (found && DatumGetBool(attr(user.slot, catalog.u_banned, &isnull))) {
+            // a banned user has no session (the same row: no extra read); an expired ban no longer counts
+            bool no_expiry = false;
+            Datum ban_expires = attr(user.slot, catalog.u_ban_expires, &no_expiry);
+            found = !no_expiry && DatumGetTimestampTz(ban_expires) <= now;
+        }
         if (found) {
             SessionRow row;
             const AttrNumber user_columns[] = {catalog.u_id, catalog.u_email, catalog.u_name, catalog.u_image,

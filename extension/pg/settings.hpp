@@ -52,6 +52,14 @@ extern bool social_disable_sign_up;   // social sign-in never creates a user, fa
 extern int oauth_dynamic_registration;     // 1 = open (default), 0 = off
 extern int oauth_cimd_max_age;             // seconds, the longest a Client ID Metadata Document is cached, 1 day
 extern bool oauth_cimd_allow_http_loopback;  // dev only: http://127.0.0.1|[::1]|localhost client_id URLs, off
+// account security (issue 16); read by the plpgsql rules through current_setting()
+extern char* admin_roles;                    // comma list of roles that are admins, "admin"
+extern bool admin_impersonate_admins;        // an admin may impersonate another admin, false
+extern int impersonation_session_duration;   // seconds, 1 hour
+extern int two_factor_challenge_expires_in;  // seconds a sign-in's pending second factor lives, 5 minutes
+extern int two_factor_trust_device_expires_in;  // seconds, 30 days
+extern int multi_session_maximum;            // sessions per device (multi-session), 5
+extern int audit_retention;                  // seconds auth.audit_purge() keeps, 0 = forever
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

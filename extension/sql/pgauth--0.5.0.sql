@@ -391,11 +391,21 @@ COMMENT ON FUNCTION auth.sign_in_email(text, text, boolean, inet, text) IS
 
 -- ---------------------------------------------------------------- sessions
 CREATE FUNCTION auth.revoke_session(token text) RETURNS boolean
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    WITH gone AS (DELETE FROM auth.sessions s WHERE s.token_hash = auth.hash_token(revoke_session.token) RETURNING 1)
-    SELECT count(*) > 0 FROM gone
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    v_id uuid;
+BEGIN
+    DELETE FROM auth.sessions s WHERE s.token_hash = auth.hash_token(revoke_session.token)
+    RETURNING s.user_id, s.id INTO v_user, v_id;
+    IF v_id IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM auth.audit_write('sign_out', v_user, v_user, NULL, NULL, jsonb_build_object('session_id', v_id));
+    RETURN true;
+END
 $$;
-COMMENT ON FUNCTION auth.revoke_session(text) IS 'Ends the session with this token; true if one was ended.';
+COMMENT ON FUNCTION auth.revoke_session(text) IS 'Ends the session with this token (audited: sign_out); true if one was ended.';
 
 CREATE FUNCTION auth.revoke_user_sessions(user_id uuid, keep_token text DEFAULT NULL) RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -486,6 +496,8 @@ BEGIN
     UPDATE auth.accounts SET password_hash = auth.hash_password(new_password), updated_at = now()
      WHERE id = v_account.id;
     PERFORM auth.sign_in_reset(u.email) FROM auth.users u WHERE u.id = change_password.user_id;  -- a new password clears the lockout
+    PERFORM auth.audit_write('password_change', change_password.user_id, change_password.user_id, NULL, NULL,
+                             jsonb_build_object('revoke_other_sessions', coalesce(revoke_other_sessions, false)));
     IF revoke_other_sessions THEN
         PERFORM auth.revoke_user_sessions(change_password.user_id, keep_token);
     END IF;
@@ -855,11 +867,12 @@ COMMENT ON FUNCTION auth.sign_up_response(text, text, text, text, inet, text, te
   'auth.sign_up_email with Better-Auth''s sign-up body {"token","user"}, the session token and the cookie''s max_age. With pgauth.email_send_on_sign_up or pgauth.email_require_verification the verification mail (/verify-email?token=..&callbackURL=p_callback_url) is queued in the same transaction (skipped past the per-address limit); under require-verification the body is {"token":null,"user"} and session_token and max_age are NULL.';
 
 CREATE FUNCTION auth.sign_in_response(p_email text, p_password text, p_remember_me boolean, p_ip inet,
-                                      p_user_agent text, p_callback_url text DEFAULT NULL)
-    RETURNS TABLE (body json, session_token text, max_age bigint, error_code text)
+                                      p_user_agent text, p_callback_url text DEFAULT NULL,
+                                      p_trust_device text DEFAULT NULL)
+    RETURNS TABLE (body json, session_token text, max_age bigint, error_code text, two_factor_token text)
     AS 'MODULE_PATHNAME', 'pgauth_sign_in_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
-COMMENT ON FUNCTION auth.sign_in_response(text, text, boolean, inet, text, text) IS
-  'auth.sign_in_email with Better-Auth''s sign-in body {"redirect","token","url"?,"user"} (redirect and url when p_callback_url is not empty; the caller checks it against trusted origins), the session token and the cookie''s max_age. Under pgauth.email_require_verification an unverified user (right password) gets error_code EMAIL_NOT_VERIFIED with body and session NULL, and a new verification mail (callbackURL = p_callback_url or /) is queued; returned, not raised, so the mail commits.';
+COMMENT ON FUNCTION auth.sign_in_response(text, text, boolean, inet, text, text, text) IS
+  'Email sign-in (auth.sign_in_attempt) with Better-Auth''s sign-in body {"redirect","token","url"?,"user"} (redirect and url when p_callback_url is not empty; the caller checks it against trusted origins), the session token and the cookie''s max_age. Refusals come back as error_code with body and session NULL, so their audit row commits: INVALID_EMAIL_OR_PASSWORD, USER_INACTIVE, BANNED_USER, and under pgauth.email_require_verification EMAIL_NOT_VERIFIED (a new verification mail, callbackURL = p_callback_url or /, is queued). A two-factor user without a live trusted-device token (p_trust_device, the trust_device cookie) gets body {"twoFactorRedirect":true}, no session, two_factor_token = the pending challenge (the two-factor cookie) and max_age = its seconds left.';
 
 CREATE FUNCTION auth.list_sessions_response(p_token text) RETURNS json
     AS 'MODULE_PATHNAME', 'pgauth_list_sessions_response' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
@@ -957,7 +970,7 @@ GRANT EXECUTE ON FUNCTION
 
 GRANT EXECUTE ON FUNCTION
     auth.get_session(text, boolean), auth.sign_up_response(text, text, text, text, inet, text, text),
-    auth.sign_in_response(text, text, boolean, inet, text, text), auth.list_sessions_response(text),
+    auth.sign_in_response(text, text, boolean, inet, text, text, text), auth.list_sessions_response(text),
     auth.change_password_response(text, text, text, boolean)
   TO pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.key_status() TO pgauth_reader, pgauth_service, pgauth_admin;
@@ -1758,6 +1771,7 @@ BEGIN
     IF auth.email_setting('pgauth.revoke_sessions_on_password_reset')::boolean THEN
         DELETE FROM auth.sessions s WHERE s.user_id = p_user_id;
     END IF;
+    PERFORM auth.audit_write('password_reset', p_user_id, p_user_id, NULL, NULL, '{}');
 END
 $$;
 COMMENT ON FUNCTION auth.email_set_password(uuid, text) IS
@@ -3655,7 +3669,1375 @@ GRANT EXECUTE ON FUNCTION
 -- ---------------------------------------------------------------- OAuth clients: end
 
 -- ---------------------------------------------------------------- account security: audit log, two-factor, admin, multi-session (0.5.0)
+-- Issue 16. Docs: docs/account-security.md, docs/sql-api.md. Settings (module.cpp):
+-- pgauth.admin_roles, admin_impersonate_admins, impersonation_session_duration,
+-- two_factor_challenge_expires_in, two_factor_trust_device_expires_in, multi_session_maximum,
+-- audit_retention.
 
+-- ---- columns and tables
+ALTER TABLE auth.users
+    ADD COLUMN banned boolean NOT NULL DEFAULT false,
+    ADD COLUMN ban_reason text CHECK (char_length(ban_reason) <= 500),
+    ADD COLUMN ban_expires timestamptz,
+    ADD COLUMN two_factor_enabled boolean NOT NULL DEFAULT false;
+-- Better-Auth's roles may be a comma list ("admin,support")
+ALTER TABLE auth.users DROP CONSTRAINT users_role_check;
+ALTER TABLE auth.users ADD CONSTRAINT users_role_check
+    CHECK (role ~ '^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31}){0,9}$');
+-- admin list-users: pages by creation time and by name
+CREATE INDEX users_created_at_idx ON auth.users (created_at, id);
+CREATE INDEX users_name_idx ON auth.users (name, id);
+
+ALTER TABLE auth.sessions ADD COLUMN impersonated_by uuid REFERENCES auth.users (id) ON DELETE CASCADE;
+
+ALTER TABLE auth.audit_log
+    ADD COLUMN actor_id uuid,
+    ADD COLUMN ip inet,
+    ADD COLUMN user_agent text;
+CREATE INDEX audit_log_at_idx ON auth.audit_log (at);
+CREATE INDEX audit_log_user_id_idx ON auth.audit_log (user_id, at);
+CREATE INDEX audit_log_event_idx ON auth.audit_log (event, at);
+COMMENT ON TABLE auth.audit_log IS
+  'Append-only security audit: at, actor = session_user (the database login), role = the caller''s role, actor_id = the user who acted (the admin, or the user themself), user_id = the subject, event, ip, user_agent, detail (never a secret). UPDATE, DELETE and TRUNCATE are refused for every role, except the deletion of rows older than pgauth.audit_retention by auth.audit_purge(). Read by pgauth_admin through auth.audit_events / auth.admin_audit_log.';
+
+-- the one-time code of a two-factor sign-in goes through the outbox like the other codes
+ALTER TABLE auth.verifications DROP CONSTRAINT verifications_purpose_check;
+ALTER TABLE auth.verifications ADD CONSTRAINT verifications_purpose_check
+    CHECK (purpose IN ('verify-email', 'change-email', 'reset-password', 'magic-link',
+                       'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'otp-two-factor'));
+ALTER TABLE auth.outbox DROP CONSTRAINT outbox_template_check;
+ALTER TABLE auth.outbox ADD CONSTRAINT outbox_template_check
+    CHECK (template IN ('verify-email', 'change-email', 'reset-password', 'magic-link',
+                        'otp-sign-in', 'otp-email-verification', 'otp-forget-password', 'otp-two-factor'));
+
+CREATE TABLE auth.two_factors (
+    user_id        uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
+    secret_sealed  bytea NOT NULL,
+    issuer         text NOT NULL,
+    backup_codes   bytea[] NOT NULL DEFAULT '{}',
+    last_totp_step bigint,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE auth.two_factors IS
+  'TOTP secret (base32, sealed under the KEK bound to the user), backup code digests (keyed HMAC; a used one is removed), last_totp_step (a code is never accepted twice). users.two_factor_enabled turns on at the first verified TOTP.';
+REVOKE ALL ON auth.two_factors FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.two_factors', '');
+
+CREATE TABLE auth.two_factor_challenges (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    token_hash  bytea NOT NULL UNIQUE CHECK (pg_catalog.octet_length(token_hash) = 32),
+    user_id     uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    remember_me boolean NOT NULL DEFAULT true,
+    ip          inet,
+    user_agent  text,
+    attempts    integer NOT NULL DEFAULT 0,
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX two_factor_challenges_user_id_idx ON auth.two_factor_challenges (user_id);
+COMMENT ON TABLE auth.two_factor_challenges IS
+  'Pending second factors of sign-ins (the two-factor cookie, stored as SHA-256): die after 5 wrong codes or at expires_at.';
+REVOKE ALL ON auth.two_factor_challenges FROM PUBLIC;
+
+CREATE TABLE auth.two_factor_trusted_devices (
+    token_hash bytea PRIMARY KEY CHECK (pg_catalog.octet_length(token_hash) = 32),
+    user_id    uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    expires_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX two_factor_trusted_devices_user_id_idx ON auth.two_factor_trusted_devices (user_id);
+COMMENT ON TABLE auth.two_factor_trusted_devices IS
+  'Devices that skip the second factor until expires_at (the trust_device cookie, stored as SHA-256).';
+REVOKE ALL ON auth.two_factor_trusted_devices FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.two_factor_trusted_devices', '');
+
+-- One row per session a second factor (or an admin's impersonation) allows in the current
+-- transaction; the session insert trigger consumes it. Only the owner writes it.
+CREATE TABLE auth.session_grants (
+    xact    bigint NOT NULL,
+    user_id uuid NOT NULL,
+    reason  text NOT NULL,
+    PRIMARY KEY (xact, user_id)
+);
+COMMENT ON TABLE auth.session_grants IS
+  'Internal: a second factor passed in transaction xact for user_id; consumed by the session insert of that transaction.';
+REVOKE ALL ON auth.session_grants FROM PUBLIC;
+
+-- ---- C++ primitives (internal)
+CREATE FUNCTION auth.totp_new_secret() RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_totp_new_secret' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.totp_new_secret() IS 'Internal: a new TOTP secret, 20 random bytes in base32.';
+CREATE FUNCTION auth.totp_code(p_secret text, p_step bigint) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_totp_code' LANGUAGE C IMMUTABLE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.totp_code(text, bigint) IS
+  'Internal (and for tests, as the owner): the RFC 6238 code (HMAC-SHA1, 6 digits) of a base32 secret at time step p_step = unix time / 30.';
+CREATE FUNCTION auth.two_factor_new_backup_code() RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_two_factor_new_backup_code' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.two_factor_new_backup_code() IS 'Internal: a new backup code, xxxxx-xxxxx of letters and digits.';
+
+-- ---- audit log
+CREATE FUNCTION auth.audit_write(p_event text, p_user_id uuid, p_actor_id uuid, p_ip inet, p_user_agent text,
+                                 p_detail jsonb DEFAULT '{}') RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    INSERT INTO auth.audit_log (actor, role, event, user_id, actor_id, ip, user_agent, detail)
+    VALUES (session_user, coalesce(nullif(current_setting('role'), 'none'), session_user::text), p_event, p_user_id,
+            p_actor_id, p_ip, left(p_user_agent, 512), coalesce(p_detail, '{}'))
+$$;
+COMMENT ON FUNCTION auth.audit_write(text, uuid, uuid, inet, text, jsonb) IS
+  'Internal: appends one auth.audit_log row in the caller''s transaction (never pass a secret in p_detail).';
+
+CREATE FUNCTION auth.audit_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_keep interval := auth.email_setting('pgauth.audit_retention')::interval;
+BEGIN
+    -- the only change allowed: deleting a row older than the retention (auth.audit_purge)
+    IF TG_OP = 'DELETE' AND v_keep > interval '0' AND OLD.at < now() - v_keep THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'auth.audit_log is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Rows older than pgauth.audit_retention are removed by auth.audit_purge().';
+END
+$$;
+COMMENT ON FUNCTION auth.audit_guard() IS
+  'Trigger: refuses UPDATE, TRUNCATE and DELETE on auth.audit_log, except the deletion of rows older than pgauth.audit_retention.';
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON auth.audit_log
+    FOR EACH ROW EXECUTE FUNCTION auth.audit_guard();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON auth.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.audit_guard();
+
+CREATE FUNCTION auth.audit_purge() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_keep interval := auth.email_setting('pgauth.audit_retention')::interval;
+    n bigint;
+BEGIN
+    IF v_keep <= interval '0' THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM auth.audit_log a WHERE a.at < now() - v_keep;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION auth.audit_purge() IS
+  'Deletes audit rows older than pgauth.audit_retention (0, the default: keeps everything); returns how many. Schedule it (e.g. pg_cron) as pgauth_admin.';
+
+CREATE FUNCTION auth.audit_events(p_user_id uuid DEFAULT NULL, p_event text DEFAULT NULL,
+                                  p_from timestamptz DEFAULT NULL, p_to timestamptz DEFAULT NULL,
+                                  p_limit integer DEFAULT 100, p_offset integer DEFAULT 0,
+    OUT id bigint, OUT at timestamptz, OUT event text, OUT user_id uuid, OUT actor_id uuid, OUT actor text,
+    OUT role text, OUT ip inet, OUT user_agent text, OUT detail jsonb)
+    RETURNS SETOF record
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 OR p_offset IS NULL OR p_offset < 0 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'limit must be 1 to 1000 and offset at least 0');
+    END IF;
+    RETURN QUERY
+    SELECT a.id, a.at, a.event, a.user_id, a.actor_id, a.actor, a.role, a.ip, a.user_agent, a.detail
+      FROM auth.audit_log a
+     WHERE (p_user_id IS NULL OR a.user_id = p_user_id OR a.actor_id = p_user_id)
+       AND (p_event IS NULL OR a.event = p_event)
+       AND (p_from IS NULL OR a.at >= p_from) AND (p_to IS NULL OR a.at < p_to)
+     ORDER BY a.at DESC, a.id DESC
+     LIMIT p_limit OFFSET p_offset;
+END
+$$;
+COMMENT ON FUNCTION auth.audit_events(uuid, text, timestamptz, timestamptz, integer, integer) IS
+  'pgauth_admin: audit rows, newest first, filtered by user (subject or actor), event and time [p_from, p_to), paged (limit 1 to 1000).';
+
+-- Key rotation and OAuth client registration are audited by the insert itself, whatever path made it.
+CREATE FUNCTION auth.audit_on_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'jwks' THEN
+        PERFORM auth.audit_write('key_rotation', NULL, NULL, NULL, NULL,
+                                 jsonb_build_object('kid', NEW.kid, 'alg', NEW.alg, 'imported', NEW.private_key IS NULL));
+    ELSIF TG_TABLE_NAME = 'oauth_clients' THEN
+        PERFORM auth.audit_write('oauth_client_registered', NULL, NULL, NULL, NULL,
+                                 jsonb_build_object('client_id', NEW.client_id));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION auth.audit_on_insert() IS 'Trigger: audits a new signing key (key_rotation) or OAuth client (oauth_client_registered).';
+CREATE TRIGGER jwks_audit AFTER INSERT ON auth.jwks FOR EACH ROW EXECUTE FUNCTION auth.audit_on_insert();
+CREATE TRIGGER oauth_clients_audit AFTER INSERT ON auth.oauth_clients FOR EACH ROW EXECUTE FUNCTION auth.audit_on_insert();
+
+-- ---- every session insert: the ban, the second factor, the audit row
+CREATE FUNCTION auth.session_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    u record;
+BEGIN
+    -- FOR SHARE: a ban committing meanwhile is waited for and seen (it deletes sessions after
+    -- updating the row, so a session inserted before it is deleted by it)
+    SELECT x.banned, x.ban_expires, x.two_factor_enabled INTO u FROM auth.users x WHERE x.id = NEW.user_id FOR SHARE;
+    IF NOT FOUND THEN
+        RETURN NEW;  -- the foreign key refuses it
+    END IF;
+    IF u.banned AND (u.ban_expires IS NULL OR u.ban_expires > now()) THEN
+        PERFORM auth.raise('BANNED_USER');
+    END IF;
+    IF u.two_factor_enabled THEN
+        DELETE FROM auth.session_grants g WHERE g.xact = txid_current() AND g.user_id = NEW.user_id;
+        IF NOT FOUND THEN
+            PERFORM auth.raise('TWO_FACTOR_REQUIRED');
+        END IF;
+    END IF;
+    PERFORM auth.audit_write('sign_in', NEW.user_id, NEW.user_id, NEW.ip, NEW.user_agent,
+                             jsonb_build_object('session_id', NEW.id));
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION auth.session_guard() IS
+  'Trigger on every new session, whatever path creates it: BANNED_USER for a banned user, TWO_FACTOR_REQUIRED for a two-factor user unless a second factor passed in this transaction, and a sign_in audit row.';
+CREATE TRIGGER sessions_guard BEFORE INSERT ON auth.sessions FOR EACH ROW EXECUTE FUNCTION auth.session_guard();
+
+CREATE FUNCTION auth.session_grant(p_user_id uuid, p_reason text) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    INSERT INTO auth.session_grants (xact, user_id, reason) VALUES (txid_current(), p_user_id, p_reason)
+    ON CONFLICT (xact, user_id) DO NOTHING
+$$;
+COMMENT ON FUNCTION auth.session_grant(uuid, text) IS 'Internal: lets the next session insert of this transaction for the user pass the second-factor check.';
+
+-- ---- sign-in
+-- Checks an email and password (lockout, dummy hash for unknown accounts, rehash); raises
+-- VALIDATION_ERROR, INVALID_EMAIL, ACCOUNT_LOCKED, INVALID_EMAIL_OR_PASSWORD, USER_INACTIVE.
+CREATE FUNCTION auth.sign_in_check(p_email text, p_password text, OUT user_id uuid, OUT email_verified boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_email text := auth.normalize_email(p_email);
+    v_account auth.accounts;
+    v_active boolean;
+    v_locked integer;
+BEGIN
+    IF p_password IS NULL OR p_password = '' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'password is required');
+    END IF;
+    v_locked := auth.sign_in_lock(v_email);
+    IF v_locked > 0 THEN
+        PERFORM auth.raise('ACCOUNT_LOCKED',
+            format('Too many failed sign-in attempts. Try again in %s second%s.', v_locked,
+                   CASE WHEN v_locked = 1 THEN '' ELSE 's' END), v_locked);
+    END IF;
+    SELECT a.* INTO v_account
+      FROM auth.users u JOIN auth.accounts a ON a.user_id = u.id AND a.provider_id = 'credential'
+     WHERE u.email = v_email;
+    IF NOT FOUND OR v_account.password_hash IS NULL OR octet_length(p_password) > 16384 THEN
+        PERFORM auth.dummy_verify(p_password);
+        PERFORM auth.sign_in_failed(v_email);
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    IF NOT auth.verify_password(v_account.password_hash, p_password) THEN
+        PERFORM auth.sign_in_failed(v_email);
+        PERFORM auth.raise('INVALID_EMAIL_OR_PASSWORD');
+    END IF;
+    PERFORM auth.sign_in_reset(v_email);
+    SELECT u.is_active, u.email_verified INTO v_active, email_verified FROM auth.users u WHERE u.id = v_account.user_id;
+    IF NOT v_active THEN
+        PERFORM auth.raise('USER_INACTIVE');
+    END IF;
+    IF auth.password_needs_rehash(v_account.password_hash) THEN
+        UPDATE auth.accounts SET password_hash = auth.hash_password(p_password), updated_at = now()
+         WHERE id = v_account.id;
+    END IF;
+    user_id := v_account.user_id;
+END
+$$;
+COMMENT ON FUNCTION auth.sign_in_check(text, text) IS
+  'Internal: the first factor of an email sign-in (lockout, constant cost for unknown accounts, rehash); the user and whether the email is verified.';
+
+CREATE FUNCTION auth.sign_in_attempt(p_email text, p_password text, p_remember_me boolean, p_ip inet,
+                                     p_user_agent text, p_callback_url text DEFAULT NULL,
+                                     p_trust_device text DEFAULT NULL,
+    OUT user_id uuid, OUT session_id uuid, OUT session_token text, OUT expires_at timestamptz,
+    OUT two_factor_token text, OUT challenge_expires_at timestamptz, OUT error_code text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record;
+    u record;
+    s record;
+    v_code text;
+    v_subject uuid;
+BEGIN
+    BEGIN
+        SELECT * INTO c FROM auth.sign_in_check(p_email, p_password);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_code = PG_EXCEPTION_DETAIL;
+        IF v_code IN ('INVALID_EMAIL_OR_PASSWORD', 'USER_INACTIVE') THEN
+            SELECT x.id INTO v_subject FROM auth.users x WHERE x.email = lower(btrim(p_email, E' \t\r\n'));
+            PERFORM auth.audit_write('sign_in_failed', v_subject, NULL, p_ip, p_user_agent,
+                                     jsonb_build_object('reason', v_code));
+            error_code := v_code;
+            RETURN;
+        END IF;
+        RAISE;
+    END;
+    user_id := c.user_id;
+    IF NOT c.email_verified AND auth.email_setting('pgauth.email_require_verification')::boolean THEN
+        PERFORM auth.email_queue_verification(c.user_id, coalesce(p_callback_url, ''), false);
+        error_code := 'EMAIL_NOT_VERIFIED';
+        RETURN;
+    END IF;
+    SELECT x.banned, x.ban_expires, x.two_factor_enabled INTO u FROM auth.users x WHERE x.id = c.user_id;
+    IF u.banned AND (u.ban_expires IS NULL OR u.ban_expires > now()) THEN
+        PERFORM auth.audit_write('sign_in_failed', c.user_id, NULL, p_ip, p_user_agent,
+                                 jsonb_build_object('reason', 'BANNED_USER'));
+        error_code := 'BANNED_USER';
+        RETURN;
+    END IF;
+    IF u.two_factor_enabled THEN
+        IF p_trust_device IS NOT NULL AND octet_length(p_trust_device) <= 256 AND EXISTS (
+               SELECT 1 FROM auth.two_factor_trusted_devices d
+                WHERE d.token_hash = auth.hash_token(p_trust_device) AND d.user_id = c.user_id
+                  AND d.expires_at > now()) THEN
+            PERFORM auth.session_grant(c.user_id, 'trusted_device');
+        ELSE
+            two_factor_token := auth.email_new_token();
+            challenge_expires_at := now() + auth.email_setting('pgauth.two_factor_challenge_expires_in')::interval;
+            INSERT INTO auth.two_factor_challenges (token_hash, user_id, remember_me, ip, user_agent, expires_at)
+            VALUES (auth.hash_token(two_factor_token), c.user_id, coalesce(p_remember_me, true), p_ip,
+                    left(p_user_agent, 512), challenge_expires_at);
+            -- expired challenges of this user go with each new one
+            DELETE FROM auth.two_factor_challenges x WHERE x.user_id = c.user_id AND x.expires_at <= now();
+            PERFORM auth.audit_write('two_factor_challenge', c.user_id, c.user_id, p_ip, p_user_agent, '{}');
+            RETURN;
+        END IF;
+    END IF;
+    SELECT * INTO s FROM auth.create_session(c.user_id, coalesce(p_remember_me, true), p_ip, left(p_user_agent, 512));
+    session_id := s.session_id;
+    session_token := s.session_token;
+    expires_at := s.expires_at;
+END
+$$;
+COMMENT ON FUNCTION auth.sign_in_attempt(text, text, boolean, inet, text, text, text) IS
+  'Internal (sign_in_response): an email sign-in whose refusals (INVALID_EMAIL_OR_PASSWORD, USER_INACTIVE, BANNED_USER, EMAIL_NOT_VERIFIED) come back as error_code so their audit row (and verification mail) commit; for a two-factor user without a live trusted device, a pending challenge (two_factor_token) and no session.';
+
+-- ---- roles and admins
+CREATE FUNCTION auth.is_admin_role(p_role text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM unnest(string_to_array(coalesce(p_role, ''), ',')) r(name)
+          JOIN unnest(string_to_array(auth.email_setting('pgauth.admin_roles'), ',')) a(name)
+            ON btrim(r.name) = btrim(a.name) AND btrim(a.name) <> '')
+$$;
+COMMENT ON FUNCTION auth.is_admin_role(text) IS 'True if a role (or comma list of roles) holds one of pgauth.admin_roles.';
+
+CREATE FUNCTION auth.has_role(p_role text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT coalesce(btrim(p_role) = ANY (
+        SELECT btrim(r) FROM unnest(string_to_array(auth.session() ->> 'role', ',')) r), false)
+$$;
+COMMENT ON FUNCTION auth.has_role(text) IS
+  'For RLS policies: true if whoever is signed in (auth.session_init / jwt_session_init) has this role (roles may be a comma list).';
+
+CREATE FUNCTION auth.grant_admin(p_email text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_id uuid;
+    v_old text;
+BEGIN
+    SELECT u.id, u.role INTO v_id, v_old FROM auth.users u WHERE u.email = auth.normalize_email(p_email) FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('USER_NOT_FOUND');
+    END IF;
+    UPDATE auth.users u SET role = 'admin', updated_at = now() WHERE u.id = v_id;
+    PERFORM auth.audit_write('role_change', v_id, NULL, NULL, NULL,
+                             jsonb_build_object('from', v_old, 'to', 'admin', 'by', 'grant_admin'));
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION auth.grant_admin(text) IS
+  'pgauth_admin (the DBA): makes the user with this email an admin (role admin); the first admin is made this way. USER_NOT_FOUND otherwise.';
+
+-- The admin behind a session token: NULL when the token names no live session, FORBIDDEN
+-- when its user is not an admin.
+CREATE FUNCTION auth.admin_caller(p_token text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_id uuid;
+    v_role text;
+BEGIN
+    SELECT s.user_id, s.role INTO v_id, v_role FROM auth.validate_session(p_token) s;
+    IF v_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF NOT auth.is_admin_role(v_role) THEN
+        PERFORM auth.raise('FORBIDDEN', 'You are not allowed to do this: an admin role is required');
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION auth.admin_caller(text) IS 'Internal: the admin user of a session token; NULL if no live session, FORBIDDEN if not an admin.';
+
+CREATE FUNCTION auth.admin_user_json(p_user_id uuid) RETURNS json
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'emailVerified', u.email_verified,
+                             'image', u.image, 'createdAt', auth.iso_time(u.created_at),
+                             'updatedAt', auth.iso_time(u.updated_at), 'role', u.role, 'banned', u.banned,
+                             'banReason', u.ban_reason, 'banExpires', auth.iso_time(u.ban_expires),
+                             'twoFactorEnabled', u.two_factor_enabled)
+      FROM auth.users u WHERE u.id = p_user_id
+$$;
+COMMENT ON FUNCTION auth.admin_user_json(uuid) IS
+  'Internal: Better-Auth''s user object with the admin and two-factor fields (role, banned, banReason, banExpires, twoFactorEnabled).';
+
+CREATE FUNCTION auth.admin_target(p_user_id text) RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_user_id IS NULL OR p_user_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        PERFORM auth.raise('USER_NOT_FOUND');
+    END IF;
+    SELECT u.id INTO v_id FROM auth.users u WHERE u.id = p_user_id::uuid;
+    IF NOT FOUND THEN
+        PERFORM auth.raise('USER_NOT_FOUND');
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION auth.admin_target(text) IS 'Internal: the user named by a userId text; USER_NOT_FOUND for a malformed or unknown id.';
+
+CREATE FUNCTION auth.admin_check_role(p_role jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v text;
+BEGIN
+    IF jsonb_typeof(p_role) = 'string' THEN
+        v := p_role #>> '{}';
+    ELSIF jsonb_typeof(p_role) = 'array' AND jsonb_array_length(p_role) BETWEEN 1 AND 10
+          AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_role) e WHERE jsonb_typeof(e) <> 'string') THEN
+        SELECT string_agg(btrim(e), ',') INTO v FROM jsonb_array_elements_text(p_role) e;
+    END IF;
+    v := regexp_replace(coalesce(v, ''), '\s*,\s*', ',', 'g');
+    IF v !~ '^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31}){0,9}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'role must be a role name or a list of them (lower-case letters, digits, _ and -)');
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION auth.admin_check_role(jsonb) IS 'Internal: a role (string) or roles (array) as the stored comma list; VALIDATION_ERROR otherwise.';
+
+CREATE FUNCTION auth.admin_create_user(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    v_role text := 'user';
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' OR jsonb_typeof(p_body -> 'email') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_body -> 'name') IS DISTINCT FROM 'string'
+       OR jsonb_typeof(p_body -> 'password') NOT IN ('string', 'null') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'email and name (strings) are required; password is a string');
+    END IF;
+    IF p_body ? 'role' AND jsonb_typeof(p_body -> 'role') <> 'null' THEN
+        v_role := auth.admin_check_role(p_body -> 'role');
+    END IF;
+    IF btrim(p_body ->> 'name') = '' OR char_length(p_body ->> 'name') > 255 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'name must be 1 to 255 characters');
+    END IF;
+    IF p_body ->> 'password' IS NOT NULL THEN
+        PERFORM auth.check_password_policy(p_body ->> 'password');
+    END IF;
+    BEGIN
+        INSERT INTO auth.users (email, name, role) VALUES (auth.normalize_email(p_body ->> 'email'), btrim(p_body ->> 'name'), v_role)
+        RETURNING id INTO v_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM auth.raise('USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL');
+    END;
+    IF p_body ->> 'password' IS NOT NULL THEN
+        INSERT INTO auth.accounts (user_id, provider_id, account_id, password_hash)
+        VALUES (v_id, 'credential', v_id::text, auth.hash_password(p_body ->> 'password'));
+    END IF;
+    PERFORM auth.audit_write('user_created', v_id, v_admin, NULL, NULL, jsonb_build_object('role', v_role));
+    RETURN json_build_object('user', auth.admin_user_json(v_id));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_create_user(text, jsonb) IS
+  'Admin create-user {email, password?, name, role?}: {"user"}. VALIDATION_ERROR, INVALID_EMAIL, PASSWORD_TOO_SHORT/LONG, USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL.';
+
+CREATE FUNCTION auth.admin_list_users(p_token text, p_query jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    q jsonb := coalesce(p_query, '{}');
+    v_limit integer;
+    v_offset integer;
+    v_where text := 'true';
+    v_order text;
+    v_col text;
+    v_op text;
+    v_value text;
+    v_total bigint;
+    v_users json;
+    v_columns constant jsonb := '{"id":"id","email":"email","name":"name","role":"role","createdAt":"created_at",
+        "updatedAt":"updated_at","emailVerified":"email_verified","banned":"banned"}';
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(q) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'the query must be an object');
+    END IF;
+    IF coalesce(q ->> 'limit', '100') !~ '^[0-9]{1,4}$' OR coalesce(q ->> 'offset', '0') !~ '^[0-9]{1,9}$' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'limit must be 1 to 1000 and offset a whole number');
+    END IF;
+    v_limit := coalesce(q ->> 'limit', '100')::integer;
+    v_offset := coalesce(q ->> 'offset', '0')::integer;
+    IF v_limit NOT BETWEEN 1 AND 1000 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'limit must be 1 to 1000');
+    END IF;
+    IF q ->> 'searchValue' IS NOT NULL AND q ->> 'searchValue' <> '' THEN
+        v_col := coalesce(q ->> 'searchField', 'email');
+        IF v_col NOT IN ('email', 'name') OR coalesce(q ->> 'searchOperator', 'contains') NOT IN ('contains', 'starts_with', 'ends_with')
+           OR char_length(q ->> 'searchValue') > 255 THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'searchField is email or name; searchOperator contains, starts_with or ends_with');
+        END IF;
+        v_value := replace(replace(replace(q ->> 'searchValue', '\', '\\'), '%', '\%'), '_', '\_');
+        v_value := CASE coalesce(q ->> 'searchOperator', 'contains')
+                       WHEN 'starts_with' THEN v_value || '%' WHEN 'ends_with' THEN '%' || v_value
+                       ELSE '%' || v_value || '%' END;
+        v_where := v_where || format(' AND u.%I ILIKE %L', v_col, v_value);
+    END IF;
+    IF q ->> 'filterField' IS NOT NULL AND q ->> 'filterField' <> '' THEN
+        v_col := v_columns ->> (q ->> 'filterField');
+        v_op := CASE coalesce(q ->> 'filterOperator', 'eq') WHEN 'eq' THEN '=' WHEN 'ne' THEN '<>' WHEN 'lt' THEN '<'
+                     WHEN 'lte' THEN '<=' WHEN 'gt' THEN '>' WHEN 'gte' THEN '>=' WHEN 'contains' THEN 'contains' END;
+        IF v_col IS NULL OR v_op IS NULL OR char_length(q ->> 'filterValue') > 255 THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'unknown filterField or filterOperator');
+        END IF;
+        v_value := coalesce(q ->> 'filterValue', '');
+        IF v_op = 'contains' THEN
+            v_where := v_where || format(' AND u.%I::text ILIKE %L', v_col,
+                '%' || replace(replace(replace(v_value, '\', '\\'), '%', '\%'), '_', '\_') || '%');
+        ELSE
+            -- the value is cast to the column's type: a value it cannot be is a bad request
+            BEGIN
+                EXECUTE format('SELECT %L::%s', v_value,
+                               CASE v_col WHEN 'id' THEN 'uuid' WHEN 'created_at' THEN 'timestamptz' WHEN 'updated_at' THEN 'timestamptz'
+                                          WHEN 'email_verified' THEN 'boolean' WHEN 'banned' THEN 'boolean' ELSE 'text' END);
+            EXCEPTION WHEN data_exception THEN
+                PERFORM auth.raise('VALIDATION_ERROR', 'filterValue does not fit filterField');
+            END;
+            v_where := v_where || format(' AND u.%I OPERATOR(pg_catalog.%s) %L', v_col, v_op, v_value);
+        END IF;
+    END IF;
+    v_col := v_columns ->> coalesce(q ->> 'sortBy', 'createdAt');
+    IF v_col IS NULL OR coalesce(q ->> 'sortDirection', 'asc') NOT IN ('asc', 'desc') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'unknown sortBy or sortDirection (asc or desc)');
+    END IF;
+    v_order := format('u.%I %s, u.id %s', v_col, coalesce(q ->> 'sortDirection', 'asc'), coalesce(q ->> 'sortDirection', 'asc'));
+    EXECUTE format('SELECT count(*) FROM auth.users u WHERE %s', v_where) INTO v_total;
+    EXECUTE format('SELECT coalesce(json_agg(auth.admin_user_json(p.id) ORDER BY p.n), ''[]''::json) FROM ('
+                   'SELECT u.id, row_number() OVER () AS n FROM (SELECT u.id FROM auth.users u WHERE %s ORDER BY %s LIMIT %s OFFSET %s) u) p',
+                   v_where, v_order, v_limit, v_offset) INTO v_users;
+    RETURN json_build_object('users', v_users, 'total', v_total, 'limit', v_limit, 'offset', v_offset);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_list_users(text, jsonb) IS
+  'Admin list-users: p_query = Better-Auth''s query {searchValue, searchField (email|name), searchOperator (contains|starts_with|ends_with), limit (1..1000, default 100), offset, sortBy, sortDirection (asc|desc), filterField, filterValue, filterOperator (eq|ne|lt|lte|gt|gte|contains)}; {"users","total","limit","offset"}. VALIDATION_ERROR for anything else.';
+
+CREATE FUNCTION auth.admin_get_user(p_token text, p_user_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN auth.admin_user_json(auth.admin_target(p_user_id));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_get_user(text, text) IS 'Admin get-user: the user object; USER_NOT_FOUND.';
+
+CREATE FUNCTION auth.admin_update_user(p_token text, p_user_id text, p_data jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    k text;
+    v_role text;
+    v_old text;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    IF p_data IS NULL OR jsonb_typeof(p_data) <> 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'data must be an object');
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(p_data) LOOP
+        IF k NOT IN ('name', 'image', 'email', 'emailVerified', 'role') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', format('%s cannot be updated here', left(k, 64)));
+        END IF;
+    END LOOP;
+    IF (p_data ? 'name' AND (jsonb_typeof(p_data -> 'name') <> 'string' OR btrim(p_data ->> 'name') = ''
+                             OR char_length(p_data ->> 'name') > 255))
+       OR (p_data ? 'image' AND jsonb_typeof(p_data -> 'image') NOT IN ('string', 'null'))
+       OR char_length(p_data ->> 'image') > 2048
+       OR (p_data ? 'email' AND jsonb_typeof(p_data -> 'email') <> 'string')
+       OR (p_data ? 'emailVerified' AND jsonb_typeof(p_data -> 'emailVerified') <> 'boolean') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'name (1 to 255), image, email (strings) and emailVerified (boolean)');
+    END IF;
+    IF p_data ? 'role' THEN
+        v_role := auth.admin_check_role(p_data -> 'role');
+    END IF;
+    SELECT u.role INTO v_old FROM auth.users u WHERE u.id = v_id FOR UPDATE;
+    BEGIN
+        UPDATE auth.users u
+           SET name = CASE WHEN p_data ? 'name' THEN btrim(p_data ->> 'name') ELSE u.name END,
+               image = CASE WHEN p_data ? 'image' THEN p_data ->> 'image' ELSE u.image END,
+               email = CASE WHEN p_data ? 'email' THEN auth.normalize_email(p_data ->> 'email') ELSE u.email END,
+               email_verified = CASE WHEN p_data ? 'emailVerified' THEN (p_data ->> 'emailVerified')::boolean ELSE u.email_verified END,
+               role = coalesce(v_role, u.role),
+               updated_at = now()
+         WHERE u.id = v_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM auth.raise('USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL');
+    END;
+    IF v_role IS NOT NULL AND v_role <> v_old THEN
+        PERFORM auth.audit_write('role_change', v_id, v_admin, NULL, NULL, jsonb_build_object('from', v_old, 'to', v_role));
+    END IF;
+    PERFORM auth.audit_write('user_updated', v_id, v_admin, NULL, NULL,
+                             jsonb_build_object('fields', (SELECT jsonb_agg(k2) FROM jsonb_object_keys(p_data) k2)));
+    RETURN auth.admin_user_json(v_id);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_update_user(text, text, jsonb) IS
+  'Admin update-user {userId, data: {name?, image?, email?, emailVerified?, role?}}: the user object. VALIDATION_ERROR, USER_NOT_FOUND, USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL.';
+
+CREATE FUNCTION auth.admin_set_role(p_token text, p_user_id text, p_role jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    v_role text;
+    v_old text;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    v_role := auth.admin_check_role(p_role);
+    SELECT u.role INTO v_old FROM auth.users u WHERE u.id = v_id FOR UPDATE;
+    UPDATE auth.users u SET role = v_role, updated_at = now() WHERE u.id = v_id;
+    PERFORM auth.audit_write('role_change', v_id, v_admin, NULL, NULL, jsonb_build_object('from', v_old, 'to', v_role));
+    RETURN json_build_object('user', auth.admin_user_json(v_id));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_set_role(text, text, jsonb) IS 'Admin set-role {userId, role: string | string[]}: {"user"}; audited (role_change).';
+
+CREATE FUNCTION auth.admin_set_user_password(p_token text, p_user_id text, p_new_password text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    PERFORM auth.check_password_policy(p_new_password);
+    UPDATE auth.accounts a SET password_hash = auth.hash_password(p_new_password), updated_at = now()
+     WHERE a.user_id = v_id AND a.provider_id = 'credential';
+    IF NOT FOUND THEN
+        INSERT INTO auth.accounts (user_id, provider_id, account_id, password_hash)
+        VALUES (v_id, 'credential', v_id::text, auth.hash_password(p_new_password));
+    END IF;
+    PERFORM auth.sign_in_reset(u.email) FROM auth.users u WHERE u.id = v_id;
+    PERFORM auth.audit_write('password_set_by_admin', v_id, v_admin, NULL, NULL, '{}');
+    RETURN json_build_object('status', true);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_set_user_password(text, text, text) IS 'Admin set-user-password {userId, newPassword}: {"status":true}; PASSWORD_TOO_SHORT/LONG, USER_NOT_FOUND.';
+
+CREATE FUNCTION auth.admin_ban_user(p_token text, p_user_id text, p_ban_reason text DEFAULT NULL,
+                                    p_ban_expires_in bigint DEFAULT NULL) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    n integer;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    IF v_id = v_admin THEN
+        PERFORM auth.raise('YOU_CANNOT_BAN_YOURSELF');
+    END IF;
+    IF char_length(p_ban_reason) > 500 OR p_ban_expires_in < 1 OR p_ban_expires_in > 3153600000 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'banReason is at most 500 characters and banExpiresIn 1 second to 100 years');
+    END IF;
+    -- the row lock first: a sign-in's session insert waits for this ban and sees it
+    UPDATE auth.users u
+       SET banned = true, ban_reason = coalesce(p_ban_reason, 'No reason'),
+           ban_expires = CASE WHEN p_ban_expires_in IS NULL THEN NULL ELSE now() + make_interval(secs => p_ban_expires_in) END,
+           updated_at = now()
+     WHERE u.id = v_id;
+    DELETE FROM auth.sessions s WHERE s.user_id = v_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM auth.two_factor_challenges c WHERE c.user_id = v_id;
+    PERFORM auth.audit_write('ban', v_id, v_admin, NULL, NULL,
+                             jsonb_build_object('reason', coalesce(p_ban_reason, 'No reason'), 'expires_in', p_ban_expires_in,
+                                                'sessions_revoked', n));
+    RETURN json_build_object('user', auth.admin_user_json(v_id));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_ban_user(text, text, text, bigint) IS
+  'Admin ban-user {userId, banReason?, banExpiresIn? (seconds)}: bans and deletes every session of the user at once; {"user"}. YOU_CANNOT_BAN_YOURSELF, VALIDATION_ERROR, USER_NOT_FOUND.';
+
+CREATE FUNCTION auth.admin_unban_user(p_token text, p_user_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    UPDATE auth.users u SET banned = false, ban_reason = NULL, ban_expires = NULL, updated_at = now() WHERE u.id = v_id;
+    PERFORM auth.audit_write('unban', v_id, v_admin, NULL, NULL, '{}');
+    RETURN json_build_object('user', auth.admin_user_json(v_id));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_unban_user(text, text) IS 'Admin unban-user {userId}: {"user"}; audited.';
+
+CREATE FUNCTION auth.admin_session_json(s auth.sessions) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT json_build_object('id', s.id, 'token', s.id, 'userId', s.user_id, 'expiresAt', auth.iso_time(s.expires_at),
+                             'createdAt', auth.iso_time(s.created_at), 'updatedAt', auth.iso_time(s.updated_at),
+                             'ipAddress', host(s.ip), 'userAgent', s.user_agent, 'impersonatedBy', s.impersonated_by)
+$$;
+COMMENT ON FUNCTION auth.admin_session_json(auth.sessions) IS
+  'Internal: Better-Auth''s session object for admin bodies (token = the session id: tokens are not stored), with impersonatedBy.';
+
+CREATE FUNCTION auth.admin_list_user_sessions(p_token text, p_user_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    RETURN json_build_object('sessions', coalesce((
+        SELECT json_agg(auth.admin_session_json(s) ORDER BY s.created_at, s.id)
+          FROM auth.sessions s WHERE s.user_id = v_id AND s.expires_at > now()), '[]'::json));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_list_user_sessions(text, text) IS 'Admin list-user-sessions {userId}: {"sessions":[...]} (token = session id).';
+
+CREATE FUNCTION auth.admin_revoke_user_session(p_token text, p_session_token text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_user uuid;
+    v_sid uuid;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_session_token IS NULL OR p_session_token = '' OR octet_length(p_session_token) > 256 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'sessionToken is required');
+    END IF;
+    IF p_session_token ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        DELETE FROM auth.sessions s WHERE s.id = p_session_token::uuid RETURNING s.user_id, s.id INTO v_user, v_sid;
+    ELSE
+        DELETE FROM auth.sessions s WHERE s.token_hash = auth.hash_token(p_session_token) RETURNING s.user_id, s.id INTO v_user, v_sid;
+    END IF;
+    IF v_sid IS NOT NULL THEN
+        PERFORM auth.audit_write('admin_session_revoked', v_user, v_admin, NULL, NULL, jsonb_build_object('session_id', v_sid));
+    END IF;
+    RETURN json_build_object('success', true);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_revoke_user_session(text, text) IS
+  'Admin revoke-user-session {sessionToken}: a session token or id (as list-user-sessions shows it); {"success":true}; audited.';
+
+CREATE FUNCTION auth.admin_revoke_user_sessions(p_token text, p_user_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    n integer;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    DELETE FROM auth.sessions s WHERE s.user_id = v_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM auth.audit_write('admin_sessions_revoked', v_id, v_admin, NULL, NULL, jsonb_build_object('count', n));
+    RETURN json_build_object('success', true);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_revoke_user_sessions(text, text) IS 'Admin revoke-user-sessions {userId}: every session of the user; {"success":true}; audited.';
+
+CREATE FUNCTION auth.admin_impersonate_user(p_token text, p_user_id text, p_ip inet DEFAULT NULL,
+                                            p_user_agent text DEFAULT NULL)
+    RETURNS TABLE (body json, session_token text, max_age bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+    v_role text;
+    s record;
+    v_row auth.sessions;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    SELECT u.role INTO v_role FROM auth.users u WHERE u.id = v_id;
+    IF auth.is_admin_role(v_role) AND NOT auth.email_setting('pgauth.admin_impersonate_admins')::boolean THEN
+        PERFORM auth.raise('YOU_CANNOT_IMPERSONATE_ADMINS');
+    END IF;
+    IF EXISTS (SELECT 1 FROM auth.sessions x WHERE x.token_hash = auth.hash_token(p_token) AND x.impersonated_by IS NOT NULL) THEN
+        PERFORM auth.raise('FORBIDDEN', 'Stop impersonating before impersonating another user');
+    END IF;
+    PERFORM auth.session_grant(v_id, 'impersonation');
+    SELECT * INTO s FROM auth.create_session(v_id, false, p_ip, left(p_user_agent, 512));
+    UPDATE auth.sessions x
+       SET impersonated_by = v_admin,
+           expires_at = now() + auth.email_setting('pgauth.impersonation_session_duration')::interval
+     WHERE x.id = s.session_id
+    RETURNING x.* INTO v_row;
+    PERFORM auth.audit_write('impersonation_start', v_id, v_admin, p_ip, p_user_agent, jsonb_build_object('session_id', v_row.id));
+    body := json_build_object('session', (auth.admin_session_json(v_row)::jsonb || jsonb_build_object('token', s.session_token))::json,
+                              'user', auth.admin_user_json(v_id));
+    session_token := s.session_token;
+    max_age := greatest(0, round(extract(epoch FROM v_row.expires_at - now())))::bigint;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION auth.admin_impersonate_user(text, text, inet, text) IS
+  'Admin impersonate-user {userId}: a new session of the user with impersonatedBy = the admin, lasting pgauth.impersonation_session_duration (not extended); {"session","user"}, its token and max_age. YOU_CANNOT_IMPERSONATE_ADMINS unless pgauth.admin_impersonate_admins; BANNED_USER; audited (impersonation_start). The second factor of the user is not asked.';
+
+CREATE FUNCTION auth.admin_stop_impersonating(p_token text, p_admin_token text)
+    RETURNS TABLE (body json, session_token text, max_age bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_imp auth.sessions;
+    v_back record;
+BEGIN
+    IF p_token IS NULL OR octet_length(p_token) > 256 THEN
+        RETURN;
+    END IF;
+    DELETE FROM auth.sessions x WHERE x.token_hash = auth.hash_token(p_token) AND x.impersonated_by IS NOT NULL
+    RETURNING x.* INTO v_imp;
+    IF v_imp.id IS NULL THEN
+        PERFORM auth.raise('FAILED_TO_FIND_ADMIN_SESSION');
+    END IF;
+    PERFORM auth.audit_write('impersonation_stop', v_imp.user_id, v_imp.impersonated_by, NULL, NULL,
+                             jsonb_build_object('session_id', v_imp.id));
+    SELECT g.body, g.max_age INTO v_back FROM auth.get_session(p_admin_token) g;
+    IF v_back.body IS NULL OR (v_back.body -> 'user' ->> 'id')::uuid IS DISTINCT FROM v_imp.impersonated_by THEN
+        -- the impersonation session is gone either way; the admin signs in again
+        body := NULL;
+        session_token := NULL;
+        max_age := NULL;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    body := v_back.body;
+    session_token := p_admin_token;
+    max_age := v_back.max_age;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION auth.admin_stop_impersonating(text, text) IS
+  'Admin stop-impersonating: deletes the impersonation session p_token (FAILED_TO_FIND_ADMIN_SESSION if it is not one) and returns the admin''s session p_admin_token as get-session shows it {"session","user"}; body NULL when that session is gone. Audited (impersonation_stop).';
+
+CREATE FUNCTION auth.admin_remove_user(p_token text, p_user_id text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    v_id uuid;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_id := auth.admin_target(p_user_id);
+    IF v_id = v_admin THEN
+        PERFORM auth.raise('YOU_CANNOT_REMOVE_YOURSELF');
+    END IF;
+    PERFORM auth.audit_write('user_removed', v_id, v_admin, NULL, NULL,
+                             jsonb_build_object('email', (SELECT u.email FROM auth.users u WHERE u.id = v_id)));
+    DELETE FROM auth.users u WHERE u.id = v_id;
+    RETURN json_build_object('success', true);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_remove_user(text, text) IS 'Admin remove-user {userId}: deletes the user (accounts, sessions cascade); {"success":true}; audited.';
+
+-- Better-Auth's default access control: admin may do everything below, user nothing.
+CREATE FUNCTION auth.admin_has_permission(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_me uuid;
+    v_my_role text;
+    v_role text;
+    v_perms jsonb := coalesce(p_body -> 'permissions', p_body -> 'permission');
+    statements constant jsonb := '{"user":["create","list","set-role","ban","impersonate","delete","set-password","get","update"],
+                                   "session":["list","revoke","delete"]}';
+    r record;
+BEGIN
+    IF p_body IS NULL OR jsonb_typeof(p_body) <> 'object' OR jsonb_typeof(v_perms) IS DISTINCT FROM 'object' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+    END IF;
+    FOR r IN SELECT key, value FROM jsonb_each(v_perms) LOOP
+        IF jsonb_typeof(r.value) <> 'array' OR EXISTS (SELECT 1 FROM jsonb_array_elements(r.value) e WHERE jsonb_typeof(e) <> 'string') THEN
+            PERFORM auth.raise('VALIDATION_ERROR', 'each resource maps to an array of actions');
+        END IF;
+    END LOOP;
+    IF p_body ? 'role' AND jsonb_typeof(p_body -> 'role') <> 'null' THEN
+        v_role := auth.admin_check_role(p_body -> 'role');
+    ELSE
+        SELECT s.user_id, s.role INTO v_me, v_my_role FROM auth.validate_session(p_token) s;
+        IF p_body ? 'userId' AND jsonb_typeof(p_body -> 'userId') = 'string' THEN
+            IF v_me IS NULL AND p_token IS NOT NULL THEN
+                RETURN NULL;
+            END IF;
+            SELECT u.role INTO v_role FROM auth.users u WHERE u.id = auth.admin_target(p_body ->> 'userId');
+        ELSIF v_me IS NULL THEN
+            RETURN NULL;
+        ELSE
+            v_role := v_my_role;
+        END IF;
+    END IF;
+    IF NOT auth.is_admin_role(v_role) THEN
+        RETURN json_build_object('error', NULL, 'success', false);
+    END IF;
+    RETURN json_build_object('error', NULL, 'success', NOT EXISTS (
+        SELECT 1 FROM jsonb_each(v_perms) p, jsonb_array_elements_text(p.value) a
+         WHERE NOT coalesce(statements -> p.key ? a, false)));
+END
+$$;
+COMMENT ON FUNCTION auth.admin_has_permission(text, jsonb) IS
+  'Admin has-permission {permissions | permission: {resource: [actions]}, userId?, role?}: {"error":null,"success":bool} under Better-Auth''s default statements (admin: user create/list/set-role/ban/impersonate/delete/set-password/get/update, session list/revoke/delete; user: none). NULL without a live session unless role is given.';
+
+CREATE FUNCTION auth.admin_audit_log(p_token text, p_query jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_admin uuid := auth.admin_caller(p_token);
+    q jsonb := coalesce(p_query, '{}');
+    v_user uuid;
+    v_from timestamptz;
+    v_to timestamptz;
+    v_limit integer;
+    v_offset integer;
+BEGIN
+    IF v_admin IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(q) <> 'object' OR coalesce(q ->> 'limit', '100') !~ '^[0-9]{1,4}$'
+       OR coalesce(q ->> 'offset', '0') !~ '^[0-9]{1,9}$'
+       OR (q ->> 'userId' IS NOT NULL AND q ->> 'userId' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+       OR char_length(q ->> 'event') > 64 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'userId (uuid), event, from, to (ISO times), limit (1 to 1000), offset');
+    END IF;
+    BEGIN
+        v_from := (q ->> 'from')::timestamptz;
+        v_to := (q ->> 'to')::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'from and to must be ISO times');
+    END;
+    v_user := (q ->> 'userId')::uuid;
+    v_limit := coalesce(q ->> 'limit', '100')::integer;
+    v_offset := coalesce(q ->> 'offset', '0')::integer;
+    RETURN json_build_object(
+        'events', coalesce((SELECT json_agg(json_build_object('id', e.id, 'at', auth.iso_time(e.at), 'event', e.event,
+                                   'userId', e.user_id, 'actorId', e.actor_id, 'ip', host(e.ip), 'userAgent', e.user_agent,
+                                   'detail', e.detail))
+                              FROM auth.audit_events(v_user, q ->> 'event', v_from, v_to, v_limit, v_offset) e), '[]'::json),
+        'total', (SELECT count(*) FROM auth.audit_log a
+                   WHERE (v_user IS NULL OR a.user_id = v_user OR a.actor_id = v_user)
+                     AND (q ->> 'event' IS NULL OR a.event = q ->> 'event')
+                     AND (v_from IS NULL OR a.at >= v_from) AND (v_to IS NULL OR a.at < v_to)),
+        'limit', v_limit, 'offset', v_offset);
+END
+$$;
+COMMENT ON FUNCTION auth.admin_audit_log(text, jsonb) IS
+  'GET /admin/audit-log: p_query {userId?, event?, from?, to?, limit? (1..1000, 100), offset?}; {"events":[{id, at, event, userId, actorId, ip, userAgent, detail}], "total", "limit", "offset"}, newest first.';
+
+-- ---- two-factor
+CREATE FUNCTION auth.two_factor_uri(p_user_id uuid) RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT 'otpauth://totp/' || auth.url_encode(t.issuer) || ':' || auth.url_encode(u.email)
+           || '?secret=' || auth.vault_open(u.id, 'two-factor:totp', t.secret_sealed)
+           || '&issuer=' || auth.url_encode(t.issuer) || '&algorithm=SHA1&digits=6&period=30'
+      FROM auth.two_factors t JOIN auth.users u ON u.id = t.user_id WHERE t.user_id = p_user_id
+$$;
+COMMENT ON FUNCTION auth.two_factor_uri(uuid) IS 'Internal: the otpauth:// URI of a user''s TOTP secret (opened from its seal).';
+
+CREATE FUNCTION auth.two_factor_new_backup_codes(p_user_id uuid) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_codes text[] := '{}';
+    v_digests bytea[] := '{}';
+    v_code text;
+BEGIN
+    FOR i IN 1..10 LOOP
+        v_code := auth.two_factor_new_backup_code();
+        v_codes := v_codes || v_code;
+        v_digests := v_digests || auth.email_digest('two-factor-backup:' || p_user_id::text, v_code);
+    END LOOP;
+    UPDATE auth.two_factors t SET backup_codes = v_digests, updated_at = now() WHERE t.user_id = p_user_id;
+    RETURN to_json(v_codes);
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_new_backup_codes(uuid) IS 'Internal: 10 new backup codes (stored as keyed digests, replacing the old ones); returns them once.';
+
+CREATE FUNCTION auth.two_factor_password_user(p_token text, p_password text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid := auth.session_user_id(p_token, false);
+BEGIN
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_password IS NULL OR p_password = '' OR NOT auth.check_user_password(v_user, p_password) THEN
+        PERFORM auth.raise('INVALID_PASSWORD');
+    END IF;
+    RETURN v_user;
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_password_user(text, text) IS 'Internal: the user of a live session (API keys refused) after checking their password (INVALID_PASSWORD).';
+
+CREATE FUNCTION auth.two_factor_enable(p_token text, p_password text, p_issuer text DEFAULT NULL,
+                                       p_ip inet DEFAULT NULL, p_user_agent text DEFAULT NULL) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid := auth.two_factor_password_user(p_token, p_password);
+    v_issuer text := coalesce(nullif(btrim(p_issuer), ''), 'pgauth');
+    v_secret text;
+    v_codes json;
+BEGIN
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF char_length(v_issuer) > 100 OR v_issuer ~ '[[:cntrl:]]' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'issuer must be at most 100 printable characters');
+    END IF;
+    v_secret := auth.totp_new_secret();
+    INSERT INTO auth.two_factors AS t (user_id, secret_sealed, issuer)
+    VALUES (v_user, auth.vault_seal(v_user, 'two-factor:totp', v_secret), v_issuer)
+    ON CONFLICT (user_id) DO UPDATE
+       SET secret_sealed = excluded.secret_sealed, issuer = excluded.issuer, last_totp_step = NULL, updated_at = now();
+    v_codes := auth.two_factor_new_backup_codes(v_user);
+    PERFORM auth.audit_write('two_factor_setup', v_user, v_user, p_ip, p_user_agent, '{}');
+    RETURN json_build_object('totpURI', auth.two_factor_uri(v_user), 'backupCodes', v_codes);
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_enable(text, text, text, inet, text) IS
+  'twoFactor enable {password, issuer?}: a new TOTP secret (sealed) and 10 backup codes; {"totpURI","backupCodes"}. Two-factor turns on at the first verify-totp with the session. INVALID_PASSWORD; NULL without a live session.';
+
+CREATE FUNCTION auth.two_factor_get_totp_uri(p_token text, p_password text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid := auth.two_factor_password_user(p_token, p_password);
+BEGIN
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.two_factors t WHERE t.user_id = v_user) THEN
+        PERFORM auth.raise('TWO_FACTOR_NOT_ENABLED');
+    END IF;
+    RETURN json_build_object('totpURI', auth.two_factor_uri(v_user));
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_get_totp_uri(text, text) IS 'twoFactor get-totp-uri {password}: {"totpURI"}; TWO_FACTOR_NOT_ENABLED, INVALID_PASSWORD.';
+
+CREATE FUNCTION auth.two_factor_generate_backup_codes(p_token text, p_password text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid := auth.two_factor_password_user(p_token, p_password);
+BEGIN
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.two_factor_enabled) THEN
+        PERFORM auth.raise('TWO_FACTOR_NOT_ENABLED');
+    END IF;
+    PERFORM auth.audit_write('two_factor_backup_codes', v_user, v_user, NULL, NULL, '{}');
+    RETURN json_build_object('status', true, 'backupCodes', auth.two_factor_new_backup_codes(v_user));
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_generate_backup_codes(text, text) IS
+  'twoFactor generate-backup-codes {password}: 10 new codes replace the old; {"status":true,"backupCodes"}. TWO_FACTOR_NOT_ENABLED, INVALID_PASSWORD.';
+
+CREATE FUNCTION auth.two_factor_disable(p_token text, p_password text, p_ip inet DEFAULT NULL,
+                                        p_user_agent text DEFAULT NULL) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid := auth.two_factor_password_user(p_token, p_password);
+BEGIN
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM auth.two_factors t WHERE t.user_id = v_user;
+    DELETE FROM auth.two_factor_trusted_devices d WHERE d.user_id = v_user;
+    DELETE FROM auth.two_factor_challenges c WHERE c.user_id = v_user;
+    UPDATE auth.users u SET two_factor_enabled = false, updated_at = now() WHERE u.id = v_user;
+    PERFORM auth.audit_write('two_factor_disable', v_user, v_user, p_ip, p_user_agent, '{}');
+    RETURN json_build_object('status', true);
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_disable(text, text, inet, text) IS
+  'twoFactor disable {password}: removes the secret, backup codes and trusted devices; {"status":true}. INVALID_PASSWORD.';
+
+CREATE FUNCTION auth.two_factor_send_otp(p_token text, p_challenge text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    u auth.users;
+BEGIN
+    v_user := auth.session_user_id(p_token, false);
+    IF v_user IS NULL AND p_challenge IS NOT NULL AND octet_length(p_challenge) <= 256 THEN
+        SELECT c.user_id INTO v_user FROM auth.two_factor_challenges c
+         WHERE c.token_hash = auth.hash_token(p_challenge) AND c.expires_at > now() AND c.attempts < 5;
+        IF v_user IS NULL THEN
+            PERFORM auth.raise('INVALID_TWO_FACTOR_COOKIE');
+        END IF;
+    END IF;
+    IF v_user IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT x.* INTO u FROM auth.users x WHERE x.id = v_user;
+    PERFORM auth.email_address_hit(u.email, true);
+    PERFORM auth.email_issue('otp-two-factor', u.email, u.id, NULL,
+                             json_build_object('email', u.email, 'name', u.name)::jsonb, NULL);
+    RETURN json_build_object('status', true);
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_send_otp(text, text) IS
+  'twoFactor send-otp: queues a one-time code (template otp-two-factor) to the user of the session or of the live challenge; {"status":true}. INVALID_TWO_FACTOR_COOKIE, RATE_LIMITED; NULL with neither.';
+
+CREATE FUNCTION auth.two_factor_verify(p_kind text, p_code text, p_token text, p_challenge text,
+                                       p_trust_device boolean DEFAULT false, p_ip inet DEFAULT NULL,
+                                       p_user_agent text DEFAULT NULL)
+    RETURNS TABLE (body json, session_token text, max_age bigint, trust_device_token text, error_code text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    c auth.two_factor_challenges;
+    t auth.two_factors;
+    u auth.users;
+    v_secret text;
+    v_now bigint := floor(extract(epoch FROM now()) / 30)::bigint;
+    v_step bigint;
+    v_ok boolean := false;
+    v_index integer;
+    o record;
+    s record;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('totp', 'otp', 'backup') THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'kind is totp, otp or backup');
+    END IF;
+    IF p_code IS NULL OR p_code = '' OR octet_length(p_code) > 64 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'code is required');
+    END IF;
+    -- a session (the enable flow, Better-Auth's order) or else the sign-in's challenge
+    v_user := auth.session_user_id(p_token, false);
+    IF v_user IS NULL THEN
+        IF p_challenge IS NULL THEN
+            RETURN;  -- neither: 401
+        END IF;
+        IF octet_length(p_challenge) <= 256 THEN
+            SELECT x.* INTO c FROM auth.two_factor_challenges x WHERE x.token_hash = auth.hash_token(p_challenge) FOR UPDATE;
+        END IF;
+        IF c.id IS NULL OR c.expires_at <= now() THEN
+            error_code := 'INVALID_TWO_FACTOR_COOKIE';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        IF c.attempts >= 5 THEN
+            DELETE FROM auth.two_factor_challenges x WHERE x.id = c.id;
+            error_code := 'TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        v_user := c.user_id;
+    END IF;
+    SELECT x.* INTO u FROM auth.users x WHERE x.id = v_user;
+    SELECT x.* INTO t FROM auth.two_factors x WHERE x.user_id = v_user FOR UPDATE;
+    IF p_kind <> 'otp' AND t.user_id IS NULL THEN
+        error_code := 'TWO_FACTOR_NOT_ENABLED';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF p_kind = 'totp' THEN
+        v_secret := auth.vault_open(v_user, 'two-factor:totp', t.secret_sealed);
+        IF p_code ~ '^[0-9]{6}$' THEN
+            -- the current step and one either side; a step at or before the last used one never again
+            FOR v_step IN SELECT g FROM generate_series(v_now - 1, v_now + 1) g WHERE g > coalesce(t.last_totp_step, -1) LOOP
+                IF auth.totp_code(v_secret, v_step) = p_code THEN
+                    v_ok := true;
+                    UPDATE auth.two_factors x SET last_totp_step = v_step, updated_at = now() WHERE x.user_id = v_user;
+                    EXIT;
+                END IF;
+            END LOOP;
+        END IF;
+        v_secret := NULL;
+    ELSIF p_kind = 'backup' THEN
+        SELECT i INTO v_index FROM generate_subscripts(t.backup_codes, 1) i
+         WHERE auth.email_digest_matches(t.backup_codes[i], 'two-factor-backup:' || v_user::text, btrim(p_code))
+         LIMIT 1;
+        IF v_index IS NOT NULL THEN
+            v_ok := true;
+            UPDATE auth.two_factors x SET backup_codes = t.backup_codes[:v_index - 1] || t.backup_codes[v_index + 1:],
+                   updated_at = now() WHERE x.user_id = v_user;
+        END IF;
+    ELSE
+        SELECT * INTO o FROM auth.email_take_otp('otp-two-factor', u.email, btrim(p_code));
+        v_ok := o.error_code IS NULL;
+        IF o.error_code IN ('OTP_EXPIRED', 'TOO_MANY_ATTEMPTS') THEN
+            error_code := o.error_code;
+        END IF;
+    END IF;
+    IF NOT v_ok THEN
+        IF c.id IS NOT NULL THEN
+            UPDATE auth.two_factor_challenges x SET attempts = x.attempts + 1 WHERE x.id = c.id;
+        END IF;
+        PERFORM auth.audit_write('two_factor_failed', v_user, v_user, p_ip, p_user_agent, jsonb_build_object('kind', p_kind));
+        error_code := coalesce(error_code, CASE p_kind WHEN 'backup' THEN 'INVALID_BACKUP_CODE' ELSE 'INVALID_CODE' END);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF c.id IS NULL THEN
+        -- with a session: the enable flow's confirmation (TOTP) or a check
+        IF p_kind = 'totp' AND NOT u.two_factor_enabled THEN
+            UPDATE auth.users x SET two_factor_enabled = true, updated_at = now() WHERE x.id = v_user;
+            PERFORM auth.audit_write('two_factor_enable', v_user, v_user, p_ip, p_user_agent, '{}');
+        END IF;
+        body := json_build_object('token', p_token, 'user', auth.email_user_json(v_user));
+    ELSE
+        DELETE FROM auth.two_factor_challenges x WHERE x.id = c.id;
+        PERFORM auth.session_grant(v_user, 'two_factor_' || p_kind);
+        SELECT * INTO s FROM auth.create_session(v_user, c.remember_me, coalesce(p_ip, c.ip),
+                                                 left(coalesce(p_user_agent, c.user_agent), 512));
+        session_token := s.session_token;
+        max_age := greatest(0, round(extract(epoch FROM s.expires_at - now())))::bigint;
+        body := json_build_object('token', s.session_token, 'user', auth.email_user_json(v_user));
+    END IF;
+    IF coalesce(p_trust_device, false) THEN
+        trust_device_token := auth.email_new_token();
+        INSERT INTO auth.two_factor_trusted_devices (token_hash, user_id, expires_at)
+        VALUES (auth.hash_token(trust_device_token), v_user,
+                now() + auth.email_setting('pgauth.two_factor_trust_device_expires_in')::interval);
+        DELETE FROM auth.two_factor_trusted_devices d WHERE d.user_id = v_user AND d.expires_at <= now();
+    END IF;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION auth.two_factor_verify(text, text, text, text, boolean, inet, text) IS
+  'twoFactor verify-totp / verify-otp / verify-backup-code (p_kind totp | otp | backup) {code, trustDevice?}: with a live session (p_token) it confirms (the first TOTP turns two-factor on); else with the sign-in''s challenge (p_challenge) it creates the session. {"token","user"}, session_token and max_age (a new session), trust_device_token (30 days). Wrong codes come back as error_code (INVALID_CODE, INVALID_BACKUP_CODE, OTP_EXPIRED, TOO_MANY_ATTEMPTS, TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE after 5 on a challenge, INVALID_TWO_FACTOR_COOKIE, TWO_FACTOR_NOT_ENABLED) so the count commits. A TOTP step is accepted once.';
+
+-- ---- multi-session
+CREATE FUNCTION auth.multi_session_list(p_tokens text[]) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_max integer := auth.email_setting('pgauth.multi_session_maximum')::integer;
+    v_out jsonb := '[]';
+    v_seen uuid[] := '{}';
+    v_tok text;
+    g record;
+BEGIN
+    IF cardinality(p_tokens) > 64 THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'too many session tokens');
+    END IF;
+    FOREACH v_tok IN ARRAY coalesce(p_tokens, '{}') LOOP
+        EXIT WHEN jsonb_array_length(v_out) >= v_max;
+        CONTINUE WHEN v_tok IS NULL OR v_tok LIKE 'apikey:%';
+        SELECT x.body INTO g FROM auth.get_session(v_tok) x;
+        CONTINUE WHEN g.body IS NULL OR ((g.body -> 'user' ->> 'id')::uuid = ANY (v_seen));
+        v_seen := v_seen || (g.body -> 'user' ->> 'id')::uuid;
+        v_out := v_out || jsonb_build_array(g.body::jsonb);
+    END LOOP;
+    RETURN v_out::json;
+END
+$$;
+COMMENT ON FUNCTION auth.multi_session_list(text[]) IS
+  'multiSession list-device-sessions: [{"session","user"}] for the live tokens among p_tokens (one per user, at most pgauth.multi_session_maximum); API keys are skipped.';
+
+CREATE FUNCTION auth.multi_session_set_active(p_tokens text[], p_session_token text)
+    RETURNS TABLE (body json, max_age bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_session_token IS NULL OR p_session_token LIKE 'apikey:%' OR NOT (p_session_token = ANY (coalesce(p_tokens, '{}'))) THEN
+        PERFORM auth.raise('INVALID_SESSION_TOKEN');
+    END IF;
+    SELECT x.body, x.max_age INTO body, max_age FROM auth.get_session(p_session_token) x;
+    IF body IS NULL THEN
+        PERFORM auth.raise('INVALID_SESSION_TOKEN');
+    END IF;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION auth.multi_session_set_active(text[], text) IS
+  'multiSession set-active {sessionToken}: {"session","user"} and max_age of that session if the device holds it (p_tokens) and it is live; INVALID_SESSION_TOKEN otherwise.';
+
+CREATE FUNCTION auth.multi_session_revoke(p_tokens text[], p_session_token text) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    IF p_session_token IS NULL OR p_session_token LIKE 'apikey:%' OR NOT (p_session_token = ANY (coalesce(p_tokens, '{}')))
+       OR NOT auth.revoke_session(p_session_token) THEN
+        PERFORM auth.raise('INVALID_SESSION_TOKEN');
+    END IF;
+    RETURN json_build_object('status', true);
+END
+$$;
+COMMENT ON FUNCTION auth.multi_session_revoke(text[], text) IS
+  'multiSession revoke {sessionToken}: signs that session out if the device holds it; {"status":true}; INVALID_SESSION_TOKEN otherwise.';
+
+-- ---- privileges
+REVOKE ALL ON FUNCTION
+    auth.totp_new_secret(), auth.totp_code(text, bigint), auth.two_factor_new_backup_code(),
+    auth.audit_write(text, uuid, uuid, inet, text, jsonb), auth.audit_guard(), auth.audit_purge(),
+    auth.audit_events(uuid, text, timestamptz, timestamptz, integer, integer), auth.audit_on_insert(),
+    auth.session_guard(), auth.session_grant(uuid, text), auth.sign_in_check(text, text),
+    auth.sign_in_attempt(text, text, boolean, inet, text, text, text), auth.is_admin_role(text), auth.has_role(text),
+    auth.grant_admin(text), auth.admin_caller(text), auth.admin_user_json(uuid), auth.admin_target(text),
+    auth.admin_check_role(jsonb), auth.admin_create_user(text, jsonb), auth.admin_list_users(text, jsonb),
+    auth.admin_get_user(text, text), auth.admin_update_user(text, text, jsonb), auth.admin_set_role(text, text, jsonb),
+    auth.admin_set_user_password(text, text, text), auth.admin_ban_user(text, text, text, bigint),
+    auth.admin_unban_user(text, text), auth.admin_session_json(auth.sessions), auth.admin_list_user_sessions(text, text),
+    auth.admin_revoke_user_session(text, text), auth.admin_revoke_user_sessions(text, text),
+    auth.admin_impersonate_user(text, text, inet, text), auth.admin_stop_impersonating(text, text),
+    auth.admin_remove_user(text, text), auth.admin_has_permission(text, jsonb), auth.admin_audit_log(text, jsonb),
+    auth.two_factor_uri(uuid), auth.two_factor_new_backup_codes(uuid), auth.two_factor_password_user(text, text),
+    auth.two_factor_enable(text, text, text, inet, text), auth.two_factor_get_totp_uri(text, text),
+    auth.two_factor_generate_backup_codes(text, text), auth.two_factor_disable(text, text, inet, text),
+    auth.two_factor_send_otp(text, text), auth.two_factor_verify(text, text, text, text, boolean, inet, text),
+    auth.multi_session_list(text[]), auth.multi_session_set_active(text[], text), auth.multi_session_revoke(text[], text)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.has_role(text), auth.is_admin_role(text) TO pgauth_reader, pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION
+    auth.admin_create_user(text, jsonb), auth.admin_list_users(text, jsonb), auth.admin_get_user(text, text),
+    auth.admin_update_user(text, text, jsonb), auth.admin_set_role(text, text, jsonb),
+    auth.admin_set_user_password(text, text, text), auth.admin_ban_user(text, text, text, bigint),
+    auth.admin_unban_user(text, text), auth.admin_list_user_sessions(text, text),
+    auth.admin_revoke_user_session(text, text), auth.admin_revoke_user_sessions(text, text),
+    auth.admin_impersonate_user(text, text, inet, text), auth.admin_stop_impersonating(text, text),
+    auth.admin_remove_user(text, text), auth.admin_has_permission(text, jsonb), auth.admin_audit_log(text, jsonb),
+    auth.two_factor_enable(text, text, text, inet, text), auth.two_factor_get_totp_uri(text, text),
+    auth.two_factor_generate_backup_codes(text, text), auth.two_factor_disable(text, text, inet, text),
+    auth.two_factor_send_otp(text, text), auth.two_factor_verify(text, text, text, text, boolean, inet, text),
+    auth.multi_session_list(text[]), auth.multi_session_set_active(text[], text), auth.multi_session_revoke(text[], text)
+  TO pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.grant_admin(text), auth.audit_purge(),
+    auth.audit_events(uuid, text, timestamptz, timestamptz, integer, integer)
+  TO pgauth_admin;
 -- ---------------------------------------------------------------- account security: end
 
 -- ---------------------------------------------------------------- organizations (0.5.0)
