@@ -69,9 +69,21 @@ test("enable, then sign-in answers the challenge: no session with any cookie unt
   assert.equal(verified.error, null, JSON.stringify(verified.error));
   assert.equal(verified.data.user.id, user.user.id);
   assert.equal(jar.has("better-auth.two_factor"), false);
+  assert.ok(jar.has("better-auth.session_token"));
   const session = await client.getSession();
   assert.equal(session.data.user.id, user.user.id);
-  assert.equal(session.data.user.twoFactorEnabled, true);
+});
+
+test("a browser signed in as someone else holds no session after a 2FA sign-in's challenge", async () => {
+  const user = await twoFactorUser();
+  const other = await signUp(server);
+  const { client, jar } = authClient(server, [twoFactorClient()]);
+  await client.signIn.email({ email: other.email, password: other.password });
+  assert.equal((await client.getSession()).data.user.id, other.user.id);
+  const r = await client.signIn.email({ email: user.email, password: user.password });
+  assert.equal(r.data?.twoFactorRedirect, true, JSON.stringify(r));
+  assert.equal(jar.has("better-auth.session_token"), false);
+  assert.equal(await sessionWith({ cookie: cookieOf(jar) }), null);
 });
 
 test("a replayed TOTP code fails, the next step's code works", async () => {

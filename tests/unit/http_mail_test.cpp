@@ -47,7 +47,7 @@ std::string decode_part(const std::string& message, const std::string& content_t
 TEST(MailTemplates, EveryContractTemplateExists) {
     Templates t;
     for (const char* name : {"verify-email", "change-email", "reset-password", "magic-link", "otp-sign-in",
-                             "otp-email-verification", "otp-forget-password"})
+                             "otp-email-verification", "otp-forget-password", "otp-two-factor"})
         EXPECT_TRUE(t.known(name)) << name;
     EXPECT_THROW(t.render("no-such-template", nlohmann::json::object()), TemplateError);
 }
@@ -64,7 +64,7 @@ TEST(MailTemplates, HtmlIsEscapedTextIsNot) {
 
 TEST(MailTemplates, OtpStandsAloneOnItsLine) {
     Templates t;
-    for (const char* name : {"otp-sign-in", "otp-email-verification", "otp-forget-password"}) {
+    for (const char* name : {"otp-sign-in", "otp-email-verification", "otp-forget-password", "otp-two-factor"}) {
         auto r = t.render(name, {{"otp", "042917"}});
         EXPECT_NE(r.text.find("\n042917\n"), std::string::npos) << name << ": " << r.text;
     }

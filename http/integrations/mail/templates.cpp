@@ -63,6 +63,11 @@ const Default defaults[] = {
      "<!doctype html><html><body><p>Hello,</p><p>Your password reset code is:</p><p><strong>{{otp}}</strong></p>"
      "<p>It works once, for a few minutes. If you did not ask for this, you can ignore this message; "
      "your password stays as it is.</p></body></html>\n"},
+    {"otp-two-factor", "Your two-factor code",
+     "Hello {{name}},\n\nYour two-factor sign-in code is:\n\n{{otp}}\n\nIt works once, for a few minutes.\n"
+     "If you did not just sign in, change your password.\n",
+     "<!doctype html><html><body><p>Hello {{name}},</p><p>Your two-factor sign-in code is:</p><p><strong>{{otp}}</strong></p>"
+     "<p>It works once, for a few minutes. If you did not just sign in, change your password.</p></body></html>\n"},
 };
 
 data to_data(const nlohmann::json& j) {
