@@ -90,6 +90,7 @@ Response update_user(Context& ctx, const Request& req) {
     auto id = user_id(body);
     auto data = body.find("data");
     if (data == body.end() || !data->is_object()) throw errors::make("VALIDATION_ERROR", "data must be an object");
+    if (data->empty()) throw errors::make("VALIDATION_ERROR", "No data to update");  // Better-Auth's NO_DATA_TO_UPDATE
     require_no_nul(*data);
     return body_or_401(ctx.exec("admin_update_user", ctx.require_session(req), id, data->dump()));
 }
