@@ -115,6 +115,7 @@ echo "    backend settings: $root/.run/pgauth.env"
 echo "    reader DSN:       postgresql://pgauth_app@127.0.0.1:${PGPORT}/pgauth  (role pgauth_app IN ROLE pgauth_reader)"
 echo "    secret:           ${secret_file}"
 echo "    psql:             psql -h 127.0.0.1 -p ${PGPORT} -U postgres pgauth  (or: . .run/dev.env; psql pgauth)"
+echo "    first admin:      sign up, then: psql ... pgauth -c \"SELECT auth.grant_admin('you@example.com')\"  (docs/account-security.md)"
 if [ -z "${PGAUTH_SMTP_URL:-}${PGAUTH_EMAIL_WEBHOOK_URL:-}" ]; then
   echo "    mail:             no PGAUTH_SMTP_URL: verification links and codes are printed in this log (docs/email.md)"
 else

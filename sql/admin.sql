@@ -2,6 +2,7 @@
 -- refused, validate_session refuses, expiry honoured), roles, list-users, sessions,
 -- impersonation, remove, has-permission, bad input (4xx codes, nothing written).
 SET pgauth.email_max_per_address = 0;
+SELECT coalesce(max(id), 0) AS start FROM auth.audit_log \gset
 SELECT user_id AS boss, session_token AS boss_tok FROM auth.sign_up_email('boss@admin.example', 'boss-password-1', 'Boss') \gset
 SELECT user_id AS u1, session_token AS u1_tok FROM auth.sign_up_email('u1@admin.example', 'user-password-1', 'Ann One') \gset
 SELECT user_id AS u2, session_token AS u2_tok FROM auth.sign_up_email('u2@admin.example', 'user-password-2', 'Bob Two') \gset
@@ -153,6 +154,9 @@ SELECT body::jsonb #>> '{session,impersonatedBy}' = :'boss' AS marked,
   FROM auth.admin_impersonate_user(:'boss_tok', :'u2', '10.0.0.1', 'ua') \gset
 SELECT :'marked' AS marked, :'as_u2' AS as_u2, :'one_hour' AS one_hour;
 SELECT user_id = :'u2' AS imp_validates FROM auth.validate_session(:'imp_tok');
+SELECT body::jsonb #>> '{session,impersonatedBy}' = :'boss' AS get_session_shows_impersonator,
+       body::jsonb #> '{user,banned}' AS banned, body::jsonb #> '{user,twoFactorEnabled}' AS two_factor
+  FROM auth.get_session(:'imp_tok');
 SELECT try(format('SELECT auth.admin_impersonate_user(%L, %L)', :'imp_tok', :'u3')) AS impersonated_is_no_admin;
 RESET ROLE;
 SELECT auth.grant_admin('u3@admin.example') IS NOT NULL AS u3_admin;
@@ -168,6 +172,15 @@ SELECT body::jsonb #>> '{user,id}' = :'boss' AS back_to_admin, session_token = :
   FROM auth.admin_stop_impersonating(:'imp_tok', :'boss_tok');
 SELECT count(*) AS imp_gone FROM auth.validate_session(:'imp_tok');
 RESET ROLE;
+
+-- ---- roles in RLS policies: auth.has_role for whoever is signed in
+SELECT auth.session_init(:'boss_tok', true);
+SELECT auth.has_role('admin') AS boss_is_admin, auth.has_role('user') AS boss_is_user;
+SELECT auth.session_reset();
+SELECT auth.session_init(:'u1_tok2', true);
+SELECT auth.has_role('admin') AS u1_is_admin, auth.has_role('user') AS u1_is_user;
+SELECT auth.session_reset();
+SELECT auth.has_role('admin') AS nobody_signed_in;
 
 -- ---- has-permission (Better-Auth's default statements)
 SET ROLE regress_pgauth_service;
@@ -189,6 +202,6 @@ RESET ROLE;
 -- ---- every admin action above is in the audit log, with the admin as actor
 SELECT event, count(*) AS n, bool_and(actor_id = :'boss') AS by_boss
   FROM auth.audit_log
- WHERE event IN ('ban', 'unban', 'role_change', 'impersonation_start', 'impersonation_stop', 'admin_session_revoked',
+ WHERE id > :start AND event IN ('ban', 'unban', 'role_change', 'impersonation_start', 'impersonation_stop', 'admin_session_revoked',
                  'admin_sessions_revoked', 'user_created', 'user_updated', 'user_removed', 'password_set_by_admin')
  GROUP BY event ORDER BY event;

@@ -56,6 +56,7 @@ SELECT k, c, try(format('SELECT auth.two_factor_verify(%L, %L, %L, NULL)', k, c,
 SELECT count(*) AS no_session_no_challenge FROM auth.two_factor_verify('totp', '123456', 'no-such', NULL);
 RESET ROLE;
 SELECT two_factor_enabled AS on_after_verify FROM auth.users WHERE id = :'tf';
+SELECT body::jsonb #> '{user,twoFactorEnabled}' AS get_session_shows_it FROM auth.get_session(:'tf_tok');
 
 -- ---- sign-in now answers a challenge and no session, by every path
 SELECT count(*) AS sessions_before FROM auth.sessions WHERE user_id = :'tf' \gset
@@ -137,6 +138,18 @@ SET ROLE regress_pgauth_service;
 SELECT error_code AS expired_challenge FROM auth.two_factor_verify('backup', 'aaaaa-aaaaa', NULL, :'ch7');
 SELECT error_code AS unknown_challenge FROM auth.two_factor_verify('backup', 'aaaaa-aaaaa', NULL, 'nope');
 RESET ROLE;
+
+-- ---- proving an address is no second factor: verify-email (auto sign-in) and change-email
+-- still verify for a two-factor user, without a session
+SELECT user_id AS vf FROM auth.sign_up_email('vf@two.example', 'vf-password-1', 'Vera') \gset
+UPDATE auth.users SET two_factor_enabled = true WHERE id = :'vf';
+SELECT auth.email_queue_verification(:'vf', '/', false) AS queued;
+SELECT auth.outbox_open(o.id, o.recipient, o.template, o.sealed)::jsonb ->> 'token' AS vf_token
+  FROM auth.outbox o WHERE o.recipient = 'vf@two.example' ORDER BY o.id DESC LIMIT 1 \gset
+SET pgauth.email_auto_sign_in_after_verification = on;
+SELECT body, session_token, error_code FROM auth.email_verify(:'vf_token', NULL, NULL);
+RESET pgauth.email_auto_sign_in_after_verification;
+SELECT email_verified FROM auth.users WHERE id = :'vf';
 
 -- ---- disable: password checked; secret, codes and trusted devices go; sign-in gives sessions again
 SET ROLE regress_pgauth_service;

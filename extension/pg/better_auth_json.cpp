@@ -83,6 +83,16 @@ void append_user_members(std::string& out, const UserRecord& u, bool profile) {
     if (profile) {
         nullable_member(out, "role", u.role);
         nullable_member(out, "paraWalletId", u.para_wallet_id);
+        if (u.security) {
+            member(out, "banned");
+            out.append(u.security->banned ? "true" : "false");
+            nullable_member(out, "banReason", u.security->ban_reason);
+            nullable_member(out, "banExpires",
+                            u.security->ban_expires ? std::optional<std::string>(iso_time(*u.security->ban_expires))
+                                                    : std::nullopt);
+            member(out, "twoFactorEnabled");
+            out.append(u.security->two_factor_enabled ? "true" : "false");
+        }
     }
     string_member(out, "id", u.id);
 }
@@ -103,6 +113,7 @@ std::string session_json(const SessionRecord& s, std::string_view token) {
     nullable_member(out, "ipAddress", s.ip);
     nullable_member(out, "userAgent", s.user_agent);
     string_member(out, "userId", s.user_id);
+    if (s.show_impersonated_by) nullable_member(out, "impersonatedBy", s.impersonated_by);
     string_member(out, "id", s.id);
     out.push_back('}');
     return out;

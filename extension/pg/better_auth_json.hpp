@@ -16,12 +16,20 @@ extern "C" {
 
 namespace pgauth {
 
+// The admin and twoFactor plugins' user fields (get-session shows them).
+struct AccountSecurityFields {
+    bool banned = false, two_factor_enabled = false;
+    std::optional<std::string> ban_reason;
+    std::optional<TimestampTz> ban_expires;
+};
+
 // A user as Better-Auth shows it: auth.users without secrets.
 struct UserRecord {
     std::string id, email, name;
     std::optional<std::string> image, role, para_wallet_id;
     bool email_verified = false;
     TimestampTz created_at = 0, updated_at = 0;
+    std::optional<AccountSecurityFields> security;  // shown with `profile` when set (get-session)
 };
 
 // A session row (never its token: only the digest is stored).
@@ -29,6 +37,8 @@ struct SessionRecord {
     std::string id, user_id;
     TimestampTz expires_at = 0, created_at = 0, updated_at = 0;
     std::optional<std::string> ip, user_agent;
+    bool show_impersonated_by = false;        // the admin plugin's field (get-session)
+    std::optional<std::string> impersonated_by;
 };
 
 // ISO 8601 in UTC with milliseconds, as JavaScript's Date#toJSON: 2026-11-23T04:20:48.500Z
@@ -41,8 +51,9 @@ void append_json_string(std::string& out, std::string_view s);
 
 // Better-Auth's user object as members without braces: name, email,
 // emailVerified, image, createdAt, updatedAt, id. With `profile` (get-session
-// and the session JWT), also role and paraWalletId before id; sign-up and
-// sign-in answer Better-Auth's fields only.
+// and the session JWT), also role and paraWalletId before id, and when the
+// record carries them banned, banReason, banExpires and twoFactorEnabled
+// (get-session); sign-up and sign-in answer Better-Auth's fields only.
 void append_user_members(std::string& out, const UserRecord& user, bool profile);
 std::string user_json(const UserRecord& user, bool profile);  // {...}
 

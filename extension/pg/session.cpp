@@ -137,7 +137,12 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
         pg_uuid_t user_id, session_id;
         Datum values[session_column_count];
         bool nulls[session_column_count];
-    } copy{GetCurrentTransactionStartTimestamp(), extend && writable(), false, {}, {}, {}, {}};
+        bool banned, two_factor_enabled, reason_null, expires_null, impersonated_null;
+        Datum ban_reason;
+        TimestampTz ban_expires;
+        pg_uuid_t impersonated_by;
+    } copy{GetCurrentTransactionStartTimestamp(), extend && writable(), false, {}, {}, {}, {}, false, false, true, true,
+           true, 0, 0, {}};
     Digest digest = sha256(token);
     Datum key = bytea_datum(digest);
     // noexcept: the index scans and a captureless visitor that only copies Datums
@@ -156,6 +161,14 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
                                        ? row.values[i]
                                        : datumCopy(row.values[i], false, -1);
                 }
+                c->banned = row.banned;
+                c->two_factor_enabled = row.two_factor_enabled;
+                c->reason_null = row.ban_reason_null;
+                if (!row.ban_reason_null) c->ban_reason = datumCopy(row.ban_reason, false, -1);
+                c->expires_null = row.ban_expires_null;
+                if (!row.ban_expires_null) c->ban_expires = DatumGetTimestampTz(row.ban_expires);
+                c->impersonated_null = row.impersonated_by_null;
+                if (!row.impersonated_by_null) c->impersonated_by = *DatumGetUUIDP(row.impersonated_by);
             },
             &copy);
     });
@@ -181,6 +194,14 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
     out.session.updated_at = DatumGetTimestampTz(copy.values[col_session_updated_at]);
     if (!copy.nulls[col_ip]) out.session.ip = inet_text(copy.values[col_ip]);
     out.session.user_agent = text_or_null(col_user_agent);
+    AccountSecurityFields security;
+    security.banned = copy.banned;
+    security.two_factor_enabled = copy.two_factor_enabled;
+    if (!copy.reason_null) security.ban_reason = text_string(copy.ban_reason);
+    if (!copy.expires_null) security.ban_expires = copy.ban_expires;
+    out.user.security = security;
+    out.session.show_impersonated_by = true;
+    if (!copy.impersonated_null) out.session.impersonated_by = uuid_text(copy.impersonated_by);
     out.refreshed = copy.extended;
     if (copy.extended) store_extension(copy.session_id, copy.now);
     return out;
@@ -188,7 +209,9 @@ std::optional<LoadedSession> load_session(std::string_view token, bool extend, A
 
 std::string session_payload(const LoadedSession& s) {
     std::string payload = "{";
-    append_user_members(payload, s.user, true);
+    UserRecord claims = s.user;
+    claims.security.reset();  // the session JWT keeps its claims; get-session shows these fields
+    append_user_members(payload, claims, true);
     payload.append(",\"sub\":");
     append_json_string(payload, s.user.id);
     payload.append(",\"sid\":");

@@ -26,9 +26,9 @@ namespace {
 struct Catalog {
     bool valid = false;
     Oid sessions = InvalidOid, token_index = InvalidOid, sessions_pkey = InvalidOid, users = InvalidOid, users_pkey = InvalidOid;
-    AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me;
+    AttrNumber s_id, s_user_id, s_expires_at, s_created_at, s_updated_at, s_ip, s_user_agent, s_remember_me, s_impersonated_by;
     AttrNumber u_id, u_email, u_name, u_image, u_email_verified, u_created_at, u_updated_at;
-    AttrNumber u_role, u_para_wallet_id, u_is_active, u_banned, u_ban_expires;
+    AttrNumber u_role, u_para_wallet_id, u_is_active, u_banned, u_ban_expires, u_ban_reason, u_two_factor_enabled;
 };
 
 Catalog catalog;
@@ -73,6 +73,7 @@ void resolve_catalog() {
     c.s_ip = column(c.sessions, "ip");
     c.s_user_agent = column(c.sessions, "user_agent");
     c.s_remember_me = column(c.sessions, "remember_me");
+    c.s_impersonated_by = column(c.sessions, "impersonated_by");
     c.u_id = column(c.users, "id");
     c.u_email = column(c.users, "email");
     c.u_name = column(c.users, "name");
@@ -85,6 +86,8 @@ void resolve_catalog() {
     c.u_is_active = column(c.users, "is_active");
     c.u_banned = column(c.users, "banned");
     c.u_ban_expires = column(c.users, "ban_expires");
+    c.u_ban_reason = column(c.users, "ban_reason");
+    c.u_two_factor_enabled = column(c.users, "two_factor_enabled");
     c.valid = true;
     catalog = c;
 }
@@ -159,6 +162,11 @@ bool lookup_session(Datum digest, TimestampTz now, SessionVisitor visit, void* c
             for (AttrNumber n : session_columns) { row.values[i] = attr(session.slot, n, &row.nulls[i]); ++i; }
             for (AttrNumber n : profile_columns) { row.values[i] = attr(user.slot, n, &row.nulls[i]); ++i; }
             row.remember_me = DatumGetBool(attr(session.slot, catalog.s_remember_me, &isnull));
+            row.banned = DatumGetBool(attr(user.slot, catalog.u_banned, &isnull));
+            row.two_factor_enabled = DatumGetBool(attr(user.slot, catalog.u_two_factor_enabled, &isnull));
+            row.ban_reason = attr(user.slot, catalog.u_ban_reason, &row.ban_reason_null);
+            row.ban_expires = attr(user.slot, catalog.u_ban_expires, &row.ban_expires_null);
+            row.impersonated_by = attr(session.slot, catalog.s_impersonated_by, &row.impersonated_by_null);
             visit(row, context);
         }
         end_scan(user);

@@ -25,6 +25,10 @@ struct SessionRow {
     Datum values[session_column_count];
     bool nulls[session_column_count];
     bool remember_me;
+    // account security (not in validate_session's result): from the same two tuples
+    bool banned, two_factor_enabled;
+    Datum ban_reason, ban_expires, impersonated_by;
+    bool ban_reason_null, ban_expires_null, impersonated_by_null;
 };
 using SessionVisitor = void (*)(SessionRow& row, void* context);
 

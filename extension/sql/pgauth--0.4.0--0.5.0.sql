@@ -3108,9 +3108,17 @@ BEGIN
     END IF;
     v_order := format('u.%I %s, u.id %s', v_col, coalesce(q ->> 'sortDirection', 'asc'), coalesce(q ->> 'sortDirection', 'asc'));
     EXECUTE format('SELECT count(*) FROM auth.users u WHERE %s', v_where) INTO v_total;
-    EXECUTE format('SELECT coalesce(json_agg(auth.admin_user_json(p.id) ORDER BY p.n), ''[]''::json) FROM ('
-                   'SELECT u.id, row_number() OVER () AS n FROM (SELECT u.id FROM auth.users u WHERE %s ORDER BY %s LIMIT %s OFFSET %s) u) p',
-                   v_where, v_order, v_limit, v_offset) INTO v_users;
+    -- the user objects of auth.admin_user_json, built inline: a function call per row costs a third of the call
+    EXECUTE format('SELECT coalesce(json_agg(json_build_object(''id'', u.id, ''name'', u.name, ''email'', u.email, '
+                   '''emailVerified'', u.email_verified, ''image'', u.image, ''createdAt'', %2$s, ''updatedAt'', %3$s, '
+                   '''role'', u.role, ''banned'', u.banned, ''banReason'', u.ban_reason, ''banExpires'', %4$s, '
+                   '''twoFactorEnabled'', u.two_factor_enabled) ORDER BY %5$s), ''[]''::json) '
+                   'FROM (SELECT u.* FROM auth.users u WHERE %1$s ORDER BY %5$s LIMIT %6$s OFFSET %7$s) u',
+                   v_where,
+                   'to_char(u.created_at AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   'to_char(u.updated_at AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   'to_char(u.ban_expires AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   v_order, v_limit, v_offset) INTO v_users;
     RETURN json_build_object('users', v_users, 'total', v_total, 'limit', v_limit, 'offset', v_offset);
 END
 $$;
@@ -3981,6 +3989,59 @@ END
 $$;
 COMMENT ON FUNCTION auth.email_set_password(uuid, text) IS
   'Internal: the password part of a reset (link or code).';
+
+CREATE OR REPLACE FUNCTION auth.email_verify(p_token text, p_ip inet, p_user_agent text)
+    RETURNS TABLE (body json, session_token text, max_age bigint, error_code text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER ROWS 1 SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    t record;
+    v_user uuid;
+    v_token text;
+    v_expires timestamptz;
+BEGIN
+    SELECT * INTO t FROM auth.email_take_link(p_token, ARRAY['verify-email', 'change-email'], 'TOKEN_EXPIRED');
+    IF t.error_code IS NOT NULL THEN
+        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, t.error_code;
+        RETURN;
+    END IF;
+    IF (t.v).purpose = 'verify-email' THEN
+        UPDATE auth.users u SET email_verified = true, updated_at = now()
+         WHERE u.id = (t.v).user_id AND u.email = (t.v).email
+        RETURNING u.id INTO v_user;
+    ELSE
+        -- change-email: the new address is proven; the change happens now, and every token or
+        -- code still out for the user (sent to the old address) dies
+        BEGIN
+            UPDATE auth.users u SET email = (t.v).payload ->> 'newEmail', email_verified = true, updated_at = now()
+             WHERE u.id = (t.v).user_id AND u.email = (t.v).payload ->> 'oldEmail'
+            RETURNING u.id INTO v_user;
+        EXCEPTION WHEN unique_violation THEN
+            v_user := NULL;  -- the address was taken since the request
+        END;
+        IF v_user IS NOT NULL THEN
+            UPDATE auth.verifications x SET consumed_at = now() WHERE x.user_id = v_user AND x.consumed_at IS NULL;
+        END IF;
+    END IF;
+    IF v_user IS NULL THEN
+        -- the user's address changed since the link was sent (or the new one was taken)
+        RETURN QUERY SELECT NULL::json, NULL::text, NULL::bigint, 'INVALID_TOKEN'::text;
+        RETURN;
+    END IF;
+    -- a session: after a change-email (as Better-Auth), or with autoSignInAfterVerification
+    -- (not for a two-factor or banned user: the proof of an address is no second factor)
+    IF ((t.v).purpose = 'change-email' OR auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean)
+       AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active AND NOT u.two_factor_enabled
+                      AND NOT (u.banned AND (u.ban_expires IS NULL OR u.ban_expires > now()))) THEN
+        SELECT c.session_token, c.expires_at INTO v_token, v_expires
+          FROM auth.create_session(v_user, true, p_ip, left(p_user_agent, 512)) c;
+    END IF;
+    RETURN QUERY SELECT json_build_object('status', true,
+                                          'user', CASE WHEN (t.v).purpose = 'change-email' THEN auth.email_user_json(v_user) END),
+                        v_token, round(extract(epoch FROM v_expires - now()))::bigint, NULL::text;
+END
+$$;
+COMMENT ON FUNCTION auth.email_verify(text, inet, text) IS
+  'Better-Auth verify-email: consumes a verify-email or change-email token. verify-email marks the address verified, body {"status":true,"user":null} (with pgauth.email_auto_sign_in_after_verification also a new session); change-email makes the new address the user''s (verified), kills every other token or code out for the user and returns a new session, body {"status":true,"user"}. Else error_code INVALID_TOKEN or TOKEN_EXPIRED (returned, not raised: single use holds).';
 
 DROP FUNCTION auth.sign_in_response(text, text, boolean, inet, text, text);
 CREATE FUNCTION auth.sign_in_response(p_email text, p_password text, p_remember_me boolean, p_ip inet,

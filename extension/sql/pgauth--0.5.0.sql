@@ -1954,8 +1954,10 @@ BEGIN
         RETURN;
     END IF;
     -- a session: after a change-email (as Better-Auth), or with autoSignInAfterVerification
+    -- (not for a two-factor or banned user: the proof of an address is no second factor)
     IF ((t.v).purpose = 'change-email' OR auth.email_setting('pgauth.email_auto_sign_in_after_verification')::boolean)
-       AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active) THEN
+       AND EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_user AND u.is_active AND NOT u.two_factor_enabled
+                      AND NOT (u.banned AND (u.ban_expires IS NULL OR u.ban_expires > now()))) THEN
         SELECT c.session_token, c.expires_at INTO v_token, v_expires
           FROM auth.create_session(v_user, true, p_ip, left(p_user_agent, 512)) c;
     END IF;
@@ -4236,9 +4238,17 @@ BEGIN
     END IF;
     v_order := format('u.%I %s, u.id %s', v_col, coalesce(q ->> 'sortDirection', 'asc'), coalesce(q ->> 'sortDirection', 'asc'));
     EXECUTE format('SELECT count(*) FROM auth.users u WHERE %s', v_where) INTO v_total;
-    EXECUTE format('SELECT coalesce(json_agg(auth.admin_user_json(p.id) ORDER BY p.n), ''[]''::json) FROM ('
-                   'SELECT u.id, row_number() OVER () AS n FROM (SELECT u.id FROM auth.users u WHERE %s ORDER BY %s LIMIT %s OFFSET %s) u) p',
-                   v_where, v_order, v_limit, v_offset) INTO v_users;
+    -- the user objects of auth.admin_user_json, built inline: a function call per row costs a third of the call
+    EXECUTE format('SELECT coalesce(json_agg(json_build_object(''id'', u.id, ''name'', u.name, ''email'', u.email, '
+                   '''emailVerified'', u.email_verified, ''image'', u.image, ''createdAt'', %2$s, ''updatedAt'', %3$s, '
+                   '''role'', u.role, ''banned'', u.banned, ''banReason'', u.ban_reason, ''banExpires'', %4$s, '
+                   '''twoFactorEnabled'', u.two_factor_enabled) ORDER BY %5$s), ''[]''::json) '
+                   'FROM (SELECT u.* FROM auth.users u WHERE %1$s ORDER BY %5$s LIMIT %6$s OFFSET %7$s) u',
+                   v_where,
+                   'to_char(u.created_at AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   'to_char(u.updated_at AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   'to_char(u.ban_expires AT TIME ZONE ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'')',
+                   v_order, v_limit, v_offset) INTO v_users;
     RETURN json_build_object('users', v_users, 'total', v_total, 'limit', v_limit, 'offset', v_offset);
 END
 $$;
