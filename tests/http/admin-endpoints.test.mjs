@@ -134,6 +134,7 @@ test("impersonation: seen in the session, listed, and stopped (the admin's sessi
   assert.ok(admin.jar.has("better-auth.admin_session"));
   const seen = await admin.client.getSession();
   assert.equal(seen.data.user.id, user.user.id);
+  assert.equal(seen.data.session.impersonatedBy, admin.user.id);
   // at most an hour by default
   const expires = new Date(seen.data.session.expiresAt).getTime();
   assert.ok(expires <= Date.now() + 3600_000 + 5_000, seen.data.session.expiresAt);

@@ -72,6 +72,7 @@ test("enable, then sign-in answers the challenge: no session with any cookie unt
   assert.ok(jar.has("better-auth.session_token"));
   const session = await client.getSession();
   assert.equal(session.data.user.id, user.user.id);
+  assert.equal(session.data.user.twoFactorEnabled, true);
 });
 
 test("a browser signed in as someone else holds no session after a 2FA sign-in's challenge", async () => {
