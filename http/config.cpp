@@ -31,6 +31,7 @@ const Setting settings[] = {
     {"--db-connect-timeout", "PGAUTH_DB_CONNECT_TIMEOUT", "seconds to open a database connection (default 5; libpq connect_timeout, unless the URL or PGCONNECT_TIMEOUT sets it)"},
     {"--db-call-timeout-ms", "PGAUTH_DB_CALL_TIMEOUT_MS", "hard deadline of one database call in ms, enforced even when the database is frozen (default 7000; keep it above the 5 s statement_timeout)"},
     {"--pool-wait-ms", "PGAUTH_POOL_WAIT_MS", "longest wait in ms for a free connection or database thread before answering 503 (default 2000)"},
+    {"--multi-session-maximum", "PGAUTH_MULTI_SESSION_MAXIMUM", "signed-in accounts one browser keeps (multiSession cookies; keep it equal to pgauth.multi_session_maximum; 0 turns the cookies off; default 5)"},
     {"--db-queue", "PGAUTH_DB_QUEUE", "database-bound requests that may wait for a thread; more answer 503 at once (default 16 x pool size)"},
     {"--max-connections-per-ip", "PGAUTH_MAX_CONNECTIONS_PER_IP", "open connections allowed from one client address (default 256); more get 503 TOO_MANY_CONNECTIONS"},
     {"--oasis-url", "PGAUTH_OASIS_URL", "OASIS API base URL (wallet endpoints; unset = 503 AVATAR_PROVIDER_UNAVAILABLE)"},
@@ -257,6 +258,7 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     c.db_call_timeout_ms = optional_int("PGAUTH_DB_CALL_TIMEOUT_MS", c.db_call_timeout_ms, 100, 600000);
     c.pool_wait_ms = optional_int("PGAUTH_POOL_WAIT_MS", c.pool_wait_ms, 1, 600000);
     c.db_queue = optional_int("PGAUTH_DB_QUEUE", 16 * c.pool_size, 1, 1000000);
+    c.multi_session_maximum = optional_int("PGAUTH_MULTI_SESSION_MAXIMUM", c.multi_session_maximum, 0, 100);
     if (std::string per_ip = get("PGAUTH_MAX_CONNECTIONS_PER_IP"); !per_ip.empty())
         c.max_connections_per_ip = static_cast<std::size_t>(parse_int("PGAUTH_MAX_CONNECTIONS_PER_IP", per_ip, 1, 1000000));
 

@@ -30,6 +30,7 @@ struct Config {
     int db_call_timeout_ms = 7000;             // hard deadline of one database call (watchdog)
     int pool_wait_ms = 2000;                   // longest wait for a pooled connection or an executor thread
     int db_queue = 0;                          // queued database-bound requests; 0: 16 x pool_size
+    int multi_session_maximum = 5;             // multiSession: signed-in accounts one browser keeps (0: plugin off)
     std::string oasis_url;
     std::string oasis_admin_username;
     std::string oasis_admin_password;

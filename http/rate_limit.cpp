@@ -16,6 +16,8 @@ bool strict_route(std::string_view route) {
         route == "change-email" ||
         route == "oauth2-register")  // oauth2-register: each call stores a new client
         return true;
+    // twoFactor: Better-Auth limits /two-factor/* to 3 per 10 s (codes are guessable one by one).
+    if (route.starts_with("two-factor-")) return true;
     // The routes that send mail (Better-Auth counts them 3 per 60 s; here 3 per 10 s, and the
     // extension also limits each address: pgauth.email_max_per_address).
     for (std::string_view mail : {"send-verification-email", "request-password-reset", "forget-password-email-otp",

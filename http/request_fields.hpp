@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,9 @@ void require_no_nul(const nlohmann::json& body);
 // control character (NUL included) or more than `max_bytes` decoded bytes.
 std::optional<std::string> query_param(const std::optional<std::string>& raw, std::string_view key,
                                        std::size_t max_bytes);
+
+// A PostgreSQL array literal of `values` (each quoted and escaped), for a $n::text[] parameter.
+std::string text_array(const std::vector<std::string>& values);
 
 // The same rules as a pure function over the body's text (for fuzzing and tests):
 // either the value (nullopt when absent) or the error's code and message.

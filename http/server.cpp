@@ -18,6 +18,7 @@
 #include "text.hpp"
 #include "log.hpp"
 #include "oauth_errors.hpp"
+#include "routes/session_cookies.hpp"
 #include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
@@ -374,6 +375,8 @@ void Server::respond(const std::string& name, const Rest::Request& request,
             if (!had) res.headers.push_back(std::move(h));
         }
     }
+    // multiSession (Better-Auth's after-hook): a new session cookie also gets its per-session copy.
+    add_multi_session_cookie(ctx, Request(request), res, ctx.config().multi_session_maximum);
     for (auto& [header, value] : res.headers) {
         if (iequals(header, "Set-Cookie") && ctx.config().cross_site_cookies) value = cross_site_cookie(value);
         if (iequals(header, "Set-Cookie")) writer->cookies().add(Http::Cookie::fromString(value));

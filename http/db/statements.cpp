@@ -18,11 +18,14 @@ const Statement statements[] = {
     {"sign_up",
      "SELECT body::text AS body, session_token, max_age"
      " FROM auth.sign_up_response($1, $2, $3, $4, $5::inet, $6, $7)"},
+    // A 2FA user without a trusted device gets a challenge (two_factor_token), no session (issue 16).
     {"sign_in",
-     "SELECT body::text AS body, session_token, max_age, error_code"
-     " FROM auth.sign_in_response($1, $2, $3, $4::inet, $5, $6)"},
+     "SELECT body::text AS body, session_token, max_age, error_code, two_factor_token"
+     " FROM auth.sign_in_response($1, $2, $3, $4::inet, $5, $6, $7)"},
     {"get_session", "SELECT body::text AS body, jwt, jwt_error, refreshed, max_age FROM auth.get_session($1, $2)"},
     {"sign_out", "SELECT auth.revoke_session($1)"},
+    // Sign-out with multiSession cookies: the session and every account the browser holds.
+    {"sign_out_all", "SELECT count(auth.revoke_session(t)) AS revoked FROM unnest($1::text[]) t"},
     {"list_sessions", "SELECT auth.list_sessions_response($1)::text AS body"},
     {"revoke_session",
      "SELECT auth.revoke_user_session(v.user_id, $2) AS revoked FROM auth.validate_session($1) v"},
@@ -133,6 +136,37 @@ const Statement statements[] = {
     {"org_remove_team_member", "SELECT auth.org_remove_team_member($1, $2::jsonb)::text AS body"},
     {"org_list_team_members", "SELECT auth.org_list_team_members($1, $2::jsonb)::text AS body"},
     {"org_list_user_teams", "SELECT auth.org_list_user_teams($1, $2::jsonb)::text AS body"},
+    // Issue 16: account security (docs/account-security.md): twoFactor, admin, multiSession.
+    {"two_factor_enable", "SELECT auth.two_factor_enable($1, $2, $3, $4::inet, $5)::text AS body"},
+    {"two_factor_get_totp_uri", "SELECT auth.two_factor_get_totp_uri($1, $2)::text AS body"},
+    {"two_factor_verify",
+     "SELECT body::text AS body, session_token, max_age, trust_device_token, error_code"
+     " FROM auth.two_factor_verify($1, $2, $3, $4, $5, $6::inet, $7)"},
+    {"two_factor_send_otp", "SELECT auth.two_factor_send_otp($1, $2)::text AS body"},
+    {"two_factor_generate_backup_codes", "SELECT auth.two_factor_generate_backup_codes($1, $2)::text AS body"},
+    {"two_factor_disable", "SELECT auth.two_factor_disable($1, $2, $3::inet, $4)::text AS body"},
+    {"admin_create_user", "SELECT auth.admin_create_user($1, $2::jsonb)::text AS body"},
+    {"admin_list_users", "SELECT auth.admin_list_users($1, $2::jsonb)::text AS body"},
+    {"admin_get_user", "SELECT auth.admin_get_user($1, $2)::text AS body"},
+    {"admin_update_user", "SELECT auth.admin_update_user($1, $2, $3::jsonb)::text AS body"},
+    {"admin_set_role", "SELECT auth.admin_set_role($1, $2, $3::jsonb)::text AS body"},
+    {"admin_set_user_password", "SELECT auth.admin_set_user_password($1, $2, $3)::text AS body"},
+    {"admin_ban_user", "SELECT auth.admin_ban_user($1, $2, $3, $4::bigint)::text AS body"},
+    {"admin_unban_user", "SELECT auth.admin_unban_user($1, $2)::text AS body"},
+    {"admin_list_user_sessions", "SELECT auth.admin_list_user_sessions($1, $2)::text AS body"},
+    {"admin_revoke_user_session", "SELECT auth.admin_revoke_user_session($1, $2)::text AS body"},
+    {"admin_revoke_user_sessions", "SELECT auth.admin_revoke_user_sessions($1, $2)::text AS body"},
+    {"admin_impersonate_user",
+     "SELECT body::text AS body, session_token, max_age FROM auth.admin_impersonate_user($1, $2, $3::inet, $4)"},
+    {"admin_stop_impersonating",
+     "SELECT body::text AS body, session_token, max_age FROM auth.admin_stop_impersonating($1, $2)"},
+    {"admin_remove_user", "SELECT auth.admin_remove_user($1, $2)::text AS body"},
+    {"admin_has_permission", "SELECT auth.admin_has_permission($1, $2::jsonb)::text AS body"},
+    {"admin_audit_log", "SELECT auth.admin_audit_log($1, $2::jsonb)::text AS body"},
+    {"multi_session_list", "SELECT auth.multi_session_list($1::text[])::text AS body"},
+    {"multi_session_set_active",
+     "SELECT body::text AS body, max_age FROM auth.multi_session_set_active($1::text[], $2)"},
+    {"multi_session_revoke", "SELECT auth.multi_session_revoke($1::text[], $2)::text AS body"},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Each handler parses, makes one SQL call (the extension builds the body) and
 // adds the cookies.
 #include <optional>
+#include <vector>
 
 #include "request_fields.hpp"
 #include "routes/routes.hpp"
@@ -57,17 +58,41 @@ Response sign_in(Context& ctx, const Request& req) {
     auto password = text_field(body, "password", true);
     bool remember_me = bool_field(body, "rememberMe", true);
     auto callback = callback_url(ctx, body);
-    auto r = ctx.exec("sign_in", *email, *password, remember_me, client_ip(req), req.user_agent(), callback);
-    // EMAIL_NOT_VERIFIED (403) comes back as a value: the verification mail it queued has committed.
-    if (!r.at(0)["error_code"].is_null()) throw errors::make(r[0]["error_code"].c_str());
-    return session_answer(ctx, r.at(0), remember_me);
+    auto trusted = read_signed_cookie(ctx, req, "trust_device");
+    auto r = ctx.exec("sign_in", *email, *password, remember_me, client_ip(req), req.user_agent(), callback, trusted);
+    // Failures come back as values (EMAIL_NOT_VERIFIED's mail and the audit row of a failure have committed).
+    const auto row = r.at(0);
+    if (!row["error_code"].is_null()) throw errors::make(row["error_code"].c_str());
+    if (row["two_factor_token"].is_null()) return session_answer(ctx, row, remember_me);
+    // twoFactor: {twoFactorRedirect:true}, the short-lived two_factor cookie, and no session:
+    // as Better-Auth, the browser's session cookie is cleared (dont_remember is kept for the verify).
+    Response res;
+    res.body = row["body"].c_str();
+    const auto& cfg = ctx.config();
+    for (const char* name : {"session_token", "session_data"}) expire_cookie(ctx, res, cfg.cookie_name(name));
+    set_signed_cookie(ctx, res, "two_factor", row["two_factor_token"].c_str(), row["max_age"].as<long>());
+    if (!remember_me) set_signed_cookie(ctx, res, "dont_remember", "true", std::nullopt);
+    // A trust_device cookie the extension did not honour (expired, revoked, another user's) goes.
+    if (trusted) expire_cookie(ctx, res, cfg.cookie_name("trust_device"));
+    return res;
 }
 
+// As Better-Auth with multiSession: every account the browser holds is signed out, and
+// their multi cookies expire (one SQL call over all the tokens).
 Response sign_out(Context& ctx, const Request& req) {
     req.json();  // a body, if any, must still be valid JSON
     auto token = ctx.session_token(req);
     Response res = token ? Response::json({{"success", true}}) : Response::error(errors::make("FAILED_TO_GET_SESSION"));
-    if (token) ctx.exec("sign_out", *token);
+    auto multi = multi_session_cookies(ctx, req);
+    if (multi.empty()) {
+        if (token) ctx.exec("sign_out", *token);
+    } else {
+        std::vector<std::string> tokens;
+        if (token) tokens.push_back(*token);
+        for (const auto& c : multi) tokens.push_back(c.token);
+        ctx.exec("sign_out_all", text_array(tokens));
+        for (const auto& c : multi) expire_cookie(ctx, res, c.name);
+    }
     clear_session_cookies(ctx, res);
     return res;
 }

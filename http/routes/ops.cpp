@@ -71,6 +71,9 @@ void register_routes(Server& server) {
     register_social_routes(server);
     register_oauth_client_routes(server);
     register_organization_routes(server);
+    register_two_factor_routes(server);
+    register_admin_routes(server);
+    register_multi_session_routes(server);
 }
 
 }  // namespace pgauth::http

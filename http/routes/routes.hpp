@@ -17,6 +17,9 @@ void register_email_routes(Server& server);    // routes/email.cpp: verification
 void register_social_routes(Server& server);   // routes/social.cpp: social sign-in and accounts (issue 15)
 void register_oauth_client_routes(Server& server);  // routes/oauth_clients.cpp: /oauth2/register (RFC 7591/7592), /oauth2/public-client
 void register_organization_routes(Server& server);  // routes/organization.cpp: /organization/* (Better-Auth organization plugin, issue 17)
+void register_two_factor_routes(Server& server);     // routes/two_factor.cpp: /two-factor/* (issue 16)
+void register_admin_routes(Server& server);          // routes/admin.cpp: /admin/* and /admin/audit-log (issue 16)
+void register_multi_session_routes(Server& server);  // routes/multi_session.cpp: /multi-session/* (issue 16)
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
 
 // All of the above.

@@ -47,7 +47,8 @@ std::string decode_part(const std::string& message, const std::string& content_t
 TEST(MailTemplates, EveryContractTemplateExists) {
     Templates t;
     for (const char* name : {"verify-email", "change-email", "reset-password", "magic-link", "otp-sign-in",
-                             "otp-email-verification", "otp-forget-password", "organization-invitation"})
+                             "otp-email-verification", "otp-forget-password", "otp-two-factor",
+                             "organization-invitation"})
         EXPECT_TRUE(t.known(name)) << name;
     EXPECT_THROW(t.render("no-such-template", nlohmann::json::object()), TemplateError);
 }
@@ -83,7 +84,7 @@ TEST(MailTemplates, InvitationNamesTheOrganizationSafely) {
 
 TEST(MailTemplates, OtpStandsAloneOnItsLine) {
     Templates t;
-    for (const char* name : {"otp-sign-in", "otp-email-verification", "otp-forget-password"}) {
+    for (const char* name : {"otp-sign-in", "otp-email-verification", "otp-forget-password", "otp-two-factor"}) {
         auto r = t.render(name, {{"otp", "042917"}});
         EXPECT_NE(r.text.find("\n042917\n"), std::string::npos) << name << ": " << r.text;
     }

@@ -76,6 +76,11 @@ const Default defaults[] = {
      "<p>Or paste this link into your browser:<br>{{url}}</p>"
      "<p>The invitation works only for this address, once you are signed in. "
      "If you do not know this organization, you can ignore this message.</p></body></html>\n"},
+    {"otp-two-factor", "Your two-factor code",
+     "Hello {{name}},\n\nYour two-factor sign-in code is:\n\n{{otp}}\n\nIt works once, for a few minutes.\n"
+     "If you did not just sign in, change your password.\n",
+     "<!doctype html><html><body><p>Hello {{name}},</p><p>Your two-factor sign-in code is:</p><p><strong>{{otp}}</strong></p>"
+     "<p>It works once, for a few minutes. If you did not just sign in, change your password.</p></body></html>\n"},
 };
 
 data to_data(const nlohmann::json& j) {
