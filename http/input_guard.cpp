@@ -149,7 +149,10 @@ void RequestScanner::reset_head() {
 RequestScanner::Step RequestScanner::refuse(Refusal refusal) {
     state_ = State::Refused;
     refusal_ = std::move(refusal);
-    refusal_.oauth = oauth_target_;
+    // Before the request line is whole (a target too long), its start still names the route.
+    auto space = head_.find(' ');
+    refusal_.oauth = oauth_target_ ||
+                     (!have_request_line_ && space != std::string::npos && head_.compare(space + 1, 17, "/api/auth/oauth2/") == 0);
     head_.clear();
     head_.shrink_to_fit();
     Step step;

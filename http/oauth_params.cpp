@@ -217,6 +217,7 @@ ClientAuth client_auth(const std::optional<std::string>& authorization, json& pa
         if (form_id.empty()) throw invalid_request("client_id is required (the client_assertion names no sub)");
         auth["client_id"] = form_id;
         auth["client_assertion"] = assertion;
+        auth["client_assertion_type"] = assertion_type;
     } else {
         auth["method"] = "none";
         if (!form_id.empty()) auth["client_id"] = form_id;

@@ -6,6 +6,7 @@
 // endpoint is looked up first (its Client ID Metadata Document fetched when needed,
 // routes/oauth_clients.cpp). Errors are {"error","error_description"} with
 // Cache-Control: no-store (oauth_errors.hpp).
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -60,7 +61,24 @@ std::optional<std::string> client_ip(const Request& req) {
 
 bool is_post(const Request& req) { return req.raw().method() == Method::Post; }
 
-bool wants_json(const Request& req) { return op::wants_json(req.header("Sec-Fetch-Mode"), req.header("Accept")); }
+// The Accept header as a list of media types (Pistache parses Accept into a typed header
+// whose text form is not kept).
+std::optional<std::string> accept_of(const Request& req) {
+    if (auto typed = req.raw().headers().tryGet<Pistache::Http::Header::Accept>()) {
+        std::string out;
+        for (const auto& media : typed->media()) out += (out.empty() ? "" : ", ") + media.toString();
+        return out;
+    }
+    return req.header("Accept");
+}
+
+bool wants_json(const Request& req) { return op::wants_json(req.header("Sec-Fetch-Mode"), accept_of(req)); }
+
+// A browser asking for a page (Accept names text/html) and not a fetch.
+bool wants_html(const Request& req) {
+    auto accept = accept_of(req);
+    return !wants_json(req) && accept && accept->find("text/html") != std::string::npos;
+}
 
 // Where the browser goes next: a 302 for a navigation, {"redirect": true, "url"} for a
 // fetch (Better-Auth's client), as Better-Auth answers.
@@ -89,7 +107,7 @@ std::string html_escape(std::string_view s) {
 // An error the user must see (a bad client or redirect URI: never redirected there):
 // JSON for a fetch or a client that asks for JSON, else a small HTML page.
 Response show_error(const Request& req, int status, const std::string& error, const std::string& description) {
-    if (wants_json(req) || !req.header("Accept") || req.header("Accept")->find("text/html") == std::string::npos) {
+    if (!wants_html(req)) {
         Response res{status, json{{"error", error}, {"error_description", description}}.dump(-1, ' ', false, json::error_handler_t::replace), {}};
         return no_store(std::move(res));
     }
@@ -110,16 +128,21 @@ Response show_error(const Request& req, int status, const std::string& error, co
 // ---------------------------------------------------------------- signed page queries
 
 // The query a sign-in or consent page receives: the parameters form-encoded (resource
-// repeated), then exp and sig = HMAC-SHA256(PGAUTH_SECRET, everything before "&sig=").
-// The signature is Better-Auth's convention (its client forwards the query up to sig as
-// oauth_query); the extension checks every parameter again when the query comes back.
-std::string sign_text(const Context& ctx, std::string_view text) {
-    std::string message = "pgauth.oauth_query:" + std::string(text);
+// repeated), exp, one ba_param per signed parameter name, and sig = HMAC-SHA256 under
+// PGAUTH_SECRET of the canonical form of every other pair (sorted by name, then value),
+// so the order in which a page sends it back does not matter. This is Better-Auth's
+// convention: its client (oauthProviderClient) forwards the pairs named by ba_param and
+// sig as oauth_query. The extension checks every parameter again when the query comes back.
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+std::string sign_pairs(const Context& ctx, Pairs pairs) {
+    std::sort(pairs.begin(), pairs.end());
+    std::string message = "pgauth.oauth_query:" + oauth::form_encode(pairs);
     return base64url_encode(hmac_sha256(as_bytes(ctx.config().secret), as_bytes(message)));
 }
 
 std::string signed_query(const Context& ctx, const json& params) {
-    std::vector<std::pair<std::string, std::string>> fields;
+    Pairs fields;
     for (auto it = params.begin(); it != params.end(); ++it) {
         if (it->is_string()) fields.emplace_back(it.key(), it->get<std::string>());
         else if (it->is_array())
@@ -128,8 +151,18 @@ std::string signed_query(const Context& ctx, const json& params) {
     }
     long exp = static_cast<long>(std::time(nullptr)) + page_query_lifetime_s;
     fields.emplace_back("exp", std::to_string(exp));
-    std::string text = oauth::form_encode(fields);
-    return text + "&sig=" + sign_text(ctx, text);
+    std::vector<std::string> names{"ba_param"};
+    for (const auto& [k, v] : fields)
+        if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) fields.emplace_back("ba_param", n);
+    std::string sig = sign_pairs(ctx, fields);
+    return oauth::form_encode(fields) + "&sig=" + sig;
+}
+
+// True when a query carries a sig pair: a page's signed query coming back.
+bool is_signed(std::string_view query) {
+    return query.starts_with("sig=") || query.find("&sig=") != std::string_view::npos;
 }
 
 // The authorization request's answer (auth.oauth_authorize) as where to go next.
@@ -179,7 +212,10 @@ json run_authorize(Context& ctx, const Request& req, const std::optional<std::st
 
 // GET|POST /oauth2/authorize (POST: a form, OIDC Core 3.1.2.1).
 Response authorize(Context& ctx, const Request& req) {
-    json params = op::parse(is_post(req) ? std::string_view(req.body()) : std::string_view(req.query_string()));
+    const std::string text = is_post(req) ? req.body() : req.query_string();
+    // A page's signed query sent back here (e.g. by a sign-in form after signing in) is
+    // checked as such; anything else is a client's request.
+    json params = is_signed(text) ? verify_oauth_query(ctx, text) : op::parse(text);
     auto next = next_step(ctx, run_authorize(ctx, req, ctx.session_token(req), params));
     if (next.url) return go_to(req, *next.url);
     return show_error(req, 400, next.error, next.description);
@@ -239,11 +275,17 @@ Response client_error(const ApiError& e, bool basic) {
     return res;
 }
 
+// True when the request authenticates its client with HTTP Basic (even a malformed one).
+bool uses_basic(const Request& req) {
+    auto h = req.header("Authorization");
+    return h && istarts_with(*h, "Basic ");
+}
+
 // POST /oauth2/token (application/x-www-form-urlencoded).
 Response token(Context& ctx, const Request& req) {
-    json params = op::parse(req.body());
-    auto auth = op::client_auth(req.header("Authorization"), params);
     try {
+        json params = op::parse(req.body());
+        auto auth = op::client_auth(req.header("Authorization"), params);
         Response res;
         res.body = body_text(ctx.exec("oauth_token", params.dump(), auth.json.dump()));
         // A code replay or a refresh-token reuse comes back as a value ({"error": ...}), not
@@ -252,7 +294,7 @@ Response token(Context& ctx, const Request& req) {
             res.status = 400;
         return no_store(std::move(res));
     } catch (const ApiError& e) {
-        return client_error(e, auth.basic);
+        return client_error(e, uses_basic(req));
     }
 }
 
@@ -292,25 +334,25 @@ TokenRequest token_request(const Request& req) {
 
 // POST /oauth2/introspect (RFC 7662).
 Response introspect(Context& ctx, const Request& req) {
-    auto t = token_request(req);
     try {
+        auto t = token_request(req);
         Response res;
         res.body = body_text(ctx.exec("oauth_introspect", t.token, t.hint, t.auth.json.dump()));
         return no_store(std::move(res));
     } catch (const ApiError& e) {
-        return client_error(e, t.auth.basic);
+        return client_error(e, uses_basic(req));
     }
 }
 
 // POST /oauth2/revoke (RFC 7009): 200 with an empty body, for unknown tokens too.
 Response revoke(Context& ctx, const Request& req) {
-    auto t = token_request(req);
     try {
+        auto t = token_request(req);
         ctx.exec("oauth_revoke", t.token, t.hint, t.auth.json.dump());
         Response res{200, "", {}};
         return no_store(std::move(res));
     } catch (const ApiError& e) {
-        return client_error(e, t.auth.basic);
+        return client_error(e, uses_basic(req));
     }
 }
 
@@ -323,7 +365,7 @@ Response end_session(Context& ctx, const Request& req) {
     Response res;
     if (auto url = string_at(answer, "url"); !url.empty()) {
         res = go_to(req, url);
-    } else if (wants_json(req) || !req.header("Accept") || req.header("Accept")->find("text/html") == std::string::npos) {
+    } else if (!wants_html(req)) {
         res = no_store(Response::json({{"success", true}}));
     } else {
         res = Response{200,
@@ -369,25 +411,45 @@ Handler discovery(bool openid) {
 
 json verify_oauth_query(const Context& ctx, std::string_view oauth_query) {
     if (!oauth_query.empty() && oauth_query.front() == '?') oauth_query.remove_prefix(1);
-    auto at = oauth_query.rfind("&sig=");
-    if (at == std::string_view::npos || oauth_query.size() > 16 * 1024)
-        throw op::invalid_request("oauth_query is not a signed authorization request");
-    std::string_view text = oauth_query.substr(0, at);
-    std::string given(oauth_query.substr(at + 5));
-    // the client may append parameters after sig (Better-Auth's cuts them off): ignore them
-    if (auto amp = given.find('&'); amp != std::string::npos) given.resize(amp);
-    std::string expected = sign_text(ctx, text);
-    if (!equal_ct(as_bytes(given), as_bytes(expected))) throw op::invalid_request("oauth_query was altered");
-    json params = op::parse(text);
-    long exp = 0;
-    try {
-        exp = std::stol(string_at(params, "exp"));
-    } catch (const std::exception&) {
-        throw op::invalid_request("oauth_query was altered");
+    if (oauth_query.size() > 16 * 1024) throw op::invalid_request("oauth_query is too long");
+    Pairs pairs;
+    std::optional<std::string> sig;
+    for (std::size_t start = 0; start <= oauth_query.size();) {
+        auto end = oauth_query.find('&', start);
+        if (end == std::string_view::npos) end = oauth_query.size();
+        std::string_view pair = oauth_query.substr(start, end - start);
+        start = end + 1;
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        auto name = op::form_decode(pair.substr(0, eq));
+        auto value = op::form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+        if (!name || !value) throw op::invalid_request("oauth_query is malformed");
+        if (*name == "sig") {
+            if (sig) throw op::invalid_request("oauth_query is malformed");
+            sig = std::move(*value);
+        } else {
+            pairs.emplace_back(std::move(*name), std::move(*value));
+        }
+    }
+    if (!sig) throw op::invalid_request("oauth_query is not a signed authorization request");
+    std::string expected = sign_pairs(ctx, pairs);
+    if (!equal_ct(as_bytes(*sig), as_bytes(expected))) throw op::invalid_request("oauth_query was altered");
+    long exp = -1;
+    Pairs request;
+    for (auto& [k, v] : pairs) {
+        if (k == "exp") {
+            try {
+                exp = std::stol(v);
+            } catch (const std::exception&) {
+                throw op::invalid_request("oauth_query was altered");
+            }
+        } else if (k != "ba_param") {
+            request.emplace_back(std::move(k), std::move(v));
+        }
     }
     if (exp < static_cast<long>(std::time(nullptr))) throw op::invalid_request("the authorization request has expired: start again");
-    params.erase("exp");
-    return params;
+    // the parameters again under RFC 6749 3.1's rules (a repeat only for resource)
+    return op::parse(oauth::form_encode(request));
 }
 
 std::string continue_authorization(Context& ctx, const Request& req, const std::string& session_token,

@@ -203,3 +203,76 @@ describe("authorization errors", () => {
     assert.deepEqual(after, before);
   });
 });
+
+describe("Better-Auth's oauthProviderClient", () => {
+  test("signs in on the sign-in page and consents on the consent page, unchanged", async () => {
+    const { authClient } = await import("./harness.mjs");
+    const { oauthProviderClient } = await import("@better-auth/oauth-provider/client");
+    const { client: ba } = authClient(server, [oauthProviderClient()]);
+    const u = await user(server);
+    const config = await rpConfig(server, client);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: client.redirect_uris[0], scope: "openid email", state: "ba-1",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+    });
+    const first = await call(url.toString());
+    assert.equal(first.status, 302, first.text);
+    const login = new URL(first.location);
+    // the page's script runs with the page's location: the plugin adds oauth_query itself
+    globalThis.window = { location: { search: login.search, href: login.href } };
+    try {
+      const signed = await ba.signIn.email({ email: u.email, password: u.password });
+      assert.equal(signed.error, null, JSON.stringify(signed.error));
+      assert.equal(signed.data.redirect, true);
+      const consentPage = new URL(signed.data.url);
+      assert.equal(consentPage.pathname, "/consent");
+      globalThis.window = { location: { search: consentPage.search, href: consentPage.href } };
+      const consent = await ba.$fetch("/oauth2/consent", { method: "POST", body: { accept: true } });
+      assert.equal(consent.error, null, JSON.stringify(consent.error));
+      const back = new URL(consent.data.url);
+      assert.equal(back.searchParams.get("state"), "ba-1");
+      const tokens = await oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: "ba-1" });
+      assert.equal(tokens.claims().sub, u.user.id);
+    } finally {
+      delete globalThis.window;
+    }
+  });
+});
+
+describe("Client ID Metadata Documents at the authorization endpoint", () => {
+  test("a URL client_id is fetched, then the flow runs; an unreachable document is shown as invalid_client", async () => {
+    const httpMod = await import("node:http");
+    const { freePort } = await import("./harness.mjs");
+    const port = await freePort();
+    const docUrl = `http://127.0.0.1:${port}/client.json`;
+    const doc = { client_id: docUrl, client_name: "CIMD App", redirect_uris: ["http://127.0.0.1:9/cb"], token_endpoint_auth_method: "none" };
+    const docs = httpMod.createServer((req, res) => {
+      if (req.url === "/client.json") {
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=60" });
+        res.end(JSON.stringify(doc));
+      } else { res.writeHead(404); res.end(); }
+    }).listen(port, "127.0.0.1");
+    const [{ db }] = await sql("SELECT current_database() AS db");
+    await sql(`ALTER DATABASE "${db}" SET pgauth.oauth_cimd_allow_http_loopback = 'on'`);
+    try {
+      const dev = await startServer({ PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK: "on" }, { issuer: true });
+      const params = {
+        response_type: "code", client_id: docUrl, redirect_uri: doc.redirect_uris[0], scope: "openid", state: "c1",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256",
+      };
+      const r = await call(`${dev.api}/oauth2/authorize?${new URLSearchParams(params)}`);
+      assert.equal(r.status, 302, r.text);
+      assert.equal(new URL(r.location).pathname, "/sign-in");
+      const [row] = await sql("SELECT source FROM auth.oauth_clients WHERE client_id = $1", [docUrl]);
+      assert.equal(row.source, "cimd");
+      const gone = `http://127.0.0.1:${port}/missing.json`;
+      const bad = await call(`${dev.api}/oauth2/authorize?${new URLSearchParams({ ...params, client_id: gone })}`);
+      assertOAuthError(bad, 400, "invalid_client");
+      assert.equal(bad.location, null);
+    } finally {
+      await sql(`ALTER DATABASE "${db}" RESET pgauth.oauth_cimd_allow_http_loopback`);
+      docs.close();
+    }
+  });
+});

@@ -2,23 +2,41 @@
 // endpoint with a session cookie (as a browser would, without one), and the RFC error
 // contract.
 import assert from "node:assert/strict";
+import http from "node:http";
 import * as oidc from "openid-client";
 import { post, signUp } from "./harness.mjs";
 
-export async function call(url, { method = "GET", body, headers = {}, form } = {}) {
-  const init = { method, headers: { ...headers }, redirect: "manual" };
+// A raw HTTP call through node:http: Node's fetch always sends Sec-Fetch-Mode: cors, which
+// asks the authorization endpoint for JSON (Better-Auth's fetch mode); these calls stand
+// for browser navigations unless a test sends that header itself. Redirects are not followed.
+export function call(url, { method = "GET", body, headers = {}, form } = {}) {
+  const all = { ...headers };
+  let payload;
   if (form !== undefined) {
-    init.body = form instanceof URLSearchParams ? form.toString() : new URLSearchParams(form).toString();
-    init.headers["content-type"] ??= "application/x-www-form-urlencoded";
+    payload = form instanceof URLSearchParams ? form.toString() : new URLSearchParams(form).toString();
+    all["content-type"] ??= "application/x-www-form-urlencoded";
   } else if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers["content-type"] ??= "application/json";
+    payload = typeof body === "string" ? body : JSON.stringify(body);
+    all["content-type"] ??= "application/json";
   }
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, body: json, location: res.headers.get("location") };
+  if (payload !== undefined) all["content-length"] = Buffer.byteLength(payload);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: all }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) for (const one of [].concat(v)) h.append(k, one);
+        resolve({ status: res.statusCode, headers: h, text, body: json, location: res.headers.location ?? null });
+      });
+    });
+    req.on("error", reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
 }
 
 // The RFC error contract: status, {"error","error_description"}, Cache-Control: no-store.
