@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto.hpp"
+#include "input_guard.hpp"
 #include "oauth_params.hpp"
 
 using namespace pgauth;
@@ -121,4 +122,22 @@ TEST(OAuthParams, WantsJson) {
     EXPECT_TRUE(op::wants_json(std::nullopt, "application/json"));
     EXPECT_FALSE(op::wants_json("navigate", "text/html,application/xhtml+xml,application/json;q=0.9"));
     EXPECT_FALSE(op::wants_json(std::nullopt, std::nullopt));
+}
+
+// The input guard keeps an OAuth request's target as sent (Pistache keeps one value per
+// query name), and shapes a refusal of an over-long OAuth target as an OAuth error.
+TEST(OAuthGuard, KeepsTheTargetAndShapesLongTargetRefusals) {
+    RequestScanner s;
+    auto step = s.next("GET /api/auth/oauth2/authorize?a=1&a=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(step.kind, RequestScanner::Step::Kind::Forward);
+    EXPECT_EQ(s.oauth_request_target(), "/api/auth/oauth2/authorize?a=1&a=2");
+    RequestScanner other;
+    other.next("GET /api/auth/get-session?a=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(other.oauth_request_target(), "");
+
+    RequestScanner t;
+    auto refused = t.next("GET /api/auth/oauth2/authorize?x=" + std::string(5000, 'a'));
+    ASSERT_EQ(refused.kind, RequestScanner::Step::Kind::Refuse);
+    EXPECT_EQ(refused.refusal.code, "URI_TOO_LONG");
+    EXPECT_TRUE(refused.refusal.oauth);
 }
