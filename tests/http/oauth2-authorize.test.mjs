@@ -126,6 +126,25 @@ describe("authorization code flow", () => {
     assert.equal(consent.searchParams.get("scope"), "openid email");
   });
 
+  test("POST /oauth2/continue with the signed query and a session goes on to the consent page", async () => {
+    const u = await user(server);
+    const config = await rpConfig(server, client);
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: client.redirect_uris[0], scope: "openid", state: "s6",
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: "S256",
+    });
+    const login = new URL((await call(url.toString())).location);
+    const oauthQuery = login.search.slice(1);
+    const missing = await post(`${server.api}/oauth2/continue`, { oauth_query: oauthQuery }, { cookie: u.cookie });
+    assertOAuthError(missing, 400, "invalid_request");
+    const r = await post(`${server.api}/oauth2/continue`, { postLogin: true, oauth_query: oauthQuery }, { cookie: u.cookie });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.redirect, true);
+    assert.equal(new URL(r.body.url).pathname, "/consent");
+    const anon = await post(`${server.api}/oauth2/continue`, { postLogin: true, oauth_query: oauthQuery });
+    assert.equal(anon.status, 401, anon.text);
+  });
+
   test("fetch mode (Sec-Fetch-Mode: cors) answers {redirect, url} instead of a 302", async () => {
     const { user: u, config } = await codeFlow(server, client, { scope: "openid" });
     const url = oidc.buildAuthorizationUrl(config, {
