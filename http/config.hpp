@@ -52,6 +52,8 @@ struct Config {
     std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
     bool cimd_allow_http_loopback = false;     // dev only: http Client ID Metadata Documents on a loopback host
     bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
+    std::string login_page;                    // OAuth provider sign-in page, absolute (PGAUTH_LOGIN_PAGE)
+    std::string consent_page;                  // OAuth provider consent page, absolute (PGAUTH_CONSENT_PAGE)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

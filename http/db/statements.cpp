@@ -167,6 +167,15 @@ const Statement statements[] = {
     {"multi_session_set_active",
      "SELECT body::text AS body, max_age FROM auth.multi_session_set_active($1::text[], $2)"},
     {"multi_session_revoke", "SELECT auth.multi_session_revoke($1::text[], $2)::text AS body"},
+    // The OAuth provider (routes/oauth_provider.cpp).
+    {"oauth_authorize", "SELECT auth.oauth_authorize($1, $2::jsonb, $3::inet, $4)::text AS body"},
+    {"oauth_consent", "SELECT auth.oauth_consent($1, $2, $3::boolean, string_to_array($4::text, ' '))::text AS body"},
+    {"oauth_token", "SELECT auth.oauth_token($1::jsonb, $2::jsonb)::text AS body"},
+    {"oauth_userinfo", "SELECT auth.oauth_userinfo($1)::text AS body"},
+    {"oauth_introspect", "SELECT auth.oauth_introspect($1, $2, $3::jsonb)::text AS body"},
+    {"oauth_revoke", "SELECT 1 AS done FROM auth.oauth_revoke($1, $2, $3::jsonb)"},
+    {"oauth_end_session", "SELECT auth.oauth_end_session($1, $2::jsonb)::text AS body"},
+    {"oauth_discovery", "SELECT auth.oauth_discovery($1)::text AS body"},
 };
 
 }  // namespace

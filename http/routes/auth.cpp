@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "request_fields.hpp"
+#include "routes/oauth_shared.hpp"
 #include "routes/routes.hpp"
 #include "routes/session_cookies.hpp"
 #include "text.hpp"
@@ -58,12 +59,29 @@ Response sign_in(Context& ctx, const Request& req) {
     auto password = text_field(body, "password", true);
     bool remember_me = bool_field(body, "rememberMe", true);
     auto callback = callback_url(ctx, body);
+    // Better-Auth's login continuation (OAuth provider): the sign-in page passes the signed
+    // authorization request it received; checked before signing in (no database needed).
+    auto oauth_query = text_field(body, "oauth_query", false);
+    std::optional<json> authorization;
+    if (oauth_query && !oauth_query->empty()) authorization = verify_oauth_query(ctx, *oauth_query);
     auto trusted = read_signed_cookie(ctx, req, "trust_device");
     auto r = ctx.exec("sign_in", *email, *password, remember_me, client_ip(req), req.user_agent(), callback, trusted);
     // Failures come back as values (EMAIL_NOT_VERIFIED's mail and the audit row of a failure have committed).
     const auto row = r.at(0);
     if (!row["error_code"].is_null()) throw errors::make(row["error_code"].c_str());
-    if (row["two_factor_token"].is_null()) return session_answer(ctx, row, remember_me);
+    if (row["two_factor_token"].is_null()) {
+        Response res = session_answer(ctx, row, remember_me);
+        if (authorization && !row["session_token"].is_null()) {
+            // The second call of this route: the authorization request, now with the session.
+            std::string url = continue_authorization(ctx, req, row["session_token"].c_str(), *authorization);
+            auto answer = json::parse(res.body, nullptr, false);
+            if (!answer.is_object()) answer = json::object();
+            answer["redirect"] = true;
+            answer["url"] = url;
+            res.body = answer.dump();
+        }
+        return res;
+    }
     // twoFactor: {twoFactorRedirect:true}, the short-lived two_factor cookie, and no session:
     // as Better-Auth, the browser's session cookie is cleared (dont_remember is kept for the verify).
     Response res;

@@ -74,6 +74,7 @@ void register_routes(Server& server) {
     register_two_factor_routes(server);
     register_admin_routes(server);
     register_multi_session_routes(server);
+    register_oauth_provider_routes(server);
 }
 
 }  // namespace pgauth::http

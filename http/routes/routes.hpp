@@ -20,6 +20,7 @@ void register_organization_routes(Server& server);  // routes/organization.cpp: 
 void register_two_factor_routes(Server& server);     // routes/two_factor.cpp: /two-factor/* (issue 16)
 void register_admin_routes(Server& server);          // routes/admin.cpp: /admin/* and /admin/audit-log (issue 16)
 void register_multi_session_routes(Server& server);  // routes/multi_session.cpp: /multi-session/* (issue 16)
+void register_oauth_provider_routes(Server& server);  // routes/oauth_provider.cpp: /oauth2/authorize, token, userinfo, ..., discovery
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
 
 // All of the above.

@@ -28,7 +28,8 @@ test("a preflight to every /api/auth route is answered, GET routes included", as
   for (const path of ["/get-session", "/sign-in/email", "/sign-out", "/token", "/list-sessions", "/jwks"]) {
     const r = await preflight(path, FRONTEND);
     assert.equal(r.status, 204, path);
-    assert.equal(r.headers.get("access-control-allow-origin"), FRONTEND, path);
+    // /jwks is public (any origin, no credentials: OAuth clients read it from anywhere)
+    assert.equal(r.headers.get("access-control-allow-origin"), path === "/jwks" ? "*" : FRONTEND, path);
   }
 });
 
