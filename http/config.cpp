@@ -38,6 +38,9 @@ const Setting settings[] = {
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
     {"--cimd-allow-http-loopback", "PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK", "development only: fetch Client ID Metadata Documents over plain http from 127.0.0.1, [::1] or localhost (on|off, default off)"},
     {"--cimd-allow-private", "PGAUTH_CIMD_ALLOW_PRIVATE", "fetch Client ID Metadata Documents from private, loopback and link-local addresses (on|off, default off: refused, SSRF guard)"},
+    {"--login-page", "PGAUTH_LOGIN_PAGE", "the sign-in page the OAuth authorization flow sends a browser to (default <base URL>/sign-in, the built-in page)"},
+    {"--consent-page", "PGAUTH_CONSENT_PAGE", "the consent page of the OAuth authorization flow (default <base URL>/consent, the built-in page)"},
+    {"--mcp-scopes", "PGAUTH_MCP_SCOPES", "space-separated scopes a token needs at /mcp (default openid)"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
@@ -293,6 +296,18 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     };
     c.cimd_allow_http_loopback = on_off("PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK");
     c.cimd_allow_private = on_off("PGAUTH_CIMD_ALLOW_PRIVATE");
+
+    c.login_page = get("PGAUTH_LOGIN_PAGE");
+    if (c.login_page.empty()) c.login_page = c.base_url + "/sign-in";
+    if (!origin_of(c.login_page)) throw ConfigError("PGAUTH_LOGIN_PAGE must be an absolute http(s) URL");
+    c.consent_page = get("PGAUTH_CONSENT_PAGE");
+    if (c.consent_page.empty()) c.consent_page = c.base_url + "/consent";
+    if (!origin_of(c.consent_page)) throw ConfigError("PGAUTH_CONSENT_PAGE must be an absolute http(s) URL");
+    c.mcp_scopes = get("PGAUTH_MCP_SCOPES");
+    if (c.mcp_scopes.empty()) c.mcp_scopes = "openid";
+    for (unsigned char ch : c.mcp_scopes)
+        if ((ch < 0x21 && ch != ' ') || ch == '"' || ch == '\\' || ch >= 0x7f)
+            throw ConfigError("PGAUTH_MCP_SCOPES must be space-separated scope names");
 
     std::string store = get("PGAUTH_RATE_LIMIT_STORE");
     if (store.empty() || store == "memory") c.shared_rate_limit = false;

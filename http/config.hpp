@@ -51,6 +51,9 @@ struct Config {
     std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
     bool cimd_allow_http_loopback = false;     // dev only: http Client ID Metadata Documents on a loopback host
     bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
+    std::string login_page;                    // OAuth flow's sign-in page (default <base>/sign-in, pages/)
+    std::string consent_page;                  // OAuth flow's consent page (default <base>/consent)
+    std::string mcp_scopes = "openid";         // scopes a token needs at /mcp (space-separated)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

@@ -114,6 +114,11 @@ public:
     // A database-bound OAuth route: its errors, the pipeline's refusals included, are
     // answered as {"error","error_description"} (oauth_errors.hpp).
     void oauth_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
+    // A database-bound route of a server-rendered page (pages/): a POST carries an
+    // application/x-www-form-urlencoded body and is checked by the handler itself
+    // (pages/forms.hpp: same origin and a per-form token); every error, the pipeline's
+    // refusals included, is answered as an HTML page (pages/render.hpp).
+    void page_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -127,6 +132,7 @@ private:
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
         bool cross_site_form = false;  // form_route: no content-type or origin check
         bool oauth = false;  // errors as {"error","error_description"}
+        bool page = false;   // errors as an HTML page; form bodies; CSRF checked by the handler
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);

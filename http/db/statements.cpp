@@ -98,6 +98,12 @@ const Statement statements[] = {
     {"oauth_client_get", "SELECT auth.oauth_client_get($1)::text AS body"},
     {"oauth_cimd_store", "SELECT auth.oauth_cimd_store($1, $2::jsonb, $3::integer)::text AS body"},
     {"oauth_cimd_store_default", "SELECT auth.oauth_cimd_store($1, $2::jsonb, NULL)::text AS body"},
+    // The OAuth pages (routes/pages.cpp) and /mcp (routes/mcp.cpp).
+    {"page_authorize", "SELECT auth.oauth_authorize($1, $2::jsonb, $3::inet, $4)::text AS body"},
+    {"page_consent", "SELECT auth.oauth_consent($1, $2, $3)::text AS body"},
+    {"mcp_verify_access_token",
+     "SELECT subject, client_id, to_json(scopes)::text AS scopes, to_json(expires_at) #>> '{}' AS expires_at"
+     " FROM auth.verify_access_token($1, $2)"},
 };
 
 }  // namespace
