@@ -9,10 +9,10 @@ DATA       = $(wildcard extension/sql/pgauth--*.sql) $(wildcard extension/sql/pg
 
 # pg_regress: one file per area, explicit order; `make check-regress-list` fails
 # if a file in sql/ is missing here.
-REGRESS      = setup password session errors privileges avatar jwt responses ratelimit lockout rls vault apikeys email social oauth_clients hardening upgrade
+REGRESS      = setup password session errors privileges avatar jwt responses ratelimit lockout rls vault apikeys email social oauth_clients oauth hardening upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 # isolationtester: concurrency (specs/*.spec)
-ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race api_key_limit_race outbox_claim otp_attempts_race social_first_sign_in social_flow_race
+ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race api_key_limit_race outbox_claim otp_attempts_race social_first_sign_in social_flow_race oauth_refresh_race
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config

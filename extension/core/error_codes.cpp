@@ -123,6 +123,15 @@ constexpr std::array catalog{
     ErrorCode{"OAUTH_INVALID_CLIENT_METADATA", "PA400", 400, "The value of one of the client metadata fields is invalid"},
     ErrorCode{"OAUTH_INVALID_TOKEN", "PA401", 401, "The access token is invalid"},
     ErrorCode{"OAUTH_ACCESS_DENIED", "PA403", 403, "Access denied"},
+    // 0.5.0: OAuth provider (issue 13): authorization, token, userinfo, introspection, revocation
+    ErrorCode{"OAUTH_INVALID_REQUEST", "PA400", 400, "The request is missing a parameter or is otherwise malformed"},
+    ErrorCode{"OAUTH_INVALID_CLIENT", "PA401", 401, "Client authentication failed"},
+    ErrorCode{"OAUTH_INVALID_GRANT", "PA400", 400, "The authorization grant or refresh token is invalid"},
+    ErrorCode{"OAUTH_UNAUTHORIZED_CLIENT", "PA400", 400, "The client is not authorized to use this grant type"},
+    ErrorCode{"OAUTH_UNSUPPORTED_GRANT_TYPE", "PA400", 400, "The grant type is not supported"},
+    ErrorCode{"OAUTH_INVALID_SCOPE", "PA400", 400, "The requested scope is invalid or exceeds what was granted"},
+    ErrorCode{"OAUTH_INVALID_TARGET", "PA400", 400, "The requested resource is invalid"},
+    ErrorCode{"OAUTH_INSUFFICIENT_SCOPE", "PA403", 403, "The access token does not have the required scope"},
 };
 
 }  // namespace

@@ -443,7 +443,18 @@ std::string encode(const SigningKey& key, std::string_view payload_json) {
     return input + "." + b64(as_bytes(signature));
 }
 
-Parsed parse(std::string_view token) {
+std::string encode(const SigningKey& key, std::string_view payload_json, std::string_view typ) {
+    OrderedJson header = {{"alg", alg_name(key.public_key().alg())},
+                          {"kid", key.public_key().kid()},
+                          {"typ", std::string(typ)}};
+    std::string input = b64(as_bytes(header.dump())) + "." + b64(as_bytes(payload_json));
+    std::string signature = key.sign(input);
+    return input + "." + b64(as_bytes(signature));
+}
+
+Parsed parse(std::string_view token) { return parse(token, true); }
+
+Parsed parse(std::string_view token, bool require_kid) {
     if (token.size() > max_token_size) bad_token("token is longer than 8192 bytes");
     std::size_t first = token.find('.');
     std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
@@ -460,10 +471,10 @@ Parsed parse(std::string_view token) {
     if (*alg == "none") bad_token("alg \"none\" is not accepted");
     if (find(header, "crit")) bad_token("critical header extensions are not supported");
     const Json* kid = find(header, "kid");
-    if (!kid || !kid->is_string()) bad_token("the header has no kid");
+    if (require_kid ? (!kid || !kid->is_string()) : (kid && !kid->is_string())) bad_token("the header has no kid");
     Parsed out;
     out.alg = alg->get<std::string>();
-    out.kid = kid->get<std::string>();
+    if (kid) out.kid = kid->get<std::string>();
     out.signing_input = token.substr(0, second);
     out.payload = std::move(*payload);
     out.signature = std::move(*signature);

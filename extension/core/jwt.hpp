@@ -113,6 +113,8 @@ SecretBytes parse_kek(std::string_view contents);
 
 // Compact JWS with header {"alg","kid"} (Better-Auth's jwt plugin has no typ).
 std::string encode(const SigningKey& key, std::string_view payload_json);
+// The same with a typ header member (RFC 9068 "at+jwt", "JWT" for id_tokens).
+std::string encode(const SigningKey& key, std::string_view payload_json, std::string_view typ);
 
 constexpr std::size_t max_token_size = 8192;
 
@@ -127,6 +129,9 @@ struct Parsed {
 // Structure only: size, three segments, base64url, a JSON object header with
 // a string alg other than "none", a string kid, no "crit". INVALID_TOKEN.
 Parsed parse(std::string_view token);
+// The same, with the kid optional (empty when absent): a client's assertion
+// (RFC 7523) may carry none.
+Parsed parse(std::string_view token, bool require_kid);
 
 struct ClaimRules {
     double now;                    // seconds since the epoch

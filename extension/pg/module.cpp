@@ -63,6 +63,11 @@ bool social_disable_sign_up = false;
 int oauth_dynamic_registration = 1;
 int oauth_cimd_max_age = 24 * 3600;
 bool oauth_cimd_allow_http_loopback = false;
+int oauth_access_token_expires_in = 3600;
+int oauth_refresh_token_expires_in = 30 * 24 * 3600;
+int oauth_id_token_expires_in = 3600;
+int oauth_refresh_reuse_interval = 10;
+char* oauth_extra_scopes = nullptr;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
 
@@ -208,6 +213,18 @@ void define() {
                              "Development only: accept http Client ID Metadata Document URLs on a loopback host.",
                              nullptr, &oauth_cimd_allow_http_loopback, oauth_cimd_allow_http_loopback, PGC_SUSET, 0,
                              nullptr, nullptr, nullptr);
+    define_seconds("pgauth.oauth_access_token_expires_in", "Lifetime of an OAuth access token.",
+                   &oauth_access_token_expires_in, 60, 24 * 3600);
+    define_seconds("pgauth.oauth_refresh_token_expires_in", "Lifetime of an OAuth refresh token family.",
+                   &oauth_refresh_token_expires_in, 60, 365 * 24 * 3600);
+    define_seconds("pgauth.oauth_id_token_expires_in", "Lifetime of an OpenID Connect id_token.",
+                   &oauth_id_token_expires_in, 60, 24 * 3600);
+    define_seconds("pgauth.oauth_refresh_reuse_interval",
+                   "How long a rotated refresh token may be presented again (a retried refresh) and get the same successor; 0 = never.",
+                   &oauth_refresh_reuse_interval, 0, 60);
+    DefineCustomStringVariable("pgauth.oauth_extra_scopes",
+                               "Space-separated scopes the OAuth provider supports beside openid profile email offline_access.",
+                               nullptr, &oauth_extra_scopes, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgauth.scrypt_max_n", "Highest scrypt N a stored or imported hash may need.", nullptr,
                             &scrypt_max_n, scrypt_max_n, 16384, 1 << 30, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }

@@ -52,6 +52,12 @@ extern bool social_disable_sign_up;   // social sign-in never creates a user, fa
 extern int oauth_dynamic_registration;     // 1 = open (default), 0 = off
 extern int oauth_cimd_max_age;             // seconds, the longest a Client ID Metadata Document is cached, 1 day
 extern bool oauth_cimd_allow_http_loopback;  // dev only: http://127.0.0.1|[::1]|localhost client_id URLs, off
+// OAuth provider (issue 13); read by the plpgsql rules through current_setting()
+extern int oauth_access_token_expires_in;   // seconds, 1 hour
+extern int oauth_refresh_token_expires_in;  // seconds, 30 days
+extern int oauth_id_token_expires_in;       // seconds, 1 hour
+extern int oauth_refresh_reuse_interval;    // seconds a rotated refresh token may be retried, 10 (0..60)
+extern char* oauth_extra_scopes;            // space-separated extra supported scopes, ""
 
 // pgauth.issuer, or pgauth.base_url when it is empty.
 const char* effective_issuer();

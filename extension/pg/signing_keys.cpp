@@ -29,6 +29,7 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <sodium.h>
@@ -45,6 +46,7 @@ struct CachedKey {
     jwt::PublicKey key;
     std::optional<TimestampTz> retires_at;
     std::vector<std::uint8_t> sealed;  // empty for a public-only key
+    bool secondary = false;            // created for one algorithm only: never the session key
 };
 
 struct KeyCache {
@@ -52,6 +54,11 @@ struct KeyCache {
     std::vector<CachedKey> keys;  // newest first
     int current = -1;             // index of the signing key, -1 when there is none
     std::optional<jwt::SigningKey> signer;
+    // Per algorithm (EdDSA, ES256, RS256): the newest published key with a private
+    // part, -1 when there is none; and its unsealed form. The OAuth provider signs
+    // id_tokens with the client's algorithm (RS256 by default) through these.
+    std::array<int, 3> current_by_alg{-1, -1, -1};
+    std::array<std::optional<jwt::SigningKey>, 3> signer_by_alg;
 };
 
 KeyCache cache;
@@ -80,8 +87,11 @@ void load_keys() {
         // noexcept: catalog lookups with string literals
         // noexcept: SPI calls and elog only; the SQL is a literal
         uint64 rows = pg_call([]() noexcept {
-            if (SPI_execute("SELECT kid, alg, public_jwk::pg_catalog.text, retires_at, private_key"
-                            " FROM auth.jwks ORDER BY created_at DESC, kid",
+            // secondary (0.5.0) is read through to_jsonb so that a library newer than
+            // the installed schema still loads the keys.
+            if (SPI_execute("SELECT kid, alg, public_jwk::pg_catalog.text, retires_at, private_key,"
+                            " pg_catalog.to_jsonb(j) OPERATOR(pg_catalog.->>) 'secondary'"
+                            " FROM auth.jwks j ORDER BY created_at DESC, kid",
                             false, 0) != SPI_OK_SELECT)
                 elog(ERROR, "pgauth: reading auth.jwks failed");
             return SPI_processed;
@@ -94,8 +104,12 @@ void load_keys() {
             if (!retires.null) entry.retires_at = DatumGetTimestampTz(retires.value);
             SpiCell sealed = spi_cell(i, 5);
             if (!sealed.null) entry.sealed = bytea_bytes(sealed.value);
-            if (fresh.current < 0 && !entry.retires_at && !entry.sealed.empty())
+            entry.secondary = spi_text(i, 6) == "true";
+            if (fresh.current < 0 && !entry.retires_at && !entry.sealed.empty() && !entry.secondary)
                 fresh.current = static_cast<int>(fresh.keys.size());
+            auto a = static_cast<std::size_t>(entry.key.alg());
+            if (fresh.current_by_alg[a] < 0 && !entry.retires_at && !entry.sealed.empty())
+                fresh.current_by_alg[a] = static_cast<int>(fresh.keys.size());
             fresh.keys.push_back(std::move(entry));
         }
     }
@@ -189,7 +203,7 @@ bool writable() { return !pg_call([]() noexcept { return RecoveryInProgress(); }
 // Inserts a key and makes it the signing key: the keys it replaces stay
 // published for pgauth.jwt_key_grace_period. Concurrent rotations queue on
 // the table lock. Returns false when the kid is already present.
-bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* sealed) {
+bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* sealed, bool secondary = false) {
     SpiConnection spi;
     std::string jwk = key.jwk().dump();
     std::string kid = key.kid();
@@ -199,34 +213,45 @@ bool insert_key(const jwt::PublicKey& key, const std::vector<std::uint8_t>* seal
     return pg_call([&]() noexcept {
         if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0)
             elog(ERROR, "pgauth: locking auth.jwks failed");
-        if (sealed) {
+        if (sealed && !secondary) {
             // Qualified operators and functions: see the note on internal SQL in session.cpp.
-            Oid types[1] = {FLOAT8OID};
-            Datum args[1] = {Float8GetDatum(static_cast<double>(settings::jwt_key_grace_period))};
+            // A rotation retires the signing keys it replaces: every primary key, and a
+            // secondary key (created for the OAuth provider's id_tokens) of the same
+            // algorithm; secondary keys of other algorithms stay current.
+            Oid types[2] = {FLOAT8OID, TEXTOID};
+            Datum args[2] = {Float8GetDatum(static_cast<double>(settings::jwt_key_grace_period)),
+                             CStringGetTextDatum(alg.c_str())};
             if (SPI_execute_with_args(
-                    "UPDATE auth.jwks SET retires_at = pg_catalog.now() OPERATOR(pg_catalog.+)"
+                    "UPDATE auth.jwks j SET retires_at = pg_catalog.now() OPERATOR(pg_catalog.+)"
                     " pg_catalog.make_interval(secs => $1)"
-                    " WHERE retires_at IS NULL AND private_key IS NOT NULL",
-                    1, types, args, nullptr, false, 0) < 0)
+                    " WHERE retires_at IS NULL AND private_key IS NOT NULL"
+                    " AND (COALESCE(pg_catalog.to_jsonb(j) OPERATOR(pg_catalog.->>) 'secondary', 'false')"
+                    " OPERATOR(pg_catalog.<>) 'true'"
+                    " OR j.alg OPERATOR(pg_catalog.=) $2)",
+                    2, types, args, nullptr, false, 0) < 0)
                 elog(ERROR, "pgauth: retiring keys failed");
         }
         Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
         Datum args[4] = {CStringGetTextDatum(kid.c_str()), CStringGetTextDatum(alg.c_str()),
                          CStringGetTextDatum(jwk.c_str()), blob};
         char nulls[4] = {' ', ' ', ' ', sealed ? ' ' : 'n'};
-        if (SPI_execute_with_args("INSERT INTO auth.jwks (kid, alg, public_jwk, private_key)"
-                                  " VALUES ($1, $2, $3::pg_catalog.jsonb, $4) ON CONFLICT (kid) DO NOTHING",
+        if (SPI_execute_with_args(secondary ? "INSERT INTO auth.jwks (kid, alg, public_jwk, private_key, secondary)"
+                                              " VALUES ($1, $2, $3::pg_catalog.jsonb, $4, true)"
+                                              " ON CONFLICT (kid) DO NOTHING"
+                                            : "INSERT INTO auth.jwks (kid, alg, public_jwk, private_key)"
+                                              " VALUES ($1, $2, $3::pg_catalog.jsonb, $4) ON CONFLICT (kid) DO NOTHING",
                                   4, types, args, nulls, false, 0) < 0)
             elog(ERROR, "pgauth: inserting into auth.jwks failed");
         return SPI_processed == 1;
     });
 }
 
-std::string add_signing_key(const jwt::SigningKey& key) {
+std::string add_signing_key(const jwt::SigningKey& key, bool secondary = false) {
     jwt::SecretBytes kek = read_kek();
     jwt::SecretBytes secret = key.private_bytes();
     auto sealed = jwt::seal(kek.bytes(), secret.bytes(), key.public_key().kid());
-    if (!insert_key(key.public_key(), &sealed)) throw AuthError("INVALID_KEY", "this key is already in auth.jwks");
+    if (!insert_key(key.public_key(), &sealed, secondary))
+        throw AuthError("INVALID_KEY", "this key is already in auth.jwks");
     cache.loaded = false;
     return key.public_key().kid();
 }
@@ -275,6 +300,41 @@ const jwt::SigningKey& signer() {
         cache.signer = jwt::SigningKey::from_private_bytes(current.key.alg(), secret.bytes());
     }
     return *cache.signer;
+}
+
+const jwt::SigningKey& signer_for(jwt::Alg alg) {
+    auto a = static_cast<std::size_t>(alg);
+    load_keys();
+    if (cache.current_by_alg[a] < 0) {
+        if (!writable()) throw AuthError(key_unavailable, "there is no signing key for this algorithm and this server is read-only");
+        {
+            SpiConnection spi;
+            std::string name(jwt::alg_name(alg));
+            // noexcept: SPI calls and elog only; c_str() of a string built above
+            bool exists = pg_call([&]() noexcept {
+                Oid types[1] = {TEXTOID};
+                Datum args[1] = {CStringGetTextDatum(name.c_str())};
+                if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0 ||
+                    SPI_execute_with_args("SELECT 1 FROM auth.jwks WHERE retires_at IS NULL AND private_key IS NOT NULL"
+                                          " AND alg OPERATOR(pg_catalog.=) $1",
+                                          1, types, args, nullptr, false, 1) != SPI_OK_SELECT)
+                    elog(ERROR, "pgauth: reading auth.jwks failed");
+                return SPI_processed > 0;
+            });
+            cache.loaded = false;
+            if (!exists) add_signing_key(jwt::SigningKey::generate(alg), true);
+        }
+        load_keys();
+        if (cache.current_by_alg[a] < 0) throw AuthError(key_unavailable, "no signing key could be created");
+    }
+    // the session key, when it is this algorithm's current key, is unsealed once
+    if (cache.current_by_alg[a] == cache.current) return signer();
+    if (!cache.signer_by_alg[a]) {
+        const CachedKey& current = cache.keys[static_cast<std::size_t>(cache.current_by_alg[a])];
+        jwt::SecretBytes secret = unseal_current(current);
+        cache.signer_by_alg[a] = jwt::SigningKey::from_private_bytes(current.key.alg(), secret.bytes());
+    }
+    return *cache.signer_by_alg[a];
 }
 
 const jwt::PublicKey& verification_key(std::string_view kid, TimestampTz now) {

@@ -21,6 +21,12 @@ namespace pgauth {
 // writable). Throws AuthError SIGNING_KEY_UNAVAILABLE with the reason.
 const jwt::SigningKey& signer();
 
+// The current signing key of one algorithm (the OAuth provider's id_tokens):
+// the newest published key of that algorithm with a private part. When there is
+// none, one is created as a secondary key: published in the JWKS, never the
+// session key, and not retired by a rotation to another algorithm.
+const jwt::SigningKey& signer_for(jwt::Alg alg);
+
 // The published key named by `kid`. Throws AuthError INVALID_TOKEN when it is
 // unknown or retired at `now`.
 const jwt::PublicKey& verification_key(std::string_view kid, TimestampTz now);

@@ -2550,6 +2550,1045 @@ GRANT EXECUTE ON FUNCTION
 
 -- ---------------------------------------------------------------- OAuth provider: authorization, tokens, userinfo, discovery (0.5.0)
 
+-- The OAuth 2.1 authorization server and OpenID Connect provider (issue 13): authorization
+-- (auth.oauth_authorize, auth.oauth_consent), the token endpoint (auth.oauth_token), userinfo,
+-- introspection (RFC 7662), revocation (RFC 7009), RP-initiated logout, discovery, and the
+-- resource servers' check auth.verify_access_token. Every code, consent code, token and client
+-- assertion id is stored only as a SHA-256 digest. The issuer is pgauth.base_url || '/api/auth'.
+
+-- id_tokens are signed with the client's algorithm (RS256 by default): a key created for one
+-- algorithm only is "secondary": published in the JWKS, never the session key, and not retired
+-- by a rotation to another algorithm.
+ALTER TABLE auth.jwks ADD COLUMN secondary boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN auth.jwks.secondary IS
+  'A signing key created for one algorithm (the OAuth provider''s id_tokens, RS256 by default): published, never the session key, retired only by a rotation to its own algorithm.';
+
+CREATE TABLE auth.oauth_codes (
+    digest         bytea PRIMARY KEY CHECK (octet_length(digest) = 32),
+    client_id      text NOT NULL REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    user_id        uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    session_id     uuid,
+    redirect_uri   text NOT NULL,
+    scopes         text[] NOT NULL,
+    resources      text[] NOT NULL DEFAULT '{}',
+    code_challenge text,
+    nonce          text,
+    auth_time      timestamptz NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    expires_at     timestamptz NOT NULL,
+    used_at        timestamptz
+);
+CREATE INDEX oauth_codes_expires_at_idx ON auth.oauth_codes (expires_at);
+CREATE INDEX oauth_codes_user_id_idx ON auth.oauth_codes (user_id);
+CREATE INDEX oauth_codes_client_id_idx ON auth.oauth_codes (client_id);
+COMMENT ON TABLE auth.oauth_codes IS
+  'Authorization codes: SHA-256 digest, single use (used_at), 10 minutes. A replay revokes the tokens the code issued.';
+
+CREATE TABLE auth.oauth_consent_requests (
+    digest     bytea PRIMARY KEY CHECK (octet_length(digest) = 32),
+    user_id    uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    client_id  text NOT NULL REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    request    jsonb NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX oauth_consent_requests_expires_at_idx ON auth.oauth_consent_requests (expires_at);
+CREATE INDEX oauth_consent_requests_user_id_idx ON auth.oauth_consent_requests (user_id);
+CREATE INDEX oauth_consent_requests_client_id_idx ON auth.oauth_consent_requests (client_id);
+COMMENT ON TABLE auth.oauth_consent_requests IS
+  'Pending consents: the consent_code''s SHA-256 digest, bound to the user, single use, 10 minutes; request = the checked authorization request.';
+
+CREATE TABLE auth.oauth_consents (
+    user_id    uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    client_id  text NOT NULL REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    scopes     text[] NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, client_id)
+);
+CREATE INDEX oauth_consents_client_id_idx ON auth.oauth_consents (client_id);
+COMMENT ON TABLE auth.oauth_consents IS 'The scopes a user granted a client (the union of every consent).';
+
+CREATE TABLE auth.oauth_tokens (
+    digest        bytea PRIMARY KEY CHECK (octet_length(digest) = 32),
+    kind          text NOT NULL CHECK (kind IN ('access', 'refresh')),
+    family_id     uuid NOT NULL,
+    code_digest   bytea,
+    client_id     text NOT NULL REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    user_id       uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+    session_id    uuid,
+    scopes        text[] NOT NULL,
+    resources     text[] NOT NULL DEFAULT '{}',
+    auth_time     timestamptz,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    expires_at    timestamptz NOT NULL,
+    rotated_at    timestamptz,
+    revoked_at    timestamptz
+);
+CREATE INDEX oauth_tokens_family_id_idx ON auth.oauth_tokens (family_id);
+CREATE INDEX oauth_tokens_code_digest_idx ON auth.oauth_tokens (code_digest) WHERE code_digest IS NOT NULL;
+CREATE INDEX oauth_tokens_expires_at_idx ON auth.oauth_tokens (expires_at);
+CREATE INDEX oauth_tokens_user_id_idx ON auth.oauth_tokens (user_id);
+CREATE INDEX oauth_tokens_client_id_idx ON auth.oauth_tokens (client_id);
+COMMENT ON TABLE auth.oauth_tokens IS
+  'Access tokens (opaque or RFC 9068 JWT) and refresh tokens, by SHA-256 digest only. family_id groups what one grant issued: a refresh-token reuse or a revocation revokes the family.';
+
+CREATE TABLE auth.oauth_assertions (
+    client_id  text NOT NULL REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    jti_digest bytea NOT NULL CHECK (octet_length(jti_digest) = 32),
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (client_id, jti_digest)
+);
+CREATE INDEX oauth_assertions_expires_at_idx ON auth.oauth_assertions (expires_at);
+COMMENT ON TABLE auth.oauth_assertions IS 'private_key_jwt client assertions seen (jti digest) until they expire: each is accepted once.';
+
+REVOKE ALL ON auth.oauth_codes, auth.oauth_consent_requests, auth.oauth_consents, auth.oauth_tokens,
+    auth.oauth_assertions FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('auth.oauth_codes', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.oauth_consent_requests', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.oauth_consents', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.oauth_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.oauth_assertions', '');
+
+-- ---- C++ primitives (oauth_provider.cpp)
+CREATE FUNCTION auth.oauth_sign(p_claims jsonb, p_alg text, p_typ text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_sign' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.oauth_sign(jsonb, text, text) IS
+  'Internal: signs the claims as given with header typ; p_alg NULL = the session key, else that algorithm''s current key (created on first use).';
+
+CREATE FUNCTION auth.oauth_hmac(p_purpose text, p_value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_hmac' LANGUAGE C VOLATILE STRICT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.oauth_hmac(text, text) IS
+  'Internal: base64url(HMAC-SHA256(HMAC-SHA256(KEK, ''pgauth oauth '' || purpose), value)): the successor of a rotated refresh token.';
+
+CREATE FUNCTION auth.oauth_verify_jws(p_jwt text, p_jwks jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_verify_jws' LANGUAGE C STABLE CALLED ON NULL INPUT SECURITY DEFINER;
+COMMENT ON FUNCTION auth.oauth_verify_jws(text, jsonb) IS
+  'Internal: the payload of a JWS whose signature verifies with p_jwks (a client''s JWKS) or, when NULL, our published keys; NULL otherwise. Claims are not checked.';
+
+CREATE FUNCTION auth.verify_access_token(p_token text, p_resource text DEFAULT NULL)
+    RETURNS TABLE (subject text, client_id text, scopes text[], expires_at timestamptz, audience text[])
+    AS 'MODULE_PATHNAME', 'pgauth_verify_access_token' LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
+COMMENT ON FUNCTION auth.verify_access_token(text, text) IS
+  'For resource servers: one row (subject = user id, NULL for client_credentials; client_id; scopes; expires_at; audience = the resources) for a live OAuth access token, opaque or JWT, minted for p_resource when given; no row otherwise (unknown, expired, revoked, another audience, inactive user).';
+
+-- ---- helpers
+CREATE FUNCTION auth.oauth_issuer() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT rtrim(coalesce(current_setting('pgauth.base_url', true), ''), '/') || '/api/auth'
+$$;
+COMMENT ON FUNCTION auth.oauth_issuer() IS 'Internal: the OAuth issuer, pgauth.base_url || ''/api/auth''.';
+
+-- A pgauth.oauth_* lifetime setting in seconds (current_setting shows it with its unit: 1h, 30d, 10s).
+CREATE FUNCTION auth.oauth_seconds(p_name text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT extract(epoch FROM current_setting(p_name)::interval)::integer
+$$;
+COMMENT ON FUNCTION auth.oauth_seconds(text) IS 'Internal: a lifetime setting in seconds.';
+
+-- One request parameter: NULL when absent, null or empty (RFC 6749 3.1); OAUTH_INVALID_REQUEST
+-- when it is not a single string, is longer than p_max or holds control characters.
+CREATE FUNCTION auth.oauth_param(p_params jsonb, p_name text, p_max integer DEFAULT 2048) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    t text := jsonb_typeof(p_params -> p_name);
+    v text;
+BEGIN
+    IF t IS NULL OR t = 'null' THEN
+        RETURN NULL;
+    END IF;
+    IF t <> 'string' THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s must be a single string', p_name));
+    END IF;
+    v := p_params ->> p_name;
+    IF char_length(v) > p_max THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s is longer than %s characters', p_name, p_max));
+    END IF;
+    IF v ~ '[\x01-\x1f\x7f-\x9f]' THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s holds control characters', p_name));
+    END IF;
+    RETURN nullif(v, '');
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_param(jsonb, text, integer) IS
+  'Internal: a checked OAuth request parameter (a single string without control characters), NULL when absent or empty.';
+
+-- RFC 8707 resource indicators: a string or an array of strings, each an absolute URI
+-- without a fragment; at most 10. OAUTH_INVALID_TARGET otherwise.
+CREATE FUNCTION auth.oauth_resources(p_params jsonb) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v jsonb := p_params -> 'resource';
+    r text[] := '{}';
+    e jsonb;
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN r;
+    END IF;
+    IF jsonb_typeof(v) = 'string' THEN
+        v := jsonb_build_array(v);
+    END IF;
+    IF jsonb_typeof(v) <> 'array' OR jsonb_array_length(v) > 10 THEN
+        PERFORM auth.raise('OAUTH_INVALID_TARGET', 'resource must be one to ten absolute URIs');
+    END IF;
+    FOR e IN SELECT x FROM jsonb_array_elements(v) x LOOP
+        IF jsonb_typeof(e) <> 'string' OR char_length(e #>> '{}') NOT BETWEEN 1 AND 2048
+           OR (e #>> '{}') !~ '^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~:/?@!$&''()*+,;=%\[\]-]+$'
+           OR position('#' IN e #>> '{}') > 0 THEN
+            PERFORM auth.raise('OAUTH_INVALID_TARGET', 'resource must be an absolute URI without a fragment');
+        END IF;
+        IF NOT (e #>> '{}') = ANY (r) THEN
+            r := r || (e #>> '{}');
+        END IF;
+    END LOOP;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_resources(jsonb) IS 'Internal: the checked RFC 8707 resource values of a request.';
+
+-- p_base with the non-null values of p_query appended as a query string.
+CREATE FUNCTION auth.oauth_url(p_base text, p_query jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT p_base || coalesce(CASE WHEN position('?' IN p_base) > 0 THEN '&' ELSE '?' END
+                              || string_agg(auth.url_encode(e.key) || '=' || auth.url_encode(e.value), '&'), '')
+      FROM jsonb_each_text(p_query) e WHERE e.value IS NOT NULL
+$$;
+COMMENT ON FUNCTION auth.oauth_url(text, jsonb) IS 'Internal: a URL with the non-null values of p_query appended, url-encoded.';
+
+CREATE FUNCTION auth.oauth_supported_scopes() RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT ARRAY['openid', 'profile', 'email', 'offline_access']
+           || coalesce(string_to_array(nullif(btrim(current_setting('pgauth.oauth_extra_scopes', true)), ''), ' '), '{}')
+$$;
+COMMENT ON FUNCTION auth.oauth_supported_scopes() IS
+  'Internal: openid profile email offline_access and the scopes in pgauth.oauth_extra_scopes.';
+
+-- The scopes a request may have: a subset of the client's registered scope when it has one,
+-- else of the supported scopes. Absent: the client's scope, else openid (p_user) or none.
+-- offline_access is dropped for a client without the refresh_token grant. Without a user
+-- (client_credentials), openid and offline_access are refused.
+CREATE FUNCTION auth.oauth_scopes(c auth.oauth_clients, p_scope text, p_user boolean) RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_allowed text[] := CASE WHEN c.scope IS NOT NULL THEN string_to_array(c.scope, ' ')
+                             ELSE auth.oauth_supported_scopes() END;
+    v text[];
+    s text;
+BEGIN
+    IF p_scope IS NULL THEN
+        v := CASE WHEN c.scope IS NOT NULL THEN v_allowed WHEN p_user THEN ARRAY['openid'] ELSE '{}' END;
+        IF NOT p_user THEN
+            v := array_remove(array_remove(v, 'openid'), 'offline_access');
+        END IF;
+    ELSE
+        IF p_scope !~ '^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$' THEN
+            PERFORM auth.raise('OAUTH_INVALID_SCOPE', 'scope must be scope tokens separated by single spaces');
+        END IF;
+        v := '{}';
+        FOREACH s IN ARRAY string_to_array(p_scope, ' ') LOOP
+            IF NOT s = ANY (v_allowed) THEN
+                PERFORM auth.raise('OAUTH_INVALID_SCOPE', format('the scope %s is not allowed for this client', left(s, 64)));
+            END IF;
+            IF NOT p_user AND s IN ('openid', 'offline_access') THEN
+                PERFORM auth.raise('OAUTH_INVALID_SCOPE', format('the scope %s needs a user', s));
+            END IF;
+            IF NOT s = ANY (v) THEN
+                v := v || s;
+            END IF;
+        END LOOP;
+    END IF;
+    IF NOT 'refresh_token' = ANY (c.grant_types) THEN
+        v := array_remove(v, 'offline_access');
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_scopes(auth.oauth_clients, text, boolean) IS 'Internal: the checked scopes of a request.';
+
+-- The error answer of the authorization endpoint at the client's redirect URI (RFC 6749
+-- 4.1.2.1) with state and iss (RFC 9207).
+CREATE FUNCTION auth.oauth_error_redirect(p_redirect_uri text, p_error text, p_description text, p_state text)
+    RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT jsonb_build_object('action', 'redirect',
+        'url', auth.oauth_url(p_redirect_uri, jsonb_build_object('error', p_error, 'error_description', p_description,
+                                                                 'state', p_state, 'iss', auth.oauth_issuer())))
+$$;
+COMMENT ON FUNCTION auth.oauth_error_redirect(text, text, text, text) IS 'Internal: an authorization error redirect.';
+
+-- Issues an authorization code (10 minutes, single use) and answers the code redirect.
+CREATE FUNCTION auth.oauth_issue_code(p_request jsonb, p_user_id uuid, p_session_id uuid, p_auth_time timestamptz)
+    RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_code text := auth.oauth_random_token(32);
+BEGIN
+    INSERT INTO auth.oauth_codes (digest, client_id, user_id, session_id, redirect_uri, scopes, resources,
+                                  code_challenge, nonce, auth_time, expires_at)
+    VALUES (auth.hash_token(v_code), p_request ->> 'client_id', p_user_id, p_session_id, p_request ->> 'redirect_uri',
+            ARRAY(SELECT jsonb_array_elements_text(p_request -> 'scopes')),
+            ARRAY(SELECT jsonb_array_elements_text(p_request -> 'resources')),
+            p_request ->> 'code_challenge', p_request ->> 'nonce', p_auth_time, now() + interval '10 minutes');
+    RETURN jsonb_build_object('action', 'redirect',
+        'url', auth.oauth_url(p_request ->> 'redirect_uri',
+                              jsonb_build_object('code', v_code, 'state', p_request ->> 'state', 'iss', auth.oauth_issuer())));
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_issue_code(jsonb, uuid, uuid, timestamptz) IS 'Internal: stores a code (digest) and answers its redirect.';
+
+-- ---- the authorization endpoint
+CREATE FUNCTION auth.oauth_authorize(p_session_token text, p_params jsonb, p_ip inet DEFAULT NULL,
+                                     p_user_agent text DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c auth.oauth_clients;
+    v_redirect text;
+    v_state text;
+    v_request jsonb;
+    v_prompt text[];
+    v_scopes text[];
+    v_resources text[];
+    v_challenge text;
+    v_method text;
+    v_max_age text;
+    v_nonce text;
+    v_user uuid;
+    v_session uuid;
+    v_auth_time timestamptz;
+    v_granted text[];
+    v_consent text;
+    v_code text;
+    v_detail text;
+    v_message text;
+BEGIN
+    IF p_params IS NULL OR jsonb_typeof(p_params) <> 'object' THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the request parameters must be a JSON object');
+    END IF;
+    -- 1. the client and the redirect URI: a problem here is shown, never redirected
+    IF jsonb_typeof(p_params -> 'client_id') IS DISTINCT FROM 'string'
+       OR char_length(p_params ->> 'client_id') NOT BETWEEN 1 AND 2048 THEN
+        RETURN jsonb_build_object('action', 'error', 'error', 'invalid_request', 'error_description', 'client_id is required');
+    END IF;
+    SELECT * INTO c FROM auth.oauth_clients o WHERE o.client_id = p_params ->> 'client_id' AND NOT o.disabled;
+    IF c.client_id IS NULL THEN
+        RETURN jsonb_build_object('action', 'error', 'error', 'invalid_client', 'error_description', 'unknown client');
+    END IF;
+    IF p_params ? 'redirect_uri' AND jsonb_typeof(p_params -> 'redirect_uri') IS DISTINCT FROM 'string' THEN
+        RETURN jsonb_build_object('action', 'error', 'error', 'invalid_request', 'error_description', 'redirect_uri must be a single string');
+    END IF;
+    v_redirect := nullif(p_params ->> 'redirect_uri', '');
+    IF v_redirect IS NULL THEN
+        IF cardinality(c.redirect_uris) <> 1 THEN
+            RETURN jsonb_build_object('action', 'error', 'error', 'invalid_request', 'error_description', 'redirect_uri is required');
+        END IF;
+        v_redirect := c.redirect_uris[1];
+    ELSIF NOT auth.oauth_check_redirect(c.client_id, v_redirect) THEN
+        RETURN jsonb_build_object('action', 'error', 'error', 'invalid_request',
+                                  'error_description', 'redirect_uri is not registered for this client');
+    END IF;
+    IF jsonb_typeof(p_params -> 'state') = 'string' AND char_length(p_params ->> 'state') <= 2048 THEN
+        v_state := nullif(p_params ->> 'state', '');
+    END IF;
+
+    -- 2. everything else is answered at the redirect URI
+    BEGIN
+        v_state := auth.oauth_param(p_params, 'state');
+        IF auth.oauth_param(p_params, 'response_type', 64) IS DISTINCT FROM 'code' THEN
+            RETURN auth.oauth_error_redirect(v_redirect, 'unsupported_response_type', 'response_type must be code', v_state);
+        END IF;
+        IF NOT 'authorization_code' = ANY (c.grant_types) THEN
+            RETURN auth.oauth_error_redirect(v_redirect, 'unauthorized_client',
+                                             'this client may not use the authorization_code grant', v_state);
+        END IF;
+        v_challenge := auth.oauth_param(p_params, 'code_challenge', 128);
+        v_method := auth.oauth_param(p_params, 'code_challenge_method', 16);
+        IF v_method IS NOT NULL AND v_method <> 'S256' THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'code_challenge_method must be S256');
+        END IF;
+        IF v_challenge IS NULL AND (c.require_pkce OR c.token_endpoint_auth_method = 'none') THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'code_challenge is required (PKCE with S256)');
+        END IF;
+        IF v_challenge IS NOT NULL AND v_challenge !~ '^[A-Za-z0-9_-]{43}$' THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'code_challenge must be a base64url SHA-256 (43 characters)');
+        END IF;
+        v_scopes := auth.oauth_scopes(c, auth.oauth_param(p_params, 'scope', 1000), true);
+        v_resources := auth.oauth_resources(p_params);
+        v_prompt := coalesce(string_to_array(auth.oauth_param(p_params, 'prompt', 64), ' '), '{}');
+        IF NOT v_prompt <@ ARRAY['none', 'login', 'consent'] THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'prompt must be none, login or consent');
+        END IF;
+        IF 'none' = ANY (v_prompt) AND cardinality(v_prompt) > 1 THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'prompt=none may not be combined with another value');
+        END IF;
+        v_max_age := auth.oauth_param(p_params, 'max_age', 10);
+        IF v_max_age IS NOT NULL AND v_max_age !~ '^[0-9]{1,9}$' THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'max_age must be a number of seconds');
+        END IF;
+        v_nonce := auth.oauth_param(p_params, 'nonce', 512);
+        PERFORM auth.oauth_param(p_params, 'login_hint', 320);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_message = MESSAGE_TEXT;
+        IF v_detail IS NULL OR v_detail NOT LIKE 'OAUTH\_%' THEN
+            RAISE;
+        END IF;
+        RETURN auth.oauth_error_redirect(v_redirect, lower(substr(v_detail, 7)), v_message, v_state);
+    END;
+    v_request := jsonb_build_object('client_id', c.client_id, 'redirect_uri', v_redirect, 'state', v_state,
+                                    'scopes', to_jsonb(v_scopes), 'resources', to_jsonb(v_resources),
+                                    'code_challenge', v_challenge, 'nonce', v_nonce);
+
+    -- 3. the user
+    IF p_session_token IS NOT NULL AND char_length(p_session_token) <= 4096 THEN
+        SELECT s.user_id, s.session_id, s.session_created_at INTO v_user, v_session, v_auth_time
+          FROM auth.validate_session(p_session_token) s;
+    END IF;
+    IF v_user IS NULL OR 'login' = ANY (v_prompt)
+       OR (v_max_age IS NOT NULL AND v_auth_time < now() - make_interval(secs => v_max_age::integer)) THEN
+        IF 'none' = ANY (v_prompt) THEN
+            RETURN auth.oauth_error_redirect(v_redirect, 'login_required', 'the user must sign in', v_state);
+        END IF;
+        RETURN jsonb_build_object('action', 'login',
+            'login_query', CASE WHEN 'login' = ANY (v_prompt)
+                                THEN (p_params - 'prompt') || jsonb_strip_nulls(jsonb_build_object('prompt',
+                                         nullif(array_to_string(array_remove(v_prompt, 'login'), ' '), '')))
+                                ELSE p_params END);
+    END IF;
+
+    -- 4. consent: remembered per (user, client) as the union of the scopes granted
+    SELECT o.scopes INTO v_granted FROM auth.oauth_consents o WHERE o.user_id = v_user AND o.client_id = c.client_id;
+    IF v_granted IS NULL OR NOT v_scopes <@ v_granted OR 'consent' = ANY (v_prompt) THEN
+        IF 'none' = ANY (v_prompt) THEN
+            RETURN auth.oauth_error_redirect(v_redirect, 'consent_required', 'the user must consent', v_state);
+        END IF;
+        v_consent := auth.oauth_random_token(32);
+        INSERT INTO auth.oauth_consent_requests (digest, user_id, client_id, request, expires_at)
+        VALUES (auth.hash_token(v_consent), v_user, c.client_id, v_request, now() + interval '10 minutes');
+        RETURN jsonb_build_object('action', 'consent', 'consent', jsonb_build_object(
+            'client_id', c.client_id, 'client_name', c.client_name, 'client_uri', c.client_uri,
+            'logo_uri', c.logo_uri, 'policy_uri', c.policy_uri, 'tos_uri', c.tos_uri,
+            'scopes', to_jsonb(v_scopes), 'resources', to_jsonb(v_resources),
+            'redirect_uri', v_redirect, 'consent_code', v_consent));
+    END IF;
+    RETURN auth.oauth_issue_code(v_request, v_user, v_session, v_auth_time);
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_authorize(text, jsonb, inet, text) IS
+  'The authorization endpoint: {"action":"redirect","url"} (a code or an error at the redirect URI, with state and iss), {"action":"login","login_query"}, {"action":"consent","consent":{...,"consent_code"}} or {"action":"error","error","error_description"} (bad client or redirect URI: show it, never redirect).';
+
+CREATE FUNCTION auth.oauth_consent(p_session_token text, p_consent_code text, p_accept boolean,
+                                   p_scopes text[] DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_user uuid;
+    v_session uuid;
+    v_auth_time timestamptz;
+    r auth.oauth_consent_requests;
+    v_scopes text[];
+BEGIN
+    IF p_session_token IS NOT NULL AND char_length(p_session_token) <= 4096 THEN
+        SELECT s.user_id, s.session_id, s.session_created_at INTO v_user, v_session, v_auth_time
+          FROM auth.validate_session(p_session_token) s;
+    END IF;
+    IF v_user IS NULL THEN
+        PERFORM auth.raise('UNAUTHORIZED');
+    END IF;
+    IF p_consent_code IS NULL OR char_length(p_consent_code) NOT BETWEEN 1 AND 256 THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the consent_code is invalid or expired');
+    END IF;
+    DELETE FROM auth.oauth_consent_requests q
+     WHERE q.digest = auth.hash_token(p_consent_code) AND q.user_id = v_user AND q.expires_at > now()
+    RETURNING * INTO r;
+    IF r.digest IS NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the consent_code is invalid or expired');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM auth.oauth_clients o WHERE o.client_id = r.client_id AND NOT o.disabled) THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the client is no longer available');
+    END IF;
+    IF p_accept IS DISTINCT FROM true THEN
+        RETURN jsonb_build_object('url', auth.oauth_error_redirect(r.request ->> 'redirect_uri', 'access_denied',
+                                                                   'the user denied the request', r.request ->> 'state') ->> 'url');
+    END IF;
+    v_scopes := ARRAY(SELECT jsonb_array_elements_text(r.request -> 'scopes'));
+    IF p_scopes IS NOT NULL THEN
+        IF array_position(p_scopes, NULL) IS NOT NULL OR NOT p_scopes <@ v_scopes THEN
+            PERFORM auth.raise('OAUTH_INVALID_SCOPE', 'the granted scopes must be among the requested ones');
+        END IF;
+        v_scopes := ARRAY(SELECT s FROM unnest(v_scopes) s WHERE s = ANY (p_scopes) OR s = 'openid');
+        r.request := jsonb_set(r.request, '{scopes}', to_jsonb(v_scopes));
+    END IF;
+    INSERT INTO auth.oauth_consents AS o (user_id, client_id, scopes) VALUES (v_user, r.client_id, v_scopes)
+    ON CONFLICT (user_id, client_id) DO UPDATE
+       SET scopes = ARRAY(SELECT DISTINCT x FROM unnest(o.scopes || excluded.scopes) x ORDER BY 1), updated_at = now();
+    RETURN jsonb_build_object('url', auth.oauth_issue_code(r.request, v_user, v_session, v_auth_time) ->> 'url');
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_consent(text, text, boolean, text[]) IS
+  'The consent page''s answer: {"url"} = the code redirect (accept, stores the consent) or access_denied; p_scopes may narrow the scopes. OAUTH_INVALID_REQUEST for an unknown, used, expired or foreign consent_code; UNAUTHORIZED without a session.';
+
+-- ---- client authentication (token, introspection, revocation endpoints)
+CREATE FUNCTION auth.oauth_authenticate_client(p_client_auth jsonb, p_params jsonb) RETURNS auth.oauth_clients
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c auth.oauth_clients;
+    v_method text;
+    v_client_id text;
+    v_secret text;
+    v_assertion text;
+    v_jwks jsonb;
+    v_claims jsonb;
+    v_now double precision := extract(epoch FROM now());
+    v_exp double precision;
+BEGIN
+    IF p_client_auth IS NULL OR jsonb_typeof(p_client_auth) <> 'object' THEN
+        PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client authentication is required');
+    END IF;
+    v_method := auth.oauth_param(p_client_auth, 'method', 32);
+    v_client_id := auth.oauth_param(p_client_auth, 'client_id');
+    IF v_method IS NULL OR v_method NOT IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none')
+       OR v_client_id IS NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client authentication is required');
+    END IF;
+    IF p_params IS NOT NULL AND auth.oauth_param(p_params, 'client_id') IS DISTINCT FROM v_client_id
+       AND auth.oauth_param(p_params, 'client_id') IS NOT NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client_id does not match the authenticated client');
+    END IF;
+    SELECT * INTO c FROM auth.oauth_clients o WHERE o.client_id = v_client_id AND NOT o.disabled;
+    IF v_method IN ('client_secret_basic', 'client_secret_post') THEN
+        v_secret := auth.oauth_param(p_client_auth, 'client_secret', 512);
+        -- an unknown client still costs one digest comparison
+        IF NOT auth.oauth_digest_equal(coalesce(c.secret_digest, sha256(auth.hash_token(coalesce(v_secret, '')))),
+                                       auth.hash_token(coalesce(v_secret, '')))
+           OR c.client_id IS NULL OR v_secret IS NULL
+           OR c.token_endpoint_auth_method NOT IN ('client_secret_basic', 'client_secret_post') THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client authentication failed');
+        END IF;
+    ELSIF v_method = 'none' THEN
+        IF c.client_id IS NULL OR c.token_endpoint_auth_method <> 'none' THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client authentication failed');
+        END IF;
+    ELSE  -- private_key_jwt (RFC 7523 section 3)
+        IF c.client_id IS NULL OR c.token_endpoint_auth_method <> 'private_key_jwt' THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client authentication failed');
+        END IF;
+        IF auth.oauth_param(p_client_auth, 'client_assertion_type', 128)
+           IS DISTINCT FROM 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+        END IF;
+        v_assertion := auth.oauth_param(p_client_auth, 'client_assertion', 8192);
+        v_jwks := CASE WHEN c.jwks IS NOT NULL THEN c.jwks ELSE p_client_auth -> 'jwks' END;
+        v_claims := auth.oauth_verify_jws(v_assertion, v_jwks);
+        IF v_claims IS NULL THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion does not verify with the client''s keys');
+        END IF;
+        IF v_claims ->> 'iss' IS DISTINCT FROM c.client_id OR v_claims ->> 'sub' IS DISTINCT FROM c.client_id THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion''s iss and sub must be the client_id');
+        END IF;
+        IF NOT ((jsonb_typeof(v_claims -> 'aud') = 'string'
+                 AND v_claims ->> 'aud' IN (auth.oauth_issuer(), auth.oauth_issuer() || '/oauth2/token'))
+                OR (jsonb_typeof(v_claims -> 'aud') = 'array'
+                    AND (v_claims -> 'aud') ?| ARRAY[auth.oauth_issuer(), auth.oauth_issuer() || '/oauth2/token'])) THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion''s aud must be the token endpoint or the issuer');
+        END IF;
+        IF jsonb_typeof(v_claims -> 'exp') IS DISTINCT FROM 'number' THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion needs exp');
+        END IF;
+        v_exp := (v_claims ->> 'exp')::double precision;
+        IF v_exp < v_now - 60 OR v_exp > v_now + 3600 THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion is expired or lives too long');
+        END IF;
+        IF jsonb_typeof(v_claims -> 'nbf') = 'number' AND (v_claims ->> 'nbf')::double precision > v_now + 60 THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion is not valid yet');
+        END IF;
+        IF jsonb_typeof(v_claims -> 'jti') IS DISTINCT FROM 'string' OR char_length(v_claims ->> 'jti') NOT BETWEEN 1 AND 256 THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion needs a jti');
+        END IF;
+        INSERT INTO auth.oauth_assertions (client_id, jti_digest, expires_at)
+        VALUES (c.client_id, auth.hash_token(v_claims ->> 'jti'), to_timestamp(v_exp + 60))
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion was already used');
+        END IF;
+    END IF;
+    RETURN c;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_authenticate_client(jsonb, jsonb) IS
+  'Internal: the client authenticated by p_client_auth (client_secret_basic/post, private_key_jwt, none); OAUTH_INVALID_CLIENT otherwise.';
+
+-- at_hash (OpenID Connect Core 3.1.3.6): the left half of the access token's hash, with the
+-- hash of the id_token's algorithm (SHA-256 for RS256 and ES256, SHA-512 for Ed25519).
+CREATE FUNCTION auth.oauth_at_hash(p_token text, p_alg text) RETURNS text
+LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT rtrim(translate(encode(substr(h, 1, octet_length(h) / 2), 'base64'), E'+/\n', '-_'), '=')
+      FROM (SELECT CASE WHEN p_alg = 'EdDSA' THEN sha512(convert_to(p_token, 'UTF8'))
+                        ELSE sha256(convert_to(p_token, 'UTF8')) END AS h) x
+$$;
+COMMENT ON FUNCTION auth.oauth_at_hash(text, text) IS 'Internal: the at_hash of an access token for an id_token algorithm.';
+
+-- Issues an access token (a JWT when resources were requested), a refresh token (offline_access
+-- with the refresh_token grant; p_refresh_token is the successor to store, else a new one) and an
+-- id_token (openid, with a user). Answers the RFC 6749 token response.
+CREATE FUNCTION auth.oauth_issue_tokens(c auth.oauth_clients, p_user_id uuid, p_session_id uuid, p_scopes text[],
+                                        p_resources text[], p_auth_time timestamptz, p_nonce text, p_code_digest bytea,
+                                        p_family uuid, p_refresh_token text, p_refresh_scopes text[] DEFAULT NULL,
+                                        p_refresh_resources text[] DEFAULT NULL)
+    RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_now bigint := extract(epoch FROM now())::bigint;
+    v_ttl integer := auth.oauth_seconds('pgauth.oauth_access_token_expires_in');
+    v_family uuid := coalesce(p_family, gen_random_uuid());
+    v_access text;
+    v_refresh text;
+    v_id_token text;
+    v_body jsonb;
+    v_alg text := c.id_token_signed_response_alg;
+    v_refresh_scopes text[] := coalesce(p_refresh_scopes, p_scopes);
+BEGIN
+    IF cardinality(p_resources) > 0 THEN
+        v_access := auth.oauth_sign(jsonb_build_object(
+            'iss', auth.oauth_issuer(), 'sub', coalesce(p_user_id::text, c.client_id),
+            'aud', CASE WHEN cardinality(p_resources) = 1 THEN to_jsonb(p_resources[1]) ELSE to_jsonb(p_resources) END,
+            'client_id', c.client_id, 'scope', array_to_string(p_scopes, ' '),
+            'iat', v_now, 'exp', v_now + v_ttl, 'jti', gen_random_uuid()), NULL, 'at+jwt');
+    ELSE
+        v_access := auth.oauth_random_token(32);
+    END IF;
+    INSERT INTO auth.oauth_tokens (digest, kind, family_id, code_digest, client_id, user_id, session_id, scopes,
+                                   resources, auth_time, expires_at)
+    VALUES (auth.hash_token(v_access), 'access', v_family, p_code_digest, c.client_id, p_user_id, p_session_id,
+            p_scopes, p_resources, p_auth_time, now() + make_interval(secs => v_ttl));
+    v_body := jsonb_build_object('access_token', v_access, 'token_type', 'Bearer', 'expires_in', v_ttl,
+                                 'scope', array_to_string(p_scopes, ' '));
+    IF p_user_id IS NOT NULL AND 'offline_access' = ANY (v_refresh_scopes) AND 'refresh_token' = ANY (c.grant_types) THEN
+        v_refresh := coalesce(p_refresh_token, auth.oauth_random_token(32));
+        INSERT INTO auth.oauth_tokens (digest, kind, family_id, code_digest, client_id, user_id, session_id, scopes,
+                                       resources, auth_time, expires_at)
+        VALUES (auth.hash_token(v_refresh), 'refresh', v_family, p_code_digest, c.client_id, p_user_id, p_session_id,
+                v_refresh_scopes, coalesce(p_refresh_resources, p_resources), p_auth_time,
+                now() + make_interval(secs => auth.oauth_seconds('pgauth.oauth_refresh_token_expires_in')))
+        ON CONFLICT (digest) DO NOTHING;
+        v_body := v_body || jsonb_build_object('refresh_token', v_refresh);
+    END IF;
+    IF p_user_id IS NOT NULL AND 'openid' = ANY (p_scopes) THEN
+        v_id_token := auth.oauth_sign(jsonb_strip_nulls(jsonb_build_object(
+            'iss', auth.oauth_issuer(), 'sub', p_user_id::text, 'aud', c.client_id, 'azp', c.client_id,
+            'iat', v_now, 'exp', v_now + auth.oauth_seconds('pgauth.oauth_id_token_expires_in'),
+            'auth_time', extract(epoch FROM p_auth_time)::bigint, 'nonce', p_nonce,
+            'at_hash', auth.oauth_at_hash(v_access, v_alg), 'sid', p_session_id::text)), v_alg, 'JWT');
+        v_body := v_body || jsonb_build_object('id_token', v_id_token);
+    END IF;
+    RETURN v_body;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_issue_tokens(auth.oauth_clients, uuid, uuid, text[], text[], timestamptz, text, bytea, uuid, text, text[], text[]) IS
+  'Internal: issues and stores (as digests) the tokens of a grant; the token response.';
+
+CREATE FUNCTION auth.oauth_revoke_family(p_family uuid, p_reason text) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    n integer;
+    v_user uuid;
+    v_client text;
+BEGIN
+    UPDATE auth.oauth_tokens t SET revoked_at = now() WHERE t.family_id = p_family AND t.revoked_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    SELECT t.user_id, t.client_id INTO v_user, v_client FROM auth.oauth_tokens t WHERE t.family_id = p_family LIMIT 1;
+    IF p_reason IN ('refresh_token_reuse', 'code_replay') THEN
+        INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+        VALUES (session_user, current_user, 'oauth_family_revoked', v_user,
+                jsonb_build_object('reason', p_reason, 'client_id', v_client, 'family_id', p_family, 'tokens', n));
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_revoke_family(uuid, text) IS
+  'Internal: revokes every token of a family; a reuse or code replay is written to auth.audit_log.';
+
+-- Bounded cleanup of expired rows: called on a fraction of token-endpoint writes.
+CREATE FUNCTION auth.oauth_cleanup_some(p_limit integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    n integer;
+    total integer := 0;
+BEGIN
+    DELETE FROM auth.oauth_codes WHERE digest IN
+        (SELECT x.digest FROM auth.oauth_codes x WHERE x.expires_at < now() - interval '1 hour' LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+    DELETE FROM auth.oauth_consent_requests WHERE digest IN
+        (SELECT x.digest FROM auth.oauth_consent_requests x WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+    -- a token is kept for a day past its expiry so that a late replay still finds its family
+    DELETE FROM auth.oauth_tokens WHERE digest IN
+        (SELECT x.digest FROM auth.oauth_tokens x WHERE x.expires_at < now() - interval '1 day' LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+    DELETE FROM auth.oauth_assertions WHERE (client_id, jti_digest) IN
+        (SELECT x.client_id, x.jti_digest FROM auth.oauth_assertions x WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_cleanup_some(integer) IS 'Internal: deletes up to p_limit expired rows of each OAuth table.';
+
+CREATE FUNCTION auth.oauth_cleanup() RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+    SELECT auth.oauth_cleanup_some(2147483647)
+$$;
+COMMENT ON FUNCTION auth.oauth_cleanup() IS
+  'Deletes expired authorization codes (an hour after expiry), consent requests, client assertion ids and tokens (a day after expiry); returns the rows removed. The token endpoint also does this, bounded, on about one write in 16: no cron is needed.';
+
+-- ---- the token endpoint
+CREATE FUNCTION auth.oauth_token(p_params jsonb, p_client_auth jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c auth.oauth_clients;
+    v_grant text;
+    v_code auth.oauth_codes;
+    v_token auth.oauth_tokens;
+    v_value text;
+    v_verifier text;
+    v_scopes text[];
+    v_resources text[];
+    v_successor text;
+    v_scope text;
+BEGIN
+    IF p_params IS NULL OR jsonb_typeof(p_params) <> 'object' THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the request parameters must be a JSON object');
+    END IF;
+    v_grant := auth.oauth_param(p_params, 'grant_type', 128);
+    c := auth.oauth_authenticate_client(p_client_auth, p_params);
+    IF v_grant IS NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'grant_type is required');
+    END IF;
+    IF v_grant NOT IN ('authorization_code', 'refresh_token', 'client_credentials') THEN
+        PERFORM auth.raise('OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be authorization_code, refresh_token or client_credentials');
+    END IF;
+    IF NOT v_grant = ANY (c.grant_types) THEN
+        PERFORM auth.raise('OAUTH_UNAUTHORIZED_CLIENT', format('this client may not use the %s grant', v_grant));
+    END IF;
+    IF random() < 0.0625 THEN
+        PERFORM auth.oauth_cleanup_some(100);
+    END IF;
+
+    IF v_grant = 'authorization_code' THEN
+        v_value := auth.oauth_param(p_params, 'code', 256);
+        IF v_value IS NULL THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'code is required');
+        END IF;
+        SELECT * INTO v_code FROM auth.oauth_codes o WHERE o.digest = auth.hash_token(v_value) FOR UPDATE;
+        IF v_code.digest IS NULL OR v_code.client_id <> c.client_id THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the code is invalid');
+        END IF;
+        IF v_code.used_at IS NOT NULL THEN
+            -- a replay: what the code issued is revoked, and that must survive the error
+            PERFORM auth.oauth_revoke_family(f.family_id, 'code_replay')
+               FROM (SELECT DISTINCT t.family_id FROM auth.oauth_tokens t WHERE t.code_digest = v_code.digest) f;
+            RETURN jsonb_build_object('error', 'invalid_grant', 'error_description', 'the code was already used');
+        END IF;
+        IF v_code.expires_at <= now() THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the code has expired');
+        END IF;
+        IF auth.oauth_param(p_params, 'redirect_uri') IS DISTINCT FROM v_code.redirect_uri THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'redirect_uri does not match the authorization request');
+        END IF;
+        v_verifier := auth.oauth_param(p_params, 'code_verifier', 128);
+        IF v_code.code_challenge IS NOT NULL THEN
+            IF v_verifier IS NULL OR v_verifier !~ '^[A-Za-z0-9._~-]{43,128}$'
+               OR NOT auth.oauth_digest_equal(
+                      convert_to(rtrim(translate(encode(sha256(convert_to(v_verifier, 'UTF8')), 'base64'), '+/', '-_'), '='), 'UTF8'),
+                      convert_to(v_code.code_challenge, 'UTF8')) THEN
+                PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the code_verifier does not match the code_challenge');
+            END IF;
+        ELSIF v_verifier IS NOT NULL THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'a code_verifier was sent for a code issued without a code_challenge');
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_code.user_id AND u.is_active) THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the user is no longer active');
+        END IF;
+        UPDATE auth.oauth_codes o SET used_at = now() WHERE o.digest = v_code.digest;
+        RETURN auth.oauth_issue_tokens(c, v_code.user_id, v_code.session_id, v_code.scopes, v_code.resources,
+                                       v_code.auth_time, v_code.nonce, v_code.digest, NULL, NULL);
+
+    ELSIF v_grant = 'refresh_token' THEN
+        v_value := auth.oauth_param(p_params, 'refresh_token', 256);
+        IF v_value IS NULL THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'refresh_token is required');
+        END IF;
+        SELECT * INTO v_token FROM auth.oauth_tokens t
+         WHERE t.digest = auth.hash_token(v_value) AND t.kind = 'refresh' FOR UPDATE;
+        IF v_token.digest IS NULL OR v_token.client_id <> c.client_id OR v_token.revoked_at IS NOT NULL
+           OR v_token.expires_at <= now() THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the refresh token is invalid');
+        END IF;
+        v_scope := auth.oauth_param(p_params, 'scope', 1000);
+        IF v_scope IS NULL THEN
+            v_scopes := v_token.scopes;
+        ELSE
+            v_scopes := ARRAY(SELECT DISTINCT s FROM unnest(string_to_array(v_scope, ' ')) s);
+            IF NOT v_scopes <@ v_token.scopes THEN
+                PERFORM auth.raise('OAUTH_INVALID_SCOPE', 'scope must be among the originally granted scopes');
+            END IF;
+            -- keep the order they were granted in
+            v_scopes := ARRAY(SELECT s FROM unnest(v_token.scopes) s WHERE s = ANY (v_scopes));
+        END IF;
+        v_resources := auth.oauth_resources(p_params);
+        IF cardinality(v_resources) = 0 THEN
+            v_resources := v_token.resources;
+        ELSIF NOT v_resources <@ v_token.resources THEN
+            PERFORM auth.raise('OAUTH_INVALID_TARGET', 'resource must be among the originally requested resources');
+        END IF;
+        v_successor := auth.oauth_hmac('refresh-successor', v_value);
+        IF v_token.rotated_at IS NOT NULL THEN
+            -- presented again: a retry within the reuse interval gets the same successor (if it
+            -- is still live); anything else is a reuse, and the whole family is revoked
+            IF v_token.rotated_at >= now() - make_interval(secs => auth.oauth_seconds('pgauth.oauth_refresh_reuse_interval'))
+               AND auth.oauth_seconds('pgauth.oauth_refresh_reuse_interval') > 0
+               AND EXISTS (SELECT 1 FROM auth.oauth_tokens t WHERE t.digest = auth.hash_token(v_successor)
+                              AND t.revoked_at IS NULL AND t.rotated_at IS NULL) THEN
+                NULL;
+            ELSE
+                PERFORM auth.oauth_revoke_family(v_token.family_id, 'refresh_token_reuse');
+                RETURN jsonb_build_object('error', 'invalid_grant', 'error_description',
+                                          'the refresh token was already used; its grant is revoked');
+            END IF;
+        END IF;
+        IF v_token.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_token.user_id AND u.is_active) THEN
+            PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the user is no longer active');
+        END IF;
+        UPDATE auth.oauth_tokens t SET rotated_at = coalesce(t.rotated_at, now()) WHERE t.digest = v_token.digest;
+        -- the successor keeps the grant's scopes and resources (RFC 6749 6): a narrower scope or
+        -- resource is for this access token only
+        RETURN auth.oauth_issue_tokens(c, v_token.user_id, v_token.session_id, v_scopes, v_resources,
+                                       v_token.auth_time, NULL, v_token.code_digest, v_token.family_id,
+                                       v_successor, v_token.scopes, v_token.resources);
+
+    ELSE  -- client_credentials
+        IF c.token_endpoint_auth_method = 'none' THEN
+            PERFORM auth.raise('OAUTH_UNAUTHORIZED_CLIENT', 'a public client may not use client_credentials');
+        END IF;
+        v_scopes := auth.oauth_scopes(c, auth.oauth_param(p_params, 'scope', 1000), false);
+        v_resources := auth.oauth_resources(p_params);
+        RETURN auth.oauth_issue_tokens(c, NULL, NULL, v_scopes, v_resources, NULL, NULL, NULL, NULL, NULL);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_token(jsonb, jsonb) IS
+  'The token endpoint (grants authorization_code, refresh_token, client_credentials; client authentication client_secret_basic, client_secret_post, private_key_jwt, none): the RFC 6749 token response. Raises OAUTH_* errors, except a code replay or refresh-token reuse, answered {"error":"invalid_grant","error_description"} so that the revocation they cause is kept.';
+
+-- ---- userinfo, introspection, revocation
+CREATE FUNCTION auth.oauth_userinfo(p_access_token text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v record;
+    u auth.users;
+    v_body jsonb;
+BEGIN
+    SELECT * INTO v FROM auth.verify_access_token(p_access_token) LIMIT 1;
+    IF v.client_id IS NULL OR v.subject IS NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_TOKEN', 'the access token is invalid or expired');
+    END IF;
+    IF NOT 'openid' = ANY (v.scopes) THEN
+        PERFORM auth.raise('OAUTH_INSUFFICIENT_SCOPE', 'the access token was not granted the openid scope');
+    END IF;
+    SELECT * INTO u FROM auth.users x WHERE x.id = v.subject::uuid;
+    v_body := jsonb_build_object('sub', u.id::text);
+    IF 'profile' = ANY (v.scopes) THEN
+        v_body := v_body || jsonb_strip_nulls(jsonb_build_object('name', u.name, 'picture', u.image,
+                                                                 'updated_at', extract(epoch FROM u.updated_at)::bigint));
+    END IF;
+    IF 'email' = ANY (v.scopes) THEN
+        v_body := v_body || jsonb_build_object('email', u.email, 'email_verified', u.email_verified);
+    END IF;
+    RETURN v_body;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_userinfo(text) IS
+  'OpenID Connect userinfo: sub, and by scope profile (name, picture, updated_at) and email (email, email_verified). OAUTH_INVALID_TOKEN (401) for a token that is not live; OAUTH_INSUFFICIENT_SCOPE (403) without openid.';
+
+CREATE FUNCTION auth.oauth_introspect(p_token text, p_token_type_hint text, p_client_auth jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c auth.oauth_clients := auth.oauth_authenticate_client(p_client_auth, NULL);
+    t auth.oauth_tokens;
+BEGIN
+    IF p_token IS NOT NULL AND char_length(p_token) BETWEEN 1 AND 8192 THEN
+        SELECT * INTO t FROM auth.oauth_tokens x WHERE x.digest = auth.hash_token(p_token);
+    END IF;
+    IF t.digest IS NULL OR t.client_id <> c.client_id OR t.revoked_at IS NOT NULL OR t.expires_at <= now()
+       OR t.rotated_at IS NOT NULL
+       OR (t.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = t.user_id AND u.is_active)) THEN
+        RETURN jsonb_build_object('active', false);
+    END IF;
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'active', true, 'client_id', t.client_id, 'scope', array_to_string(t.scopes, ' '),
+        'sub', coalesce(t.user_id::text, t.client_id), 'exp', extract(epoch FROM t.expires_at)::bigint,
+        'iat', extract(epoch FROM t.created_at)::bigint, 'iss', auth.oauth_issuer(),
+        'token_type', CASE WHEN t.kind = 'access' THEN 'Bearer' ELSE 'refresh_token' END,
+        'aud', CASE WHEN cardinality(t.resources) = 1 THEN to_jsonb(t.resources[1])
+                    WHEN cardinality(t.resources) > 1 THEN to_jsonb(t.resources) END,
+        'auth_time', extract(epoch FROM t.auth_time)::bigint));
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_introspect(text, text, jsonb) IS
+  'RFC 7662 introspection by an authenticated client: {"active":true, client_id, scope, sub, exp, iat, iss, token_type, aud?} for its own live token, {"active":false} for anything else. OAUTH_INVALID_CLIENT when the client fails authentication.';
+
+CREATE FUNCTION auth.oauth_revoke(p_token text, p_token_type_hint text, p_client_auth jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c auth.oauth_clients := auth.oauth_authenticate_client(p_client_auth, NULL);
+    t auth.oauth_tokens;
+BEGIN
+    IF p_token IS NULL OR char_length(p_token) NOT BETWEEN 1 AND 8192 THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'token is required');
+    END IF;
+    SELECT * INTO t FROM auth.oauth_tokens x WHERE x.digest = auth.hash_token(p_token) FOR UPDATE;
+    IF t.digest IS NULL OR t.client_id <> c.client_id THEN
+        RETURN;  -- RFC 7009 2.2: an unknown or foreign token is not an error
+    END IF;
+    IF t.kind = 'refresh' THEN
+        PERFORM auth.oauth_revoke_family(t.family_id, 'revocation');
+    ELSE
+        UPDATE auth.oauth_tokens x SET revoked_at = coalesce(x.revoked_at, now()) WHERE x.digest = t.digest;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_revoke(text, text, jsonb) IS
+  'RFC 7009 revocation by an authenticated client: a refresh token revokes its family (and the access tokens it issued), an access token itself; an unknown or foreign token is ignored. OAUTH_INVALID_CLIENT when the client fails authentication.';
+
+-- ---- RP-initiated logout
+CREATE FUNCTION auth.oauth_end_session(p_session_token text, p_params jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_hint text;
+    v_claims jsonb;
+    v_client_id text;
+    v_redirect text;
+    c auth.oauth_clients;
+BEGIN
+    IF p_params IS NULL OR jsonb_typeof(p_params) <> 'object' THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'the request parameters must be a JSON object');
+    END IF;
+    v_hint := auth.oauth_param(p_params, 'id_token_hint', 8192);
+    v_client_id := auth.oauth_param(p_params, 'client_id');
+    v_redirect := auth.oauth_param(p_params, 'post_logout_redirect_uri');
+    IF v_hint IS NOT NULL THEN
+        v_claims := auth.oauth_verify_jws(v_hint, NULL);
+        IF v_claims IS NULL OR v_claims ->> 'iss' IS DISTINCT FROM auth.oauth_issuer()
+           OR jsonb_typeof(v_claims -> 'aud') IS DISTINCT FROM 'string' THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'id_token_hint is not an id_token of this issuer');
+        END IF;
+        IF v_client_id IS NOT NULL AND v_client_id <> v_claims ->> 'aud' THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'client_id does not match the id_token_hint');
+        END IF;
+        v_client_id := v_claims ->> 'aud';
+    END IF;
+    IF v_redirect IS NOT NULL THEN
+        SELECT * INTO c FROM auth.oauth_clients o WHERE o.client_id = v_client_id AND NOT o.disabled;
+        IF c.client_id IS NULL OR NOT v_redirect = ANY (c.post_logout_redirect_uris) THEN
+            PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'post_logout_redirect_uri is not registered for this client');
+        END IF;
+    END IF;
+    -- end the session: the caller's, and the one the id_token_hint names (its sid, same user)
+    IF p_session_token IS NOT NULL AND char_length(p_session_token) <= 4096 THEN
+        PERFORM auth.revoke_session(p_session_token);
+    END IF;
+    IF v_claims ? 'sid' AND v_claims ->> 'sid' ~ '^[0-9a-f-]{36}$' AND v_claims ->> 'sub' ~ '^[0-9a-f-]{36}$' THEN
+        DELETE FROM auth.sessions s WHERE s.id = (v_claims ->> 'sid')::uuid AND s.user_id = (v_claims ->> 'sub')::uuid;
+    END IF;
+    RETURN jsonb_build_object('url', CASE WHEN v_redirect IS NOT NULL
+        THEN auth.oauth_url(v_redirect, jsonb_build_object('state', auth.oauth_param(p_params, 'state'))) END);
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_end_session(text, jsonb) IS
+  'RP-initiated logout: ends the caller''s session and the one named by id_token_hint; {"url"} = the registered post_logout_redirect_uri with state, or null (show a signed-out page). OAUTH_INVALID_REQUEST for a bad id_token_hint, a client_id other than its aud, or an unregistered post_logout_redirect_uri.';
+
+-- ---- discovery
+CREATE FUNCTION auth.oauth_discovery(p_kind text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_iss text := auth.oauth_issuer();
+    v_doc jsonb;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('openid-configuration', 'oauth-authorization-server') THEN
+        PERFORM auth.raise('OAUTH_INVALID_REQUEST', 'kind must be openid-configuration or oauth-authorization-server');
+    END IF;
+    v_doc := jsonb_build_object(
+        'issuer', v_iss,
+        'authorization_endpoint', v_iss || '/oauth2/authorize',
+        'token_endpoint', v_iss || '/oauth2/token',
+        'userinfo_endpoint', v_iss || '/oauth2/userinfo',
+        'jwks_uri', v_iss || '/jwks',
+        'registration_endpoint', v_iss || '/oauth2/register',
+        'introspection_endpoint', v_iss || '/oauth2/introspect',
+        'revocation_endpoint', v_iss || '/oauth2/revoke',
+        'end_session_endpoint', v_iss || '/oauth2/end-session',
+        'scopes_supported', to_jsonb(auth.oauth_supported_scopes()),
+        'response_types_supported', jsonb_build_array('code'),
+        'response_modes_supported', jsonb_build_array('query'),
+        'grant_types_supported', jsonb_build_array('authorization_code', 'refresh_token', 'client_credentials'),
+        'token_endpoint_auth_methods_supported',
+            jsonb_build_array('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'),
+        'token_endpoint_auth_signing_alg_values_supported', jsonb_build_array('RS256', 'ES256', 'EdDSA'),
+        'introspection_endpoint_auth_methods_supported',
+            jsonb_build_array('client_secret_basic', 'client_secret_post', 'private_key_jwt'),
+        'revocation_endpoint_auth_methods_supported',
+            jsonb_build_array('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'),
+        'code_challenge_methods_supported', jsonb_build_array('S256'),
+        'authorization_response_iss_parameter_supported', true,
+        'client_id_metadata_document_supported', true);
+    IF p_kind = 'openid-configuration' THEN
+        v_doc := v_doc || jsonb_build_object(
+            'subject_types_supported', jsonb_build_array('public'),
+            'id_token_signing_alg_values_supported', jsonb_build_array('RS256', 'ES256', 'EdDSA'),
+            'claims_supported', jsonb_build_array('sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash',
+                                                  'sid', 'name', 'picture', 'updated_at', 'email', 'email_verified'),
+            'prompt_values_supported', jsonb_build_array('none', 'login', 'consent'),
+            'claims_parameter_supported', false,
+            'request_parameter_supported', false,
+            'request_uri_parameter_supported', false);
+    END IF;
+    RETURN v_doc;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_discovery(text) IS
+  'The discovery document (openid-configuration, or RFC 8414 oauth-authorization-server) built from pgauth.base_url and the settings; advertises only what is built.';
+
+-- ---- audit: client registration
+CREATE FUNCTION auth.oauth_client_audit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+BEGIN
+    INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
+    VALUES (session_user, current_user, 'oauth_client_registered', NULL,
+            jsonb_build_object('client_id', NEW.client_id, 'source', NEW.source, 'client_name', NEW.client_name));
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_client_audit() IS 'Trigger: a new OAuth client (admin, dcr or cimd) is written to auth.audit_log.';
+CREATE TRIGGER oauth_client_audit AFTER INSERT ON auth.oauth_clients
+    FOR EACH ROW EXECUTE FUNCTION auth.oauth_client_audit();
+
+REVOKE ALL ON FUNCTION
+    auth.oauth_sign(jsonb, text, text), auth.oauth_hmac(text, text), auth.oauth_verify_jws(text, jsonb),
+    auth.verify_access_token(text, text), auth.oauth_issuer(), auth.oauth_seconds(text), auth.oauth_param(jsonb, text, integer),
+    auth.oauth_resources(jsonb), auth.oauth_url(text, jsonb), auth.oauth_supported_scopes(),
+    auth.oauth_scopes(auth.oauth_clients, text, boolean), auth.oauth_error_redirect(text, text, text, text),
+    auth.oauth_issue_code(jsonb, uuid, uuid, timestamptz), auth.oauth_authorize(text, jsonb, inet, text),
+    auth.oauth_consent(text, text, boolean, text[]), auth.oauth_authenticate_client(jsonb, jsonb),
+    auth.oauth_at_hash(text, text),
+    auth.oauth_issue_tokens(auth.oauth_clients, uuid, uuid, text[], text[], timestamptz, text, bytea, uuid, text, text[], text[]),
+    auth.oauth_revoke_family(uuid, text), auth.oauth_cleanup_some(integer), auth.oauth_cleanup(),
+    auth.oauth_token(jsonb, jsonb), auth.oauth_userinfo(text), auth.oauth_introspect(text, text, jsonb),
+    auth.oauth_revoke(text, text, jsonb), auth.oauth_end_session(text, jsonb), auth.oauth_discovery(text),
+    auth.oauth_client_audit()
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    auth.oauth_authorize(text, jsonb, inet, text), auth.oauth_consent(text, text, boolean, text[]),
+    auth.oauth_token(jsonb, jsonb), auth.oauth_userinfo(text), auth.oauth_introspect(text, text, jsonb),
+    auth.oauth_revoke(text, text, jsonb), auth.oauth_end_session(text, jsonb)
+  TO pgauth_service;
+GRANT EXECUTE ON FUNCTION auth.oauth_discovery(text) TO pgauth_reader, pgauth_service, pgauth_admin;
+GRANT EXECUTE ON FUNCTION auth.verify_access_token(text, text) TO pgauth_reader, pgauth_service;
+GRANT EXECUTE ON FUNCTION auth.oauth_cleanup() TO pgauth_admin;
+
 -- ---------------------------------------------------------------- OAuth provider: end
 
 -- ---------------------------------------------------------------- errors

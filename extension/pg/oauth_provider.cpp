@@ -1,0 +1,163 @@
+// OAuth 2.1 / OpenID Connect provider (issue 13): the primitives the plpgsql
+// rules in the install script need from C++ (signing id_tokens and JWT access
+// tokens, HMAC under a KEK subkey, verifying JWS with a client's or our own
+// keys) and the resource servers' hot path, auth.verify_access_token.
+#include "core/crypto.hpp"
+#include "pg/datum.hpp"
+#include "pg/signing_keys.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type_d.h"
+#include "funcapi.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include <sodium.h>
+
+using namespace pgauth;
+
+namespace {
+
+std::optional<jwt::Alg> alg_arg(FunctionCallInfo fcinfo, int n) {
+    if (arg_is_null(fcinfo, n)) return std::nullopt;
+    auto alg = jwt::parse_alg(text_arg(fcinfo, n));
+    if (!alg) throw AuthError("VALIDATION_ERROR", "alg must be EdDSA, ES256 or RS256");
+    return alg;
+}
+
+}  // namespace
+
+// auth.oauth_sign(p_claims jsonb, p_alg text, p_typ text) -> text: a compact JWS
+// of the claims exactly as given (the caller sets iss, iat, exp, aud), with the
+// header {"alg","kid","typ"}. p_alg NULL: the session signing key; otherwise the
+// current key of that algorithm, created on first use (signing_keys.cpp).
+PGAUTH_FUNCTION(pgauth_oauth_sign)
+Datum pgauth_oauth_sign_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) throw AuthError("VALIDATION_ERROR", "claims are required");
+    std::optional<jwt::Alg> alg = alg_arg(fcinfo, 1);
+    std::string typ = arg_is_null(fcinfo, 2) ? std::string("JWT") : text_arg(fcinfo, 2);
+    std::string payload = jsonb_text(PG_GETARG_DATUM(0));
+    if (payload.empty() || payload.front() != '{') throw AuthError("VALIDATION_ERROR", "claims must be a JSON object");
+    const jwt::SigningKey& key = alg ? signer_for(*alg) : signer();
+    return text_datum(jwt::encode(key, payload, typ));
+}
+
+// auth.oauth_hmac(p_purpose text, p_value text) -> text: base64url(HMAC-SHA256(
+// subkey, value)) where subkey = HMAC-SHA256(KEK, "pgauth oauth " || purpose).
+// Deterministic and useless without the KEK: the successor of a rotated refresh
+// token is derived with it, so a retried refresh gets the same successor while
+// only digests are stored.
+PGAUTH_FUNCTION(pgauth_oauth_hmac)
+Datum pgauth_oauth_hmac_impl(FunctionCallInfo fcinfo) {
+    std::string purpose = text_arg(fcinfo, 0);
+    std::string value = text_arg(fcinfo, 1);
+    jwt::SecretBytes kek = read_kek();
+    std::string label = "pgauth oauth " + purpose;
+    Digest subkey = hmac_sha256(kek.bytes(), as_bytes(label));
+    Digest mac = hmac_sha256(Bytes(subkey.data(), subkey.size()), as_bytes(value));
+    sodium_memzero(subkey.data(), subkey.size());
+    sodium_memzero(value.data(), value.size());
+    std::string out = base64url_encode(Bytes(mac.data(), mac.size()));
+    sodium_memzero(mac.data(), mac.size());
+    Datum d = text_datum(out);
+    sodium_memzero(out.data(), out.size());
+    return d;
+}
+
+// auth.oauth_verify_jws(p_jwt text, p_jwks jsonb) -> jsonb: the payload of a
+// compact JWS whose signature verifies, NULL otherwise (never raises for a bad
+// token). p_jwks NULL: our own published keys, by kid (an id_token_hint);
+// otherwise a client's JWKS {"keys": [...]} (a private_key_jwt assertion): the key
+// named by kid, or without a kid each key of the header's algorithm. The key pins
+// the algorithm. Claims are not checked here: the caller checks them.
+PGAUTH_FUNCTION(pgauth_oauth_verify_jws)
+Datum pgauth_oauth_verify_jws_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    std::string token = text_arg(fcinfo, 0);
+    try {
+        jwt::Parsed parsed = jwt::parse(token, !arg_is_null(fcinfo, 1) ? false : true);
+        Bytes signature = as_bytes(parsed.signature);
+        bool ok = false;
+        if (arg_is_null(fcinfo, 1)) {
+            const jwt::PublicKey& key = verification_key(parsed.kid, GetCurrentTimestamp());
+            ok = jwt::alg_name(key.alg()) == parsed.alg && key.verify(parsed.signing_input, signature);
+        } else {
+            jwt::Json jwks = jwt::Json::parse(jsonb_text(PG_GETARG_DATUM(1)), nullptr, false);
+            if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) PG_RETURN_NULL();
+            for (const jwt::Json& jwk : jwks["keys"]) {
+                if (!jwk.is_object()) continue;
+                if (!parsed.kid.empty() && !(jwk.contains("kid") && jwk["kid"] == parsed.kid)) continue;
+                std::optional<jwt::PublicKey> key;
+                try {
+                    key = jwt::PublicKey::from_jwk(jwk);
+                } catch (const AuthError&) {
+                    continue;
+                }
+                if (jwt::alg_name(key->alg()) != parsed.alg) continue;
+                if (key->verify(parsed.signing_input, signature)) {
+                    ok = true;
+                    break;
+                }
+            }
+        }
+        if (!ok) PG_RETURN_NULL();
+        jwt::Json payload = jwt::Json::parse(parsed.payload, nullptr, false);
+        if (!payload.is_object()) PG_RETURN_NULL();
+        return jsonb_datum(payload.dump());
+    } catch (const AuthError& e) {
+        if (e.code() != "INVALID_TOKEN" && e.code() != "INVALID_KEY") throw;
+        PG_RETURN_NULL();
+    }
+}
+
+namespace {
+
+const Oid verify_types[] = {BYTEAOID, TEXTOID};
+// Qualified operators and functions: the plan is kept across search_path changes.
+KeptPlan verify_plan(
+    "SELECT t.user_id::pg_catalog.text, t.client_id, t.scopes, t.expires_at, t.resources"
+    " FROM auth.oauth_tokens t"
+    " WHERE t.digest OPERATOR(pg_catalog.=) $1 AND t.kind OPERATOR(pg_catalog.=) 'access'"
+    " AND t.revoked_at IS NULL AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+    " AND ($2 IS NULL OR $2 OPERATOR(pg_catalog.=) ANY (t.resources))"
+    " AND (t.user_id IS NULL OR EXISTS (SELECT 1 FROM auth.users u"
+    "      WHERE u.id OPERATOR(pg_catalog.=) t.user_id AND u.is_active))",
+    2, verify_types);
+
+}  // namespace
+
+// auth.verify_access_token(p_token text, p_resource text DEFAULT NULL)
+//   -> TABLE (subject text, client_id text, scopes text[], expires_at timestamptz, audience text[])
+// One row for a live access token of either kind (opaque or RFC 9068 JWT: both
+// are stored as SHA-256 digests, so revocation applies to both), minted for
+// p_resource when it is given; no row otherwise. One kept plan, one index scan.
+PGAUTH_FUNCTION(pgauth_verify_access_token)
+Datum pgauth_verify_access_token_impl(FunctionCallInfo fcinfo) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    bits32 flags = rsinfo && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc ? MAT_SRF_USE_EXPECTED_DESC : 0;
+    // noexcept: PostgreSQL SRF set-up
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, flags); });
+    if (arg_is_null(fcinfo, 0)) return 0;
+    // noexcept: detoasting an argument
+    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    if (token.empty() || token.size() > jwt::max_token_size) return 0;
+    Digest digest = sha256(token);
+    Datum args[2] = {bytea_datum(digest), arg_is_null(fcinfo, 1) ? Datum(0) : PG_GETARG_DATUM(1)};
+    char nulls[2] = {' ', arg_is_null(fcinfo, 1) ? 'n' : ' '};
+    SpiConnection spi;
+    if (verify_plan.execute(args, nulls, true, 1) != 1) return 0;
+    Datum values[5];
+    bool isnull[5];
+    for (int c = 0; c < 5; c++) {
+        SpiCell cell = spi_cell(0, c + 1);
+        values[c] = cell.value;
+        isnull[c] = cell.null;
+    }
+    // noexcept: the tuplestore copies the Datums (still in SPI memory) into its own context
+    pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull); });
+    return 0;
+}
