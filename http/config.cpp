@@ -40,7 +40,7 @@ const Setting settings[] = {
     {"--cimd-allow-private", "PGAUTH_CIMD_ALLOW_PRIVATE", "fetch Client ID Metadata Documents from private, loopback and link-local addresses (on|off, default off: refused, SSRF guard)"},
     {"--login-page", "PGAUTH_LOGIN_PAGE", "the sign-in page the OAuth authorization flow sends a browser to (default <base URL>/sign-in, the built-in page)"},
     {"--consent-page", "PGAUTH_CONSENT_PAGE", "the consent page of the OAuth authorization flow (default <base URL>/consent, the built-in page)"},
-    {"--mcp-scopes", "PGAUTH_MCP_SCOPES", "space-separated scopes a token needs at /mcp (default openid)"},
+    {"--mcp-scopes", "PGAUTH_MCP_SCOPES", "space-separated scopes a token needs at /mcp (default profile)"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
@@ -304,7 +304,7 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     if (c.consent_page.empty()) c.consent_page = c.base_url + "/consent";
     if (!origin_of(c.consent_page)) throw ConfigError("PGAUTH_CONSENT_PAGE must be an absolute http(s) URL");
     c.mcp_scopes = get("PGAUTH_MCP_SCOPES");
-    if (c.mcp_scopes.empty()) c.mcp_scopes = "openid";
+    if (c.mcp_scopes.empty()) c.mcp_scopes = "profile";
     for (unsigned char ch : c.mcp_scopes)
         if ((ch < 0x21 && ch != ' ') || ch == '"' || ch == '\\' || ch >= 0x7f)
             throw ConfigError("PGAUTH_MCP_SCOPES must be space-separated scope names");

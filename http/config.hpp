@@ -53,7 +53,7 @@ struct Config {
     bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
     std::string login_page;                    // OAuth flow's sign-in page (default <base>/sign-in, pages/)
     std::string consent_page;                  // OAuth flow's consent page (default <base>/consent)
-    std::string mcp_scopes = "openid";         // scopes a token needs at /mcp (space-separated)
+    std::string mcp_scopes = "profile";        // scopes a token needs at /mcp (space-separated)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

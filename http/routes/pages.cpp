@@ -197,8 +197,12 @@ Response consent_page(Context& ctx, const Request& req) {
     if (action == "redirect") return redirect(answer.at("url").get<std::string>());
     if (action == "login") {
         std::vector<std::pair<std::string, std::string>> login;
-        for (auto& [k, v] : answer.value("login_query", json::object()).items())
+        const json query = answer.value("login_query", json::object());
+        for (const auto& [k, v] : query.items())
             if (v.is_string()) login.emplace_back(k, v.get<std::string>());
+            else if (v.is_array())  // a repeated parameter (resource)
+                for (const auto& item : v)
+                    if (item.is_string()) login.emplace_back(k, item.get<std::string>());
         std::string q = oauth::form_encode(login);
         const std::string& page = ctx.config().login_page;
         return redirect(page + (q.empty() ? "" : (page.find('?') == std::string::npos ? "?" : "&") + q));

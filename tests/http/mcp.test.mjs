@@ -87,7 +87,7 @@ test("the MCP SDK client completes the whole flow and calls whoami", async () =>
   assert.equal(result.isError, false);
   assert.equal(result.structuredContent.subject, user.user.id);
   assert.equal(result.structuredContent.client_id, provider.state.client.client_id);
-  assert.ok(result.structuredContent.scopes.includes("openid"), JSON.stringify(result.structuredContent));
+  assert.ok(result.structuredContent.scopes.includes("profile"), JSON.stringify(result.structuredContent));
   await client.close();
 });
 
@@ -95,7 +95,7 @@ test("the MCP SDK client completes the whole flow and calls whoami", async () =>
 async function clientCredentialsToken(resource, scope) {
   const [{ body }] = await sql("SELECT auth.oauth_create_client($1::jsonb)::text AS body", [JSON.stringify({
     client_name: "mcp audience test", grant_types: ["client_credentials"], response_types: [],
-    token_endpoint_auth_method: "client_secret_post", scope: "openid profile email",
+    token_endpoint_auth_method: "client_secret_post", scope: "profile email",
   })]);
   const c = JSON.parse(body);
   const r = await fetch(`${server.api}/oauth2/token`, {
@@ -126,26 +126,26 @@ test("no token: 401 with resource_metadata and no error code", async () => {
 });
 
 test("a token for another audience is refused at /mcp with invalid_token", async () => {
-  const other = await clientCredentialsToken("https://other.example.test/mcp", "openid profile");
+  const other = await clientCredentialsToken("https://other.example.test/mcp", "profile email");
   const r = await rpc(other);
   assert.equal(r.status, 401, await r.text());
   const challenge = r.headers.get("www-authenticate");
   assert.ok(challenge.includes('error="invalid_token"'), challenge);
   assert.ok(challenge.includes(`resource_metadata="${metadataUrl()}"`), challenge);
   // the same client's token for this resource passes
-  const mine = await clientCredentialsToken(`${server.base}/mcp`, "openid profile");
+  const mine = await clientCredentialsToken(`${server.base}/mcp`, "profile email");
   const ok = await rpc(mine);
   assert.equal(ok.status, 200, await ok.text());
   assert.deepEqual(await ok.json(), { jsonrpc: "2.0", id: 1, result: {} });
 });
 
 test("a token without the required scope gets 403 insufficient_scope naming it", async () => {
-  const token = await clientCredentialsToken(`${server.base}/mcp`, "profile");
+  const token = await clientCredentialsToken(`${server.base}/mcp`, "email");
   const r = await rpc(token);
   assert.equal(r.status, 403, await r.text());
   const challenge = r.headers.get("www-authenticate");
   assert.ok(challenge.includes('error="insufficient_scope"'), challenge);
-  assert.ok(challenge.includes('scope="openid"'), challenge);
+  assert.ok(challenge.includes('scope="profile"'), challenge);
 });
 
 test("RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp and at the root", async () => {
@@ -155,13 +155,13 @@ test("RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp and at the 
     const doc = await r.json();
     assert.equal(doc.resource, `${server.base}/mcp`);
     assert.deepEqual(doc.authorization_servers, [`${server.base}/api/auth`]);
-    assert.ok(doc.scopes_supported.includes("openid"));
+    assert.ok(doc.scopes_supported.includes("profile"));
     assert.deepEqual(doc.bearer_methods_supported, ["header"]);
   }
 });
 
 test("JSON-RPC: notifications get 202, unknown methods -32601, bad JSON -32700, GET 405", async () => {
-  const token = await clientCredentialsToken(`${server.base}/mcp`, "openid");
+  const token = await clientCredentialsToken(`${server.base}/mcp`, "profile");
   const note = await rpc(token, { jsonrpc: "2.0", method: "notifications/initialized" });
   assert.equal(note.status, 202);
   const unknown = await (await rpc(token, { jsonrpc: "2.0", id: "a", method: "resources/list" })).json();

@@ -3,7 +3,7 @@
 //  - server: server-initialize, ping, tools-list at /mcp. The suite's client sends no
 //    credentials of its own, so it talks to /mcp through a small local proxy that adds
 //    `Authorization: Bearer <token>`: a real access token for <base>/mcp from the token
-//    endpoint (client_credentials, scope openid).
+//    endpoint (client_credentials, scope profile).
 //  - authorization: authorization-server-metadata-endpoint, and authorization-code-grant,
 //    whose authorization URL (printed by the suite) a signed-up user follows here: the
 //    authorize endpoint, the consent page (Allow), then the suite's own callback.
@@ -80,11 +80,11 @@ before(async () => {
   assert.equal(up.status, 200, await up.text());
   session = up.headers.getSetCookie().find((c) => c.startsWith("better-auth.session_token=")).split(";")[0];
   const machine = await createClient({ client_name: "conformance server scenarios", grant_types: ["client_credentials"],
-    response_types: [], token_endpoint_auth_method: "client_secret_post", scope: "openid" });
+    response_types: [], token_endpoint_auth_method: "client_secret_post", scope: "profile" });
   const t = await fetch(`${ISSUER}/oauth2/token`, {
     method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ grant_type: "client_credentials", client_id: machine.client_id,
-      client_secret: machine.client_secret, resource: `${BASE}/mcp`, scope: "openid" }),
+      client_secret: machine.client_secret, resource: `${BASE}/mcp`, scope: "profile" }),
   });
   const body = await t.json();
   assert.equal(t.status, 200, JSON.stringify(body));

@@ -57,7 +57,7 @@ class McpBearerTest(unittest.TestCase):
                     json.dumps({"client_name": "mcp bearer test " + secrets.token_hex(4),
                                 "grant_types": ["client_credentials"], "response_types": [],
                                 "token_endpoint_auth_method": "client_secret_post",
-                                "scope": "openid profile email"}))
+                                "scope": "profile email"}))
             finally:
                 await conn.close()
             client = json.loads(answer)
