@@ -38,8 +38,8 @@ const Setting settings[] = {
     {"--oasis-admin-password", "PGAUTH_OASIS_ADMIN_PASSWORD", "OASIS admin password"},
     {"--cimd-allow-http-loopback", "PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK", "development only: fetch Client ID Metadata Documents over plain http from 127.0.0.1, [::1] or localhost (on|off, default off)"},
     {"--cimd-allow-private", "PGAUTH_CIMD_ALLOW_PRIVATE", "fetch Client ID Metadata Documents from private, loopback and link-local addresses (on|off, default off: refused, SSRF guard)"},
-    {"--login-page", "PGAUTH_LOGIN_PAGE", "the sign-in page the OAuth authorization flow sends a browser to (default <base URL>/sign-in, the built-in page)"},
-    {"--consent-page", "PGAUTH_CONSENT_PAGE", "the consent page of the OAuth authorization flow (default <base URL>/consent, the built-in page)"},
+    {"--login-page", "PGAUTH_LOGIN_PAGE", "the OAuth provider's sign-in page, a path or URL (default <base URL>/sign-in); it receives the authorization request's query"},
+    {"--consent-page", "PGAUTH_CONSENT_PAGE", "the OAuth provider's consent page, a path or URL (default <base URL>/consent); it receives consent_code, client_id and scope"},
     {"--mcp-scopes", "PGAUTH_MCP_SCOPES", "space-separated scopes a token needs at /mcp (default profile)"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
@@ -296,13 +296,19 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     };
     c.cimd_allow_http_loopback = on_off("PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK");
     c.cimd_allow_private = on_off("PGAUTH_CIMD_ALLOW_PRIVATE");
+    // The OAuth provider's pages: a path is on the base URL; an absolute URL is the app's own page.
+    auto page = [&](const char* name, const char* fallback) {
+        std::string v = get(name);
+        if (v.empty()) v = fallback;
+        if (v.find_first_of(" \t\r\n?#") != std::string::npos)
+            throw ConfigError(std::string(name) + " must be a path or an http(s) URL without query or fragment");
+        if (v.front() == '/') return c.base_url + v;
+        if (!origin_of(v)) throw ConfigError(std::string(name) + " must be a path or an http(s) URL");
+        return v;
+    };
+    c.login_page = page("PGAUTH_LOGIN_PAGE", "/sign-in");
+    c.consent_page = page("PGAUTH_CONSENT_PAGE", "/consent");
 
-    c.login_page = get("PGAUTH_LOGIN_PAGE");
-    if (c.login_page.empty()) c.login_page = c.base_url + "/sign-in";
-    if (!origin_of(c.login_page)) throw ConfigError("PGAUTH_LOGIN_PAGE must be an absolute http(s) URL");
-    c.consent_page = get("PGAUTH_CONSENT_PAGE");
-    if (c.consent_page.empty()) c.consent_page = c.base_url + "/consent";
-    if (!origin_of(c.consent_page)) throw ConfigError("PGAUTH_CONSENT_PAGE must be an absolute http(s) URL");
     c.mcp_scopes = get("PGAUTH_MCP_SCOPES");
     if (c.mcp_scopes.empty()) c.mcp_scopes = "profile";
     for (unsigned char ch : c.mcp_scopes)

@@ -51,8 +51,8 @@ struct Config {
     std::vector<oauth::ProviderConfig> social_providers;  // PGAUTH_GOOGLE_*, PGAUTH_GITHUB_*, PGAUTH_OIDC_* (docs/social.md)
     bool cimd_allow_http_loopback = false;     // dev only: http Client ID Metadata Documents on a loopback host
     bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
-    std::string login_page;                    // OAuth flow's sign-in page (default <base>/sign-in, pages/)
-    std::string consent_page;                  // OAuth flow's consent page (default <base>/consent)
+    std::string login_page;                    // OAuth provider sign-in page, absolute (PGAUTH_LOGIN_PAGE)
+    std::string consent_page;                  // OAuth provider consent page, absolute (PGAUTH_CONSENT_PAGE)
     std::string mcp_scopes = "profile";        // scopes a token needs at /mcp (space-separated)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.

@@ -244,6 +244,11 @@ std::optional<Refusal> RequestScanner::request_line(std::string_view line) {
     std::string_view target = rest.substr(0, sp2);
     std::string_view version = rest.substr(sp2 + 1);
     oauth_target_ = target.starts_with("/api/auth/oauth2/");
+    // The OAuth routes and the flow's pages (/sign-in, /consent) read their query as sent
+    // (a signed authorization request: its order and encoding are what the signature covers).
+    if (oauth_target_ || target.starts_with("/sign-in") || target.starts_with("/consent"))
+        oauth_request_target_.assign(target);
+    else oauth_request_target_.clear();
     if (!is_token(method) || target.empty()) return bad_request("Malformed request line");
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad_request("Unsupported HTTP version");
     static constexpr std::array<std::string_view, 7> allowed = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
@@ -527,6 +532,12 @@ private:
 };
 
 }  // namespace
+
+std::string oauth_request_target(const std::shared_ptr<Tcp::Peer>& peer) {
+    if (!peer) return {};
+    auto state = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerData));
+    return state ? state->scanner.oauth_request_target() : std::string();
+}
 
 std::shared_ptr<Http::Handler> make_guarded_handler(std::shared_ptr<Http::Handler> inner, GuardLimits limits,
                                                     std::size_t max_connections_per_ip, std::size_t max_connections) {

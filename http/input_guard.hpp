@@ -20,6 +20,9 @@
 namespace Pistache::Http {
 class Handler;
 }
+namespace Pistache::Tcp {
+class Peer;
+}
 
 namespace pgauth::http {
 
@@ -72,6 +75,10 @@ public:
     bool refused() const { return state_ == State::Refused; }
     // Bytes held back (an incomplete request head).
     std::size_t buffered() const { return head_.size(); }
+    // The target (path and query, as sent) of the latest request line when it names an
+    // OAuth route (/api/auth/oauth2/...); empty otherwise. Pistache keeps only one value
+    // per query parameter, and OAuth must see every one (RFC 6749 3.1, RFC 8707).
+    const std::string& oauth_request_target() const { return oauth_request_target_; }
 
 private:
     enum class State { Head, Body, Refused };
@@ -89,6 +96,7 @@ private:
     std::size_t lines_ = 0;     // header lines seen (after the request line)
     bool have_request_line_ = false;
     bool oauth_target_ = false;  // the request line names an OAuth route
+    std::string oauth_request_target_;  // kept until the next request line
     bool head_done_ = false;    // head_ was handed on; cleared on the next call
     std::optional<std::uint64_t> content_length_;
     std::uint64_t remaining_ = 0;  // body bytes still to hand on
@@ -118,6 +126,11 @@ private:
 // Refusing (and closing) past it keeps accept() from ever failing with EMFILE,
 // on which Pistache 0.0.5's accept loop spins.
 std::size_t connection_budget(std::size_t reserve);
+
+// The OAuth request target of the request Pistache is dispatching on `peer` (its reactor
+// thread only: the guard hands Pistache one request at a time, so the scanner's latest
+// request line is that request's); empty when unknown or not an OAuth route.
+std::string oauth_request_target(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 
 // Wraps Pistache's request handler (the router's) so that every onInput passes
 // the scanner first. Returns the Http::Handler to give Endpoint::setHandler.

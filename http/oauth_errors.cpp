@@ -32,9 +32,18 @@ Response oauth_error(const ApiError& e) {
     res.header("Pragma", "no-cache");
     if (e.status() == 401) {
         // RFC 6750 3.1: no error attribute when the request carried no credentials
-        if (e.code() == "UNAUTHORIZED") res.header("WWW-Authenticate", "Bearer");
-        else res.header("WWW-Authenticate", "Bearer error=\"" + error + "\"");
+        if (e.code() == "UNAUTHORIZED") {
+            res.header("WWW-Authenticate", "Bearer");
+        } else if (error != "invalid_client") {  // the token endpoint's own (Basic) challenge
+            // RFC 6750 3: error_description is a quoted string of printable ASCII without " and \.
+            std::string description;
+            for (char c : std::string_view(e.what()).substr(0, 200))
+                if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') description += c;
+            res.header("WWW-Authenticate", "Bearer error=\"" + error + "\", error_description=\"" + description + "\"");
+        }
     }
+    if (e.status() == 403 && error == "insufficient_scope")  // RFC 6750 3.1
+        res.header("WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
     return res;
 }
 

@@ -40,11 +40,25 @@ const nlohmann::json& Request::json() const {
     return *json_;
 }
 
+std::string Request::query_string() const {
+    if (query_) return *query_;
+    std::string rebuilt = raw_.query().as_str();
+    return rebuilt.empty() ? rebuilt : rebuilt.substr(1);
+}
+
 void check_body(const Request& request, std::size_t max_body) {
     if (request.body().size() > max_body) throw errors::make("PAYLOAD_TOO_LARGE");
     if (request.reads_only() || request.body().empty()) return;
     auto type = request.header("Content-Type");
     if (!type || !istarts_with(*type, "application/json")) throw errors::make("UNSUPPORTED_MEDIA_TYPE");
+}
+
+void check_form_body(const Request& request, std::size_t max_body) {
+    if (request.body().size() > max_body) throw errors::make("PAYLOAD_TOO_LARGE");
+    if (request.reads_only() || request.body().empty()) return;
+    auto type = request.header("Content-Type");
+    if (!type || !istarts_with(*type, "application/x-www-form-urlencoded"))
+        throw errors::make("UNSUPPORTED_MEDIA_TYPE", "The body must be application/x-www-form-urlencoded");
 }
 
 }  // namespace pgauth::http

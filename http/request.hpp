@@ -41,15 +41,23 @@ public:
     const Pistache::Http::Request& raw() const { return raw_; }
     // The parsed JSON object body; 400 BAD_REQUEST if malformed, VALIDATION_ERROR if not an object.
     const nlohmann::json& json() const;
+    // The query string as sent (after '?', not decoded, every repeated parameter kept) on
+    // OAuth routes; elsewhere rebuilt from Pistache's map (one value per name).
+    std::string query_string() const;
+    void set_query_string(std::string query) { query_ = std::move(query); }
 
 private:
     const Pistache::Http::Request& raw_;
     std::string client_ip_;
+    std::optional<std::string> query_;
     mutable std::optional<nlohmann::json> json_;
 };
 
 // Pipeline step: a body larger than `max_body` is 413 PAYLOAD_TOO_LARGE; a
 // non-empty body of a state-changing request must be application/json (415).
 void check_body(const Request& request, std::size_t max_body);
+// The same for a route that reads an HTML form or an OAuth request body: a non-empty
+// body must be application/x-www-form-urlencoded (415 otherwise).
+void check_form_body(const Request& request, std::size_t max_body);
 
 }  // namespace pgauth::http

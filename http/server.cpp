@@ -140,6 +140,26 @@ Handler preflight_handler(std::string methods) {
     };
 }
 
+// OPTIONS on a path answered with Access-Control-Allow-Origin: * (Server::public_cors):
+// any Origin may call it, without credentials.
+Handler public_preflight_handler(std::string methods) {
+    return [methods](Context&, const Request& req) -> Response {
+        Response res{204, "", {}};
+        res.cors_done = true;
+        if (!req.header("Origin")) {
+            res.header("Allow", methods);
+            return res;
+        }
+        res.header("Access-Control-Allow-Origin", "*");
+        res.header("Access-Control-Allow-Methods", methods);
+        auto requested = req.header("Access-Control-Request-Headers");
+        std::string allowed = requested ? cors_allowed_request_headers(*requested) : std::string();
+        if (!allowed.empty()) res.header("Access-Control-Allow-Headers", allowed);
+        res.header("Access-Control-Max-Age", std::to_string(cors_max_age_seconds));
+        return res;
+    };
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Context
@@ -247,9 +267,11 @@ void Server::form_route(Http::Method method, const std::string& path, const std:
               std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, true, false}));
 }
 
-void Server::oauth_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
-    add_route(method, path,
-              std::make_shared<const RouteInfo>(RouteInfo{name, std::move(handler), RouteKind::database, {}, false, true}));
+void Server::oauth_route(Http::Method method, const std::string& path, const std::string& name, Handler handler,
+                         OAuthRouteOptions options) {
+    if (options.public_cors) public_cors(path);
+    add_route(method, path, std::make_shared<const RouteInfo>(
+                                RouteInfo{name, std::move(handler), RouteKind::database, {}, false, true, options}));
 }
 
 void Server::page_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
@@ -322,6 +344,18 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     auto& ctx = *context_;
     const std::string ip = ctx.client_ip(request);
     Request req(request, ip);
+    std::optional<std::string> query;  // an OAuth route's or page's query string as sent (input_guard.hpp)
+    if (route->oauth || route->page) {
+        std::string target;
+        try {
+            target = oauth_request_target(writer.peer());
+        } catch (const std::exception&) {
+        }
+        auto question = target.find('?');
+        if (target.substr(0, question) == request.resource())
+            query = question == std::string::npos ? std::string() : target.substr(question + 1);
+        if (query) req.set_query_string(*query);
+    }
     Outcome out;
     Ticket ticket{answer_order(writer), 0};
     if (ticket.order) ticket.number = ticket.order->ticket();
@@ -339,11 +373,13 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         } else if (route->cross_site_form) {
             if (req.body().size() > ctx.config().max_body) throw errors::make("PAYLOAD_TOO_LARGE");
         } else {
-            check_body(req, ctx.config().max_body);
+            if (route->oauth_options.form) check_form_body(req, ctx.config().max_body);
+            else check_body(req, ctx.config().max_body);
             // OAuth routes authenticate by what they carry (a registration access token, client
             // credentials), never by a cookie: there is no cross-site request to forge, and
-            // OAuth clients (MCP clients among them) call them from any origin.
-            if (!route->oauth) check_origin(ctx.origins(), req);
+            // OAuth clients (MCP clients among them) call them from any origin. The few that
+            // act on the session cookie (consent) say so and are checked like any other.
+            if (!route->oauth || route->oauth_options.origin_check) check_origin(ctx.origins(), req);
         }
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
@@ -367,8 +403,10 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     struct Pending {
         Rest::Request request;
         std::shared_ptr<Http::ResponseWriter> writer;
+        std::optional<std::string> query;
     };
-    auto pending = std::make_shared<Pending>(Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer))});
+    auto pending = std::make_shared<Pending>(
+        Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer)), std::move(query)});
     auto busy = [style](Outcome& o) {
         auto e = errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later.");
         o.res = error_answer(e, style);
@@ -380,7 +418,9 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         else answer(o.res, o.failure, [&] {
             if (auto limited = shared_rate_limit(*context_, ip, route->name))
                 return limited_answer(std::move(*limited), style);
-            return route->handler(*context_, Request(pending->request, ip));
+            Request executor_req(pending->request, ip);
+            if (pending->query) executor_req.set_query_string(*pending->query);
+            return route->handler(*context_, executor_req);
         }, style);
         respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
@@ -395,7 +435,13 @@ void Server::respond(const std::string& name, const Rest::Request& request,
                      std::chrono::steady_clock::time_point started, const Ticket& ticket) {
     auto& ctx = *context_;
     Response& res = out.res;
-    if (!res.cors_done) {  // CORS headers for a trusted Origin (a preflight sets its own)
+    if (!res.cors_done && public_cors_.count(request.resource())) {
+        Request req(request);
+        if (req.header("Origin")) {
+            res.header("Access-Control-Allow-Origin", "*");
+            res.header("Access-Control-Expose-Headers", "WWW-Authenticate");
+        }
+    } else if (!res.cors_done) {  // CORS headers for a trusted Origin (a preflight sets its own)
         Request req(request);
         // A route that names the headers it exposes (as Better-Auth does) keeps its list.
         for (auto& h : cors_response_headers(ctx.origins(), req.header("Origin"))) {
@@ -466,7 +512,10 @@ void Server::start() {
             bool taken = std::any_of(known_.begin(), known_.end(),
                                      [&, &path = path](const auto& k) { return k.first == path && k.second == other; });
             if (!taken && other == Http::Method::Options)
-                route(other, path, "preflight", preflight_handler(allowed_methods(known, path)), RouteKind::no_database);
+                route(other, path, "preflight",
+                      public_cors_.count(path) ? public_preflight_handler(allowed_methods(known, path))
+                                               : preflight_handler(allowed_methods(known, path)),
+                      RouteKind::no_database);
             else if (!taken)
                 route(other, path, "method_not_allowed", [](Context&, const Request&) -> Response {
                     throw errors::make("METHOD_NOT_ALLOWED");

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,8 @@ public:
     const OriginPolicy& origins() const { return origins_; }
     OasisClient& oasis() { return oasis_; }
     JwksCache& jwks() { return jwks_; }
+    // The OAuth discovery documents (auth.oauth_discovery), from memory like the JWKS.
+    JwksCache& discovery(bool openid) { return openid ? openid_configuration_ : authorization_server_; }
     mail::MailStats& mail_stats() { return mail_stats_; }
     const oauth::Providers& social() const { return social_; }
 
@@ -80,6 +83,8 @@ private:
     Metrics metrics_;
     OasisClient oasis_;
     JwksCache jwks_{std::chrono::seconds(5)};
+    JwksCache openid_configuration_{std::chrono::seconds(5)};
+    JwksCache authorization_server_{std::chrono::seconds(5)};
     mail::MailStats mail_stats_;
     oauth::Providers social_;
 };
@@ -97,6 +102,13 @@ enum class RouteKind { database, no_database };
 // before a database-bound route goes to the executor.
 using FastPath = std::function<std::optional<Response>(Context&, const Request&)>;
 
+// How an OAuth route reads its request (see Server::oauth_route).
+struct OAuthRouteOptions {
+    bool form = false;          // a body must be application/x-www-form-urlencoded (not JSON)
+    bool origin_check = false;  // authenticated by the session cookie: the usual Origin check applies
+    bool public_cors = false;   // Access-Control-Allow-Origin: * (no credentials), preflight from any origin
+};
+
 class Server {
 public:
     explicit Server(Config config);
@@ -113,7 +125,12 @@ public:
     void form_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     // A database-bound OAuth route: its errors, the pipeline's refusals included, are
     // answered as {"error","error_description"} (oauth_errors.hpp).
-    void oauth_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
+    void oauth_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler,
+                     OAuthRouteOptions options = {});
+    // Answers on `path` carry Access-Control-Allow-Origin: * without credentials, and its
+    // preflights succeed from any origin: for endpoints OAuth clients call from any page
+    // with no cookie (token, userinfo, register, discovery, jwks, introspect, revoke).
+    void public_cors(const std::string& path) { public_cors_.insert(path); }
     // A database-bound route of a server-rendered page (pages/): a POST carries an
     // application/x-www-form-urlencoded body and is checked by the handler itself
     // (pages/forms.hpp: same origin and a per-form token); every error, the pipeline's
@@ -132,6 +149,7 @@ private:
         FastPath fast;  // may answer from memory on Pistache's thread; empty or nullopt: the handler runs
         bool cross_site_form = false;  // form_route: no content-type or origin check
         bool oauth = false;  // errors as {"error","error_description"}
+        OAuthRouteOptions oauth_options{};
         bool page = false;   // errors as an HTML page; form bodies; CSRF checked by the handler
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
@@ -154,6 +172,7 @@ private:
     Pistache::Rest::Router router_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
     std::vector<std::pair<std::string, Pistache::Http::Method>> known_;
+    std::unordered_set<std::string> public_cors_;
 };
 
 }  // namespace pgauth::http

@@ -140,6 +140,10 @@ SELECT substring(auth.oauth_consent(:'alice_tok', :'cc', true) ->> 'url' FROM 'c
 SELECT try(format('SELECT auth.oauth_token(%L, %L)',
     jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb', 'code_verifier', :'verifier'),
     jsonb_build_object('method', 'client_secret_basic', 'client_id', 'rp-conf', 'client_secret', 'wrong'))) AS wrong_secret;
+SELECT try(format('SELECT auth.oauth_token(%L, %L)',
+    jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb', 'code_verifier', :'verifier',
+                       'resource', 'https://elsewhere.example/mcp'),
+    jsonb_build_object('method', 'client_secret_post', 'client_id', 'rp-conf', 'client_secret', :'conf_secret'))) AS resource_not_authorized;
 SELECT auth.oauth_token(jsonb_build_object('grant_type', 'authorization_code', 'code', :'code2', 'redirect_uri', 'https://rp.example/cb',
     'code_verifier', :'verifier'), jsonb_build_object('method', 'client_secret_post', 'client_id', 'rp-conf', 'client_secret', :'conf_secret')) AS tok \gset
 SELECT (:'tok')::jsonb ->> 'access_token' AS at2, (:'tok')::jsonb ->> 'refresh_token' AS rt2, (:'tok')::jsonb ->> 'id_token' AS idt2 \gset
@@ -212,6 +216,13 @@ SELECT auth.oauth_token('{"grant_type": "client_credentials", "scope": "read"}',
 SELECT auth.oauth_token('{"grant_type": "client_credentials", "resource": "https://api.example/billing"}',
     jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc', 'client_secret', :'svc_secret')) ->> 'access_token' AS cct \gset
 SELECT subject IS NULL AS no_subject, client_id, scopes FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
+RESET ROLE;
+SELECT auth.oauth_set_client_disabled('svc', true) AS disabled;
+SET ROLE regress_pgauth_service;
+SELECT count(*) AS disabled_client_rows FROM auth.verify_access_token(:'cct', 'https://api.example/billing');
+RESET ROLE;
+SELECT auth.oauth_set_client_disabled('svc', false) AS enabled;
+SET ROLE regress_pgauth_service;
 SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "client_credentials", "scope": "openid"}'', %L)',
     jsonb_build_object('method', 'client_secret_post', 'client_id', 'svc', 'client_secret', :'svc_secret'))) AS cc_openid_refused;
 SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "authorization_code", "code": "x"}'', %L)',

@@ -124,7 +124,9 @@ KeptPlan verify_plan(
     " AND t.revoked_at IS NULL AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
     " AND ($2 IS NULL OR $2 OPERATOR(pg_catalog.=) ANY (t.resources))"
     " AND (t.user_id IS NULL OR EXISTS (SELECT 1 FROM auth.users u"
-    "      WHERE u.id OPERATOR(pg_catalog.=) t.user_id AND u.is_active))",
+    "      WHERE u.id OPERATOR(pg_catalog.=) t.user_id AND u.is_active))"
+    " AND EXISTS (SELECT 1 FROM auth.oauth_clients c"
+    "      WHERE c.client_id OPERATOR(pg_catalog.=) t.client_id AND NOT c.disabled)",
     2, verify_types);
 
 }  // namespace
@@ -133,7 +135,8 @@ KeptPlan verify_plan(
 //   -> TABLE (subject text, client_id text, scopes text[], expires_at timestamptz, audience text[])
 // One row for a live access token of either kind (opaque or RFC 9068 JWT: both
 // are stored as SHA-256 digests, so revocation applies to both), minted for
-// p_resource when it is given; no row otherwise. One kept plan, one index scan.
+// p_resource when it is given, of an enabled client and an active user; no row
+// otherwise. One kept plan: index scans on the digest and the two primary keys.
 PGAUTH_FUNCTION(pgauth_verify_access_token)
 Datum pgauth_verify_access_token_impl(FunctionCallInfo fcinfo) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

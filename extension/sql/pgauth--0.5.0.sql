@@ -3783,7 +3783,7 @@ CREATE FUNCTION auth.verify_access_token(p_token text, p_resource text DEFAULT N
     RETURNS TABLE (subject text, client_id text, scopes text[], expires_at timestamptz, audience text[])
     AS 'MODULE_PATHNAME', 'pgauth_verify_access_token' LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 1 SECURITY DEFINER;
 COMMENT ON FUNCTION auth.verify_access_token(text, text) IS
-  'For resource servers: one row (subject = user id, NULL for client_credentials; client_id; scopes; expires_at; audience = the resources) for a live OAuth access token, opaque or JWT, minted for p_resource when given; no row otherwise (unknown, expired, revoked, another audience, inactive user).';
+  'For resource servers: one row (subject = user id, NULL for client_credentials; client_id; scopes; expires_at; audience = the resources) for a live OAuth access token, opaque or JWT, minted for p_resource when given; no row otherwise (unknown, expired, revoked, another audience, inactive user, disabled client).';
 
 -- ---- helpers
 CREATE FUNCTION auth.oauth_issuer() RETURNS text
@@ -4418,9 +4418,16 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = v_code.user_id AND u.is_active) THEN
             PERFORM auth.raise('OAUTH_INVALID_GRANT', 'the user is no longer active');
         END IF;
+        -- RFC 8707 2.2: a resource at the token endpoint picks among those authorized
+        v_resources := auth.oauth_resources(p_params);
+        IF cardinality(v_resources) = 0 THEN
+            v_resources := v_code.resources;
+        ELSIF NOT v_resources <@ v_code.resources THEN
+            PERFORM auth.raise('OAUTH_INVALID_TARGET', 'resource must be among the resources of the authorization request');
+        END IF;
         UPDATE auth.oauth_codes o SET used_at = now() WHERE o.digest = v_code.digest;
-        RETURN auth.oauth_issue_tokens(c, v_code.user_id, v_code.session_id, v_code.scopes, v_code.resources,
-                                       v_code.auth_time, v_code.nonce, v_code.digest, NULL, NULL);
+        RETURN auth.oauth_issue_tokens(c, v_code.user_id, v_code.session_id, v_code.scopes, v_resources,
+                                       v_code.auth_time, v_code.nonce, v_code.digest, NULL, NULL, NULL, v_code.resources);
 
     ELSIF v_grant = 'refresh_token' THEN
         v_value := auth.oauth_param(p_params, 'refresh_token', 256);

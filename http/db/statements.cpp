@@ -98,9 +98,16 @@ const Statement statements[] = {
     {"oauth_client_get", "SELECT auth.oauth_client_get($1)::text AS body"},
     {"oauth_cimd_store", "SELECT auth.oauth_cimd_store($1, $2::jsonb, $3::integer)::text AS body"},
     {"oauth_cimd_store_default", "SELECT auth.oauth_cimd_store($1, $2::jsonb, NULL)::text AS body"},
-    // The OAuth pages (routes/pages.cpp) and /mcp (routes/mcp.cpp).
-    {"page_authorize", "SELECT auth.oauth_authorize($1, $2::jsonb, $3::inet, $4)::text AS body"},
-    {"page_consent", "SELECT auth.oauth_consent($1, $2, $3)::text AS body"},
+    // The OAuth provider (routes/oauth_provider.cpp).
+    {"oauth_authorize", "SELECT auth.oauth_authorize($1, $2::jsonb, $3::inet, $4)::text AS body"},
+    {"oauth_consent", "SELECT auth.oauth_consent($1, $2, $3::boolean, string_to_array($4::text, ' '))::text AS body"},
+    {"oauth_token", "SELECT auth.oauth_token($1::jsonb, $2::jsonb)::text AS body"},
+    {"oauth_userinfo", "SELECT auth.oauth_userinfo($1)::text AS body"},
+    {"oauth_introspect", "SELECT auth.oauth_introspect($1, $2, $3::jsonb)::text AS body"},
+    {"oauth_revoke", "SELECT 1 AS done FROM auth.oauth_revoke($1, $2, $3::jsonb)"},
+    {"oauth_end_session", "SELECT auth.oauth_end_session($1, $2::jsonb)::text AS body"},
+    {"oauth_discovery", "SELECT auth.oauth_discovery($1)::text AS body"},
+    // /mcp (routes/mcp.cpp).
     {"mcp_verify_access_token",
      "SELECT subject, client_id, to_json(scopes)::text AS scopes, to_json(expires_at) #>> '{}' AS expires_at"
      " FROM auth.verify_access_token($1, $2)"},

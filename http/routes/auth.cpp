@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "request_fields.hpp"
+#include "routes/oauth_shared.hpp"
 #include "routes/routes.hpp"
 #include "routes/session_cookies.hpp"
 #include "text.hpp"
@@ -57,10 +58,25 @@ Response sign_in(Context& ctx, const Request& req) {
     auto password = text_field(body, "password", true);
     bool remember_me = bool_field(body, "rememberMe", true);
     auto callback = callback_url(ctx, body);
+    // Better-Auth's login continuation (OAuth provider): the sign-in page passes the signed
+    // authorization request it received; checked before signing in (no database needed).
+    auto oauth_query = text_field(body, "oauth_query", false);
+    std::optional<json> authorization;
+    if (oauth_query && !oauth_query->empty()) authorization = verify_oauth_query(ctx, *oauth_query);
     auto r = ctx.exec("sign_in", *email, *password, remember_me, client_ip(req), req.user_agent(), callback);
     // EMAIL_NOT_VERIFIED (403) comes back as a value: the verification mail it queued has committed.
     if (!r.at(0)["error_code"].is_null()) throw errors::make(r[0]["error_code"].c_str());
-    return session_answer(ctx, r.at(0), remember_me);
+    Response res = session_answer(ctx, r.at(0), remember_me);
+    if (authorization && !r[0]["session_token"].is_null()) {
+        // The second call of this route: the authorization request, now with the session.
+        std::string url = continue_authorization(ctx, req, r[0]["session_token"].c_str(), *authorization);
+        auto answer = json::parse(res.body, nullptr, false);
+        if (!answer.is_object()) answer = json::object();
+        answer["redirect"] = true;
+        answer["url"] = url;
+        res.body = answer.dump();
+    }
+    return res;
 }
 
 Response sign_out(Context& ctx, const Request& req) {

@@ -9,6 +9,7 @@
 
 #include "integrations/cimd/fetcher.hpp"
 #include "request_fields.hpp"
+#include "routes/oauth_shared.hpp"
 #include "routes/routes.hpp"
 #include "server.hpp"
 #include "text.hpp"
@@ -104,16 +105,24 @@ Response delete_client(Context& ctx, const Request& req) {
 }
 
 // GET /api/auth/oauth2/public-client?client_id=: what a sign-in or consent page may show.
-// A client_id that is a URL is a Client ID Metadata Document: fetched when not cached or
-// stale, then validated and cached by the extension.
 Response public_client(Context& ctx, const Request& req) {
     auto id = query_param(req.raw().query().get("client_id"), "client_id", 2048);
     if (!id || id->empty()) throw errors::make("VALIDATION_ERROR", "client_id is required");
-    auto r = ctx.exec("oauth_client_get", *id);
-    bool url = istarts_with(*id, "https://") || istarts_with(*id, "http://");
+    return json_answer(oauth_client_lookup(ctx, *id));
+}
+
+}  // namespace
+
+bool is_url_client_id(std::string_view id) { return istarts_with(id, "https://") || istarts_with(id, "http://"); }
+
+// A client_id that is a URL is a Client ID Metadata Document: fetched when not cached or
+// stale, then validated and cached by the extension.
+pqxx::result oauth_client_lookup(Context& ctx, const std::string& id) {
+    auto r = ctx.exec("oauth_client_get", id);
+    bool url = is_url_client_id(id);
     if (!r.empty() && !r[0]["body"].is_null()) {
         auto cached = nlohmann::json::parse(r[0]["body"].c_str(), nullptr, false);
-        if (!url || !cached.value("cimd_stale", false)) return json_answer(r);
+        if (!url || !cached.value("cimd_stale", false)) return r;
     }
     if (!url) throw errors::make("NOT_FOUND", "unknown client");
     // A fetch holds a database thread for up to its timeout: a quarter of them at most,
@@ -124,19 +133,17 @@ Response public_client(Context& ctx, const Request& req) {
     settings.allow_private = ctx.config().cimd_allow_private;
     cimd::Document doc;
     try {
-        doc = cimd::fetch(*id, settings);
+        doc = cimd::fetch(id, settings);
     } catch (const cimd::FetchError& e) {
         throw errors::make("OAUTH_INVALID_CLIENT_METADATA", std::string("client metadata document: ") + e.what());
     }
     require_no_nul(doc.body);
-    if (doc.max_age) return json_answer(ctx.exec("oauth_cimd_store", *id, doc.body.dump(), *doc.max_age));
-    return json_answer(ctx.exec("oauth_cimd_store_default", *id, doc.body.dump()));
+    if (doc.max_age) return ctx.exec("oauth_cimd_store", id, doc.body.dump(), *doc.max_age);
+    return ctx.exec("oauth_cimd_store_default", id, doc.body.dump());
 }
 
-}  // namespace
-
 void register_oauth_client_routes(Server& server) {
-    server.oauth_route(Method::Post, register_path, "oauth2-register", register_client);
+    server.oauth_route(Method::Post, register_path, "oauth2-register", register_client, {.public_cors = true});
     server.oauth_route(Method::Get, register_path + "/:client_id", "oauth2-client-read", read_client);
     server.oauth_route(Method::Put, register_path + "/:client_id", "oauth2-client-update", update_client);
     server.oauth_route(Method::Delete, register_path + "/:client_id", "oauth2-client-delete", delete_client);

@@ -70,6 +70,7 @@ void register_routes(Server& server) {
     register_email_routes(server);
     register_social_routes(server);
     register_oauth_client_routes(server);
+    register_oauth_provider_routes(server);
     register_page_routes(server);
     register_mcp_routes(server);
 }

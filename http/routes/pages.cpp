@@ -5,10 +5,12 @@
 // (pages/forms.hpp). Each request makes one SQL call:
 //   GET  /sign-in          renders the form (no call)
 //   POST /sign-in          auth.sign_in_response, then sends the browser back to
-//                          /api/auth/oauth2/authorize with the original request
+//                          /api/auth/oauth2/authorize with the original request (the
+//                          signed query the page received, verified first)
 //   POST /sign-in/social   auth.social_flow_start (a provider button)
-//   GET  /consent          auth.oauth_authorize with the original request: the
-//                          consent to show (or where the flow goes instead)
+//   GET  /consent          auth.oauth_client_get: the client of the signed consent
+//                          request (consent_code, client_id, scope) the authorize
+//                          endpoint sent the browser here with
 //   POST /consent          auth.oauth_consent: Allow or Deny
 // After a post the browser goes on through a page (a meta refresh and a link),
 // not a redirect: the CSP's form-action 'self' also governs the redirects that
@@ -17,6 +19,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,7 @@
 #include "pages/forms.hpp"
 #include "pages/render.hpp"
 #include "request_fields.hpp"
+#include "routes/oauth_shared.hpp"
 #include "routes/routes.hpp"
 #include "routes/session_cookies.hpp"
 #include "text.hpp"
@@ -38,7 +42,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t max_param_bytes = 4096;
 const std::string sign_in_path = "/sign-in";
 const std::string social_path = "/sign-in/social";
 const std::string consent_path = "/consent";
@@ -51,24 +54,6 @@ std::optional<std::string> client_ip(const Request& req) {
 
 std::string authorize_url(const Context& ctx, const std::string& oauth_query) {
     return ctx.config().base_url + "/api/auth/oauth2/authorize" + (oauth_query.empty() ? "" : "?" + oauth_query);
-}
-
-// The query of a page request, decoded, without the keys in `skip` (in key order).
-std::vector<std::pair<std::string, std::string>> query_fields(const Request& req,
-                                                              std::initializer_list<std::string_view> skip = {}) {
-    std::vector<std::pair<std::string, std::string>> out;
-    const auto& query = req.raw().query();
-    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-        bool skipped = false;
-        for (auto s : skip) skipped = skipped || it->first == s;
-        if (skipped) continue;
-        auto key = url_decode(it->first);
-        if (!key || key->empty() || key->size() > 64) throw errors::make("VALIDATION_ERROR", "Malformed query");
-        auto value = query_param(it->second, *key, max_param_bytes);
-        out.emplace_back(*key, value.value_or(""));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
 }
 
 std::string provider_label(const oauth::Provider& p) {
@@ -100,22 +85,43 @@ Response sign_in_again(Context& ctx, const Request& req, pages::SignInView view,
     return page;
 }
 
-// GET /sign-in?<authorization request>
+// The signed authorization request a page received (pgauth-http signs the query it sends
+// a browser to the pages with; routes/oauth_shared.hpp), without what was appended after
+// the signature (the social flow's error callback adds error=...).
+std::string signed_request(const Request& req) {
+    std::string query = req.query_string();
+    if (auto sig = query.find("&sig="); sig != std::string::npos)
+        if (auto amp = query.find('&', sig + 5); amp != std::string::npos) query.resize(amp);
+    if (query.find("sig=") == std::string::npos) return {};  // no authorization request
+    return pages::checked_oauth_query(query);
+}
+
+// The authorization request of a page's form, verified (400 when altered or expired),
+// as the authorize URL's query.
+std::string verified_request(const Context& ctx, const std::string& oauth_query) {
+    json params = verify_oauth_query(ctx, oauth_query);
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        if (it.key() == "sig") continue;
+        if (it->is_string()) fields.emplace_back(it.key(), it->get<std::string>());
+        else if (it->is_array())  // a repeated parameter (resource)
+            for (const auto& v : *it)
+                if (v.is_string()) fields.emplace_back(it.key(), v.get<std::string>());
+    }
+    return oauth::form_encode(fields);
+}
+
+// GET /sign-in?<signed authorization request>
 Response sign_in_page(Context& ctx, const Request& req) {
     const auto& query = req.raw().query();
     auto error = query_param(query.get("error"), "error", 128);
-    auto fields = query_fields(req, {"error", "error_description"});
-    std::string oauth_query = pages::checked_oauth_query(oauth::form_encode(fields));
-    pages::SignInView view = sign_in_view(ctx, oauth_query);
-    for (const auto& [k, v] : fields)
-        if (k == "login_hint" && v.size() <= 256) view.email = v;
+    pages::SignInView view = sign_in_view(ctx, signed_request(req));
+    if (auto hint = query_param(query.get("login_hint"), "login_hint", 256)) view.email = *hint;
     Response res;
     view.csrf = pages::issue_csrf(ctx, req, res, "sign-in");
-    int status = 200;
-    if (error) {  // back from a provider that failed (the social flow's errorCallbackURL)
+    if (error)  // back from a provider that failed (the social flow's errorCallbackURL)
         view.error = "Sign-in with the provider did not succeed (" + error->substr(0, 64) + "). Try again.";
-    }
-    Response page = pages::html(status, pages::render_sign_in(view));
+    Response page = pages::html(200, pages::render_sign_in(view));
     for (auto& h : res.headers) page.headers.push_back(std::move(h));
     return page;
 }
@@ -131,6 +137,7 @@ Response sign_in_post(Context& ctx, const Request& req) {
     auto form = pages::parse_form(req.body());
     pages::check_csrf(ctx, req, "sign-in", field(form, "csrf_token"));
     std::string oauth_query = pages::checked_oauth_query(field(form, "oauth_query"));
+    std::string next = oauth_query.empty() ? ctx.config().base_url + "/" : authorize_url(ctx, verified_request(ctx, oauth_query));
     pages::SignInView view = sign_in_view(ctx, oauth_query);
     view.email = field(form, "email");
     std::string password = field(form, "password");
@@ -161,7 +168,6 @@ Response sign_in_post(Context& ctx, const Request& req) {
         auto e = errors::make(row["error_code"].c_str());
         return sign_in_again(ctx, req, view, e.status(), e.what());
     }
-    std::string next = oauth_query.empty() ? ctx.config().base_url + "/" : authorize_url(ctx, oauth_query);
     Response res = pages::html(200, pages::render_continue("Signed in", next));
     set_session_cookies(ctx, res, row["session_token"].c_str(), row["max_age"].as<long>(), true);
     return res;
@@ -172,60 +178,39 @@ Response social_post(Context& ctx, const Request& req) {
     auto form = pages::parse_form(req.body());
     pages::check_csrf(ctx, req, "sign-in", field(form, "csrf_token"));
     std::string oauth_query = pages::checked_oauth_query(field(form, "oauth_query"));
-    std::string provider = field(form, "provider");
-    std::string back = oauth_query.empty() ? "/" : "/api/auth/oauth2/authorize?" + oauth_query;
+    std::string back = oauth_query.empty() ? "/" : "/api/auth/oauth2/authorize?" + verified_request(ctx, oauth_query);
     std::string error_back = sign_in_path + (oauth_query.empty() ? "" : "?" + oauth_query);
     Response res = pages::html(200, "");
-    std::string url = start_social_sign_in(ctx, req, provider, back, error_back, res);
+    std::string url = start_social_sign_in(ctx, req, field(form, "provider"), back, error_back, res);
     res.body = pages::render_continue("Continue to the provider", url);
     return res;
 }
 
-Response redirect(const std::string& location) {
-    Response res = pages::html(302, "");
-    res.header("Location", location);
-    return res;
-}
-
-// GET /consent?<authorization request>: asks the extension again what the flow needs.
+// GET /consent?consent_code&client_id&scope&exp&sig (signed by the authorize endpoint):
+// the client's public metadata (auth.oauth_client_get) and the scopes asked for.
 Response consent_page(Context& ctx, const Request& req) {
-    json params = json::object();
-    for (auto& [k, v] : query_fields(req)) params[k] = v;
-    auto r = ctx.exec("page_authorize", ctx.session_token(req), params.dump(), client_ip(req), req.user_agent());
-    json answer = json::parse(r.at(0)["body"].c_str());
-    std::string action = answer.value("action", "");
-    if (action == "redirect") return redirect(answer.at("url").get<std::string>());
-    if (action == "login") {
-        std::vector<std::pair<std::string, std::string>> login;
-        const json query = answer.value("login_query", json::object());
-        for (const auto& [k, v] : query.items())
-            if (v.is_string()) login.emplace_back(k, v.get<std::string>());
-            else if (v.is_array())  // a repeated parameter (resource)
-                for (const auto& item : v)
-                    if (item.is_string()) login.emplace_back(k, item.get<std::string>());
-        std::string q = oauth::form_encode(login);
-        const std::string& page = ctx.config().login_page;
-        return redirect(page + (q.empty() ? "" : (page.find('?') == std::string::npos ? "?" : "&") + q));
-    }
-    if (action != "consent") {
-        std::string description = answer.value("error_description", "The authorization request is not valid.");
-        return pages::html(400, pages::render_message("This request cannot go on", description));
-    }
-    const json& c = answer.at("consent");
-    auto text = [&](const char* k) {
-        auto it = c.find(k);
-        return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+    std::string query = signed_request(req);
+    if (query.empty()) throw errors::make("VALIDATION_ERROR", "This page needs the authorization request. Start again from the application.");
+    json params = verify_oauth_query(ctx, query);
+    auto text = [](const json& j, const char* k) {
+        auto it = j.find(k);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     pages::ConsentView view;
     view.action = consent_path;
-    view.consent_code = text("consent_code");
-    view.client_name = text("client_name");
-    if (view.client_name.empty()) view.client_name = text("client_id");
-    view.client_uri = text("client_uri");
-    view.logo_uri = text("logo_uri");
-    if (auto s = c.find("scopes"); s != c.end() && s->is_array())
-        for (const auto& scope : *s)
-            if (scope.is_string()) view.scopes.push_back({scope.get<std::string>(), pages::scope_label(scope.get<std::string>())});
+    view.consent_code = text(params, "consent_code");
+    std::string client_id = text(params, "client_id");
+    if (view.consent_code.empty() || client_id.empty())
+        throw errors::make("VALIDATION_ERROR", "The consent request is incomplete. Start again from the application.");
+    auto r = ctx.exec("oauth_client_get", client_id);
+    if (r.empty() || r[0]["body"].is_null()) throw errors::make("VALIDATION_ERROR", "The application is unknown.");
+    json client = json::parse(r[0]["body"].c_str());
+    view.client_name = text(client, "client_name");
+    if (view.client_name.empty()) view.client_name = client_id;
+    view.client_uri = text(client, "client_uri");
+    view.logo_uri = text(client, "logo_uri");
+    std::istringstream scopes(text(params, "scope"));
+    for (std::string s; scopes >> s;) view.scopes.push_back({s, pages::scope_label(s)});
     Response res;
     view.csrf = pages::issue_csrf(ctx, req, res, "consent");
     Response page = pages::html(200, pages::render_consent(view));
@@ -242,7 +227,7 @@ Response consent_post(Context& ctx, const Request& req) {
     if (accept != "true" && accept != "false") throw errors::make("VALIDATION_ERROR", "Choose Allow or Deny");
     auto session = ctx.session_token(req);
     if (!session) throw errors::make("UNAUTHORIZED", "Your session has ended. Start again from the application.");
-    auto r = ctx.exec("page_consent", *session, code, accept == "true");
+    auto r = ctx.exec("oauth_consent", *session, code, accept == "true", std::optional<std::string>());
     json answer = json::parse(r.at(0)["body"].c_str());
     return pages::html(200, pages::render_continue(accept == "true" ? "Access allowed" : "Access denied",
                                                    answer.at("url").get<std::string>()));

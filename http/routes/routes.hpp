@@ -21,6 +21,7 @@ void register_api_key_routes(Server& server);  // routes/api_keys.cpp: /api-key/
 void register_email_routes(Server& server);    // routes/email.cpp: verification, reset, change-email, magic link, email OTP
 void register_social_routes(Server& server);   // routes/social.cpp: social sign-in and accounts (issue 15)
 void register_oauth_client_routes(Server& server);  // routes/oauth_clients.cpp: /oauth2/register (RFC 7591/7592), /oauth2/public-client
+void register_oauth_provider_routes(Server& server);  // routes/oauth_provider.cpp: /oauth2/authorize, token, userinfo, ..., discovery
 void register_page_routes(Server& server);     // routes/pages.cpp: the sign-in and consent pages of the OAuth flow
 void register_mcp_routes(Server& server);      // routes/mcp.cpp: /mcp (the reference MCP resource) and RFC 9728 metadata
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics

@@ -153,6 +153,26 @@ TEST_F(jwt, StructuralRejections) {
               "INVALID_TOKEN: bad signature");
 }
 
+// The OAuth provider's forms: a typ header (RFC 9068 at+jwt), and client assertions
+// (RFC 7523) that may carry no kid.
+TEST_F(jwt, TypedTokensAndOptionalKid) {
+    SigningKey key = SigningKey::generate(Alg::RS256);
+    std::string typed = encode(key, R"({"exp":2000,"iss":"https://issuer.example"})", "at+jwt");
+    std::string header = *base64url_decode(typed.substr(0, typed.find('.')));
+    EXPECT_EQ(Json::parse(header), Json::parse(R"({"alg":"RS256","kid":")" + key.public_key().kid() + R"(","typ":"at+jwt"})"));
+    EXPECT_NO_THROW(verify(parse(typed), key.public_key(), rules()));
+
+    std::string rest = typed.substr(typed.find('.'));
+    std::string no_kid = b64u(R"({"alg":"RS256"})") + rest;
+    EXPECT_EQ(rejection([&] { parse(no_kid); }), "INVALID_TOKEN: the header has no kid");
+    Parsed optional = parse(no_kid, false);
+    EXPECT_EQ(optional.kid, "");
+    EXPECT_EQ(rejection([&] { parse(b64u(R"({"alg":"RS256","kid":7})") + rest, false); }),
+              "INVALID_TOKEN: the header has no kid");
+    EXPECT_EQ(rejection([&] { parse(b64u(R"({"alg":"none"})") + rest, false); }),
+              "INVALID_TOKEN: alg \"none\" is not accepted");
+}
+
 TEST_F(jwt, ClaimRejections) {
     auto check = [](std::string_view payload, ClaimRules r = rules()) {
         return rejection([&] { check_claims(payload, r); });
