@@ -125,7 +125,10 @@ async function newPage() {
   await context.clearCookies();
   const page = await context.newPage();
   const problems = [];
-  page.on("console", (m) => { if (m.type() === "error" || /Content.Security.Policy/i.test(m.text())) problems.push(m.text()); });
+  page.on("console", (m) => {
+    if (/favicon/.test(m.location()?.url ?? "")) return;
+    if (m.type() === "error" || /Content.Security.Policy/i.test(m.text())) problems.push(m.text());
+  });
   page.on("pageerror", (e) => problems.push(`PAGEERROR ${e}`));
   return { page, problems };
 }

@@ -197,8 +197,10 @@ test("authorization scenario authorization-code-grant (a user signs in and allow
     "--client-id", client.client_id, "--port", String(callbackPort), "--resource", `${BASE}/mcp`], (line) => {
     if (!line.startsWith(`${ISSUER}/oauth2/authorize?`)) return;
     browsed = (async () => {
+      // Node's fetch sends Sec-Fetch-Mode: cors: the endpoint may answer {redirect, url} instead of a 302
       const r = await fetch(line.trim(), { headers: { cookie: session }, redirect: "manual" });
-      let next = new URL(r.headers.get("location"), BASE).href;
+      const text = await r.text();
+      let next = new URL(r.status === 302 ? r.headers.get("location") : JSON.parse(text).url, BASE).href;
       if (new URL(next).pathname === "/consent") next = await allow(next);
       await fetch(next);  // the suite's callback server
     })();
