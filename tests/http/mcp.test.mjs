@@ -4,16 +4,14 @@
 // the whoami tool; a token for another audience is refused; the 401 and 403 headers.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { before, test } from "node:test";
+import { test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { freePort, signUp, sql, startServer } from "./harness.mjs";
 
-let server;
-before(async () => {
-  server = await startServer({}, { issuer: true });
-});
+// (at the top level: startServer registers its own after() to stop the server)
+const server = await startServer({}, { issuer: true });
 
 // The consent page as a browser would use it: GET it with the session cookie, post Allow
 // with its form token; the answer page carries the client's redirect URL.
@@ -38,7 +36,7 @@ async function allowOnConsentPage(consentUrl, sessionCookie) {
 function browserProvider(redirectUrl, sessionCookie) {
   const state = { code: null };
   const provider = {
-    state,
+    store: state,  // not `state`: OAuthClientProvider.state() is the SDK's hook for the OAuth state
     get redirectUrl() { return redirectUrl; },
     get clientMetadata() {
       return { client_name: "MCP SDK test client", redirect_uris: [redirectUrl], application_type: "native",
@@ -74,10 +72,10 @@ test("the MCP SDK client completes the whole flow and calls whoami", async () =>
   const url = new URL(`${server.base}/mcp`);
   const first = new Client({ name: "pgauth-test", version: "1.0.0" });
   await assert.rejects(first.connect(new StreamableHTTPClientTransport(url, { authProvider: provider })), UnauthorizedError);
-  assert.ok(provider.state.code, "the flow reached the client's redirect URI with a code");
+  assert.ok(provider.store.code, "the flow reached the client's redirect URI with a code");
   const transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
-  await transport.finishAuth(provider.state.code);
-  assert.ok(provider.state.tokens?.access_token);
+  await transport.finishAuth(provider.store.code);
+  assert.ok(provider.store.tokens?.access_token);
 
   const client = new Client({ name: "pgauth-test", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
@@ -88,7 +86,7 @@ test("the MCP SDK client completes the whole flow and calls whoami", async () =>
   const result = await client.callTool({ name: "whoami", arguments: {} });
   assert.equal(result.isError, false);
   assert.equal(result.structuredContent.subject, user.user.id);
-  assert.equal(result.structuredContent.client_id, provider.state.client.client_id);
+  assert.equal(result.structuredContent.client_id, provider.store.client.client_id);
   assert.ok(result.structuredContent.scopes.includes("profile"), JSON.stringify(result.structuredContent));
   await client.close();
 });
@@ -137,8 +135,9 @@ test("a token for another audience is refused at /mcp with invalid_token", async
   // the same client's token for this resource passes
   const mine = await clientCredentialsToken(`${server.base}/mcp`, "profile email");
   const ok = await rpc(mine);
-  assert.equal(ok.status, 200, await ok.text());
-  assert.deepEqual(await ok.json(), { jsonrpc: "2.0", id: 1, result: {} });
+  const answer = await ok.text();
+  assert.equal(ok.status, 200, answer);
+  assert.deepEqual(JSON.parse(answer), { jsonrpc: "2.0", id: 1, result: {} });
 });
 
 test("a token without the required scope gets 403 insufficient_scope naming it", async () => {
