@@ -90,15 +90,21 @@ std::string issue_csrf(const Context& ctx, const Request& req, Response& res, st
 }
 
 void check_csrf(const Context& ctx, const Request& req, std::string_view purpose, const std::string& token) {
-    // Same origin only: the pages post to themselves.
+    // Same origin only: the pages post to themselves. Fetch metadata, when the browser
+    // sends it, decides; the Origin of a form post from a page with Referrer-Policy:
+    // no-referrer is "null" (Fetch, "serializing a request origin"), so "null" passes
+    // only with Sec-Fetch-Site: same-origin. Without fetch metadata, Origin (when sent)
+    // must be this server's.
     const std::string own = origin_of(ctx.config().base_url).value_or("");
-    if (auto origin = req.header("Origin"); origin && !origin->empty()) {
-        if (lower(*origin) != own) throw errors::make("INVALID_ORIGIN");
-    } else if (origin) {
-        throw errors::make("MISSING_OR_NULL_ORIGIN");
-    }
-    if (auto site = req.header("Sec-Fetch-Site"); site && !site->empty() && lower(*site) != "same-origin")
+    auto site = req.header("Sec-Fetch-Site");
+    bool same_origin_site = site && lower(*site) == "same-origin";
+    if (site && !site->empty() && !same_origin_site)
         throw errors::make("INVALID_ORIGIN", "This form can only be sent from this site");
+    if (auto origin = req.header("Origin")) {
+        bool null_origin = origin->empty() || *origin == "null";
+        if (null_origin && !same_origin_site) throw errors::make("MISSING_OR_NULL_ORIGIN");
+        if (!null_origin && lower(*origin) != own) throw errors::make("INVALID_ORIGIN");
+    }
     auto binding = cookie_binding(ctx, req);
     if (!binding || token.empty())
         throw errors::make("FORBIDDEN", "The form has expired or was not sent from this site. Reload the page and try again.");

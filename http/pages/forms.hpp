@@ -26,9 +26,11 @@ std::string checked_oauth_query(std::string_view query);
 // to this browser when it is not already set (appended to `res`).
 std::string issue_csrf(const Context& ctx, const Request& req, Response& res, std::string_view purpose);
 
-// 403 CSRF_REFUSED unless the post is same-origin (Origin, when sent, is this
-// server's origin and not "null"; Sec-Fetch-Site, when sent, is same-origin) and
-// `form_token` is the token for `purpose` bound to the request's CSRF cookie.
+// 403 (INVALID_ORIGIN, MISSING_OR_NULL_ORIGIN or FORBIDDEN) unless the post is
+// same-origin (Sec-Fetch-Site, when sent, is same-origin; Origin, when sent, is this
+// server's origin, or "null" with Sec-Fetch-Site: same-origin, which is what a page
+// with Referrer-Policy: no-referrer sends) and `form_token` is the token for `purpose`
+// bound to the request's CSRF cookie.
 void check_csrf(const Context& ctx, const Request& req, std::string_view purpose, const std::string& form_token);
 
 }  // namespace pgauth::http::pages

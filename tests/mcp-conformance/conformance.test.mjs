@@ -68,10 +68,11 @@ async function createClient(metadata) {
   return JSON.parse(rows[0].body);
 }
 
+// At the top level: startServer registers the after() that stops the server.
+await startServer();
 let session;
 let mcpToken;
 before(async () => {
-  await startServer();
   const email = `conformance.${process.pid}.${Date.now()}@example.com`;
   const up = await fetch(`${ISSUER}/sign-up/email`, {
     method: "POST", headers: { "content-type": "application/json", origin: BASE },
