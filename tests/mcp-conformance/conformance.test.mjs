@@ -194,7 +194,9 @@ test("authorization scenario authorization-code-grant (a user signs in and allow
     redirect_uris: [`http://127.0.0.1:${callbackPort}/callback`], token_endpoint_auth_method: "none",
     grant_types: ["authorization_code"], response_types: ["code"], scope: "openid profile email" });
   let browsed = null;
-  const run = await suite(["authorization", "--url", ISSUER, "--scenario", "authorization-code-grant",
+  // without --scenario the suite runs its authorization scenarios in order: the code grant
+  // needs the metadata scenario's result of the same run
+  const run = await suite(["authorization", "--url", ISSUER,
     "--client-id", client.client_id, "--port", String(callbackPort), "--resource", `${BASE}/mcp`], (line) => {
     if (!line.startsWith(`${ISSUER}/oauth2/authorize?`)) return;
     browsed = (async () => {
@@ -209,4 +211,7 @@ test("authorization scenario authorization-code-grant (a user signs in and allow
   assert.ok(browsed, `the suite printed no authorization URL:\n${run.stdout}\n${run.stderr}`);
   await browsed;
   assertAllPassed(run, "authorization-code-grant");
+  const ids = run.checks.map((c) => c.id);
+  for (const id of ["authorization-server-metadata", "authorization-code-grant"])
+    assert.ok(ids.some((i) => i.startsWith(id)), `${id} ran: ${ids}`);
 });
