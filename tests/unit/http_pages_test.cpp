@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/crypto.hpp"
 #include "errors.hpp"
@@ -136,7 +137,7 @@ TEST(PagesForms, RefusesDuplicatesControlCharactersAndBadEncoding) {
 TEST(PagesForms, TheCarriedAuthorizationRequestCannotBreakOutOfAUrl) {
     EXPECT_EQ(pages::checked_oauth_query("?client_id=a&state=b%20c"), "client_id=a&state=b%20c");
     EXPECT_EQ(pages::checked_oauth_query(""), "");
-    for (std::string bad : {"a=b\r\nLocation: x", "a=b c", "a=\"b", "a=<b>", "a=b#frag", "a=b\\c", std::string(9000, 'a')}) {
+    for (const std::string& bad : std::vector<std::string>{"a=b\r\nLocation: x", "a=b c", "a=\"b", "a=<b>", "a=b#frag", "a=b\\c", std::string(9000, 'a')}) {
         EXPECT_THROW(pages::checked_oauth_query(bad), ApiError) << bad.substr(0, 40);
     }
 }
