@@ -41,6 +41,7 @@ const Setting settings[] = {
     {"--cimd-allow-private", "PGAUTH_CIMD_ALLOW_PRIVATE", "fetch Client ID Metadata Documents from private, loopback and link-local addresses (on|off, default off: refused, SSRF guard)"},
     {"--login-page", "PGAUTH_LOGIN_PAGE", "the OAuth provider's sign-in page, a path or URL (default <base URL>/sign-in); it receives the authorization request's query"},
     {"--consent-page", "PGAUTH_CONSENT_PAGE", "the OAuth provider's consent page, a path or URL (default <base URL>/consent); it receives consent_code, client_id and scope"},
+    {"--mcp-scopes", "PGAUTH_MCP_SCOPES", "space-separated scopes a token needs at /mcp (default profile)"},
     {"--metrics-token", "PGAUTH_METRICS_TOKEN", "bearer token required by /metrics (unset: /metrics answers loopback clients only)"},
     {"--trusted-proxies", "PGAUTH_TRUSTED_PROXIES", "comma-separated CIDRs (IPv4, IPv6) of reverse proxies whose X-Forwarded-For/Forwarded give the client address (default none)"},
     {"--cross-site-cookies", "PGAUTH_CROSS_SITE_COOKIES", "on|off (default off): SameSite=None; Secure session cookies, for a frontend on another site (needs an https base URL, or http://localhost)"},
@@ -309,6 +310,12 @@ Config load_config(const std::vector<std::string>& args, const Environment& env)
     };
     c.login_page = page("PGAUTH_LOGIN_PAGE", "/sign-in");
     c.consent_page = page("PGAUTH_CONSENT_PAGE", "/consent");
+
+    c.mcp_scopes = get("PGAUTH_MCP_SCOPES");
+    if (c.mcp_scopes.empty()) c.mcp_scopes = "profile";
+    for (unsigned char ch : c.mcp_scopes)
+        if ((ch < 0x21 && ch != ' ') || ch == '"' || ch == '\\' || ch >= 0x7f)
+            throw ConfigError("PGAUTH_MCP_SCOPES must be space-separated scope names");
 
     std::string store = get("PGAUTH_RATE_LIMIT_STORE");
     if (store.empty() || store == "memory") c.shared_rate_limit = false;

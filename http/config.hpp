@@ -54,6 +54,7 @@ struct Config {
     bool cimd_allow_private = false;           // CIMD fetches may reach private/loopback/link-local addresses
     std::string login_page;                    // OAuth provider sign-in page, absolute (PGAUTH_LOGIN_PAGE)
     std::string consent_page;                  // OAuth provider consent page, absolute (PGAUTH_CONSENT_PAGE)
+    std::string mcp_scopes = "profile";        // scopes a token needs at /mcp (space-separated)
 
     // "host:port", with an IPv6 host in brackets ("[::1]:8080"), as Pistache and URLs want it.
     std::string listen_address() const;

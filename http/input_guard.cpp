@@ -247,7 +247,10 @@ std::optional<Refusal> RequestScanner::request_line(std::string_view line) {
     std::string_view target = rest.substr(0, sp2);
     std::string_view version = rest.substr(sp2 + 1);
     oauth_target_ = target.starts_with("/api/auth/oauth2/");
-    if (oauth_target_) oauth_request_target_.assign(target);
+    // The OAuth routes and the flow's pages (/sign-in, /consent) read their query as sent
+    // (a signed authorization request: its order and encoding are what the signature covers).
+    if (oauth_target_ || target.starts_with("/sign-in") || target.starts_with("/consent"))
+        oauth_request_target_.assign(target);
     else oauth_request_target_.clear();
     if (!is_token(method) || target.empty()) return bad_request("Malformed request line");
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad_request("Unsupported HTTP version");

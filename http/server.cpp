@@ -19,6 +19,7 @@
 #include "log.hpp"
 #include "oauth_errors.hpp"
 #include "routes/session_cookies.hpp"
+#include "pages/render.hpp"
 #include "shared_rate_limit.hpp"
 
 namespace pgauth::http {
@@ -274,6 +275,12 @@ void Server::oauth_route(Http::Method method, const std::string& path, const std
                                 RouteInfo{name, std::move(handler), RouteKind::database, {}, false, true, options}));
 }
 
+void Server::page_route(Http::Method method, const std::string& path, const std::string& name, Handler handler) {
+    RouteInfo info{name, std::move(handler), RouteKind::database, {}, false, false};
+    info.page = true;
+    add_route(method, path, std::make_shared<const RouteInfo>(std::move(info)));
+}
+
 void Server::add_route(Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info) {
     known_.emplace_back(path, method);
     router_.addRoute(method, path, [this, info](const Rest::Request& request, Http::ResponseWriter writer) {
@@ -289,13 +296,26 @@ struct Server::Outcome {
 
 namespace {
 
-// Runs `fn` and turns what it throws into the JSON answer.
+// How a route answers errors: pgauth's JSON, RFC 6749's JSON, or an HTML page.
+enum class ErrorStyle { json, oauth, page };
+
+ErrorStyle style_of(bool oauth, bool page) { return page ? ErrorStyle::page : oauth ? ErrorStyle::oauth : ErrorStyle::json; }
+
+Response error_answer(const ApiError& e, ErrorStyle style) {
+    switch (style) {
+        case ErrorStyle::oauth: return oauth_error(e);
+        case ErrorStyle::page: return pages::error_page(e);
+        default: return Response::error(e);
+    }
+}
+
+// Runs `fn` and turns what it throws into the error answer.
 template <typename F>
-void answer(Response& res, std::string& failure, F&& fn, bool oauth = false) {
+void answer(Response& res, std::string& failure, F&& fn, ErrorStyle style = ErrorStyle::json) {
     try {
         res = fn();
     } catch (const ApiError& e) {
-        res = oauth ? oauth_error(e) : Response::error(e);
+        res = error_answer(e, style);
         if (e.status() >= 500) failure = e.code();
         if (e.retry_after() > 0) {  // structured: the extension's HINT (errors::from_sql)
             res.header("Retry-After", std::to_string(e.retry_after()));
@@ -303,14 +323,14 @@ void answer(Response& res, std::string& failure, F&& fn, bool oauth = false) {
         }
     } catch (const std::exception& e) {
         failure = e.what();
-        res = oauth ? oauth_error(errors::make("INTERNAL_ERROR")) : Response::error(errors::make("INTERNAL_ERROR"));
+        res = error_answer(errors::make("INTERNAL_ERROR"), style);
     }
 }
 
-// A rate-limit refusal on an OAuth route: the same status and Retry-After, RFC-shaped.
-Response limited_answer(Response limited, bool oauth) {
-    if (!oauth) return limited;
-    Response res = oauth_error(errors::make("RATE_LIMITED"));
+// A rate-limit refusal on an OAuth or page route: the same status and Retry-After, in the route's shape.
+Response limited_answer(Response limited, ErrorStyle style) {
+    if (style == ErrorStyle::json) return limited;
+    Response res = error_answer(errors::make("RATE_LIMITED"), style);
     for (auto& h : limited.headers)
         if (iequals(h.first, "Retry-After") || iequals(h.first, "X-Retry-After")) res.headers.push_back(std::move(h));
     return res;
@@ -325,8 +345,8 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     auto& ctx = *context_;
     const std::string ip = ctx.client_ip(request);
     Request req(request, ip);
-    std::optional<std::string> query;  // an OAuth route's query string as sent (input_guard.hpp)
-    if (route->oauth) {
+    std::optional<std::string> query;  // an OAuth route's or page's query string as sent (input_guard.hpp)
+    if (route->oauth || route->page) {
         std::string target;
         try {
             target = oauth_request_target(writer.peer());
@@ -341,8 +361,17 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     Ticket ticket{answer_order(writer), 0};
     if (ticket.order) ticket.number = ticket.order->ticket();
     bool admitted = false, from_memory = false;
+    const ErrorStyle style = style_of(route->oauth, route->page);
     answer(out.res, out.failure, [&]() -> Response {
-        if (route->cross_site_form) {
+        if (route->page) {
+            // A page form: its own content type; the handler checks origin and token.
+            if (req.body().size() > ctx.config().max_body) throw errors::make("PAYLOAD_TOO_LARGE");
+            if (!req.reads_only() && !req.body().empty()) {
+                auto type = req.header("Content-Type");
+                if (!type || !istarts_with(*type, "application/x-www-form-urlencoded"))
+                    throw errors::make("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/x-www-form-urlencoded");
+            }
+        } else if (route->cross_site_form) {
             if (req.body().size() > ctx.config().max_body) throw errors::make("PAYLOAD_TOO_LARGE");
         } else {
             if (route->oauth_options.form) check_form_body(req, ctx.config().max_body);
@@ -355,7 +384,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
         }
         // Strict routes with the shared store are limited on the executor (one SQL call).
         if (!uses_shared_limit(ctx.config(), name))
-            if (auto limited = rate_limit(ctx.limiter(), req, name)) return limited_answer(std::move(*limited), route->oauth);
+            if (auto limited = rate_limit(ctx.limiter(), req, name)) return limited_answer(std::move(*limited), style);
         admitted = true;
         if (kind == RouteKind::no_database) return route->handler(ctx, req);
         if (route->fast)
@@ -364,7 +393,7 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
                 return *answer;
             }
         return Response{};
-    }, route->oauth);
+    }, style);
     if (!admitted || kind == RouteKind::no_database || from_memory) {
         respond(name, request, std::make_shared<Http::ResponseWriter>(std::move(writer)), out, started, ticket);
         return;
@@ -379,21 +408,21 @@ void Server::dispatch(std::shared_ptr<const RouteInfo> route, const Rest::Reques
     };
     auto pending = std::make_shared<Pending>(
         Pending{request, std::make_shared<Http::ResponseWriter>(std::move(writer)), std::move(query)});
-    auto busy = [oauth = route->oauth](Outcome& o) {
+    auto busy = [style](Outcome& o) {
         auto e = errors::make("SERVICE_UNAVAILABLE", "The server is busy. Try again later.");
-        o.res = oauth ? oauth_error(e) : Response::error(e);
+        o.res = error_answer(e, style);
         o.failure = "SERVICE_UNAVAILABLE";
     };
-    bool queued = executor_->submit([this, route, pending, started, busy, ticket, ip](bool expired) {
+    bool queued = executor_->submit([this, route, pending, started, busy, ticket, ip, style](bool expired) {
         Outcome o;
         if (expired) busy(o);
         else answer(o.res, o.failure, [&] {
             if (auto limited = shared_rate_limit(*context_, ip, route->name))
-                return limited_answer(std::move(*limited), route->oauth);
+                return limited_answer(std::move(*limited), style);
             Request executor_req(pending->request, ip);
             if (pending->query) executor_req.set_query_string(*pending->query);
             return route->handler(*context_, executor_req);
-        }, route->oauth);
+        }, style);
         respond(route->name, pending->request, pending->writer, o, started, ticket);
     });
     if (!queued) {

@@ -131,6 +131,11 @@ public:
     // preflights succeed from any origin: for endpoints OAuth clients call from any page
     // with no cookie (token, userinfo, register, discovery, jwks, introspect, revoke).
     void public_cors(const std::string& path) { public_cors_.insert(path); }
+    // A database-bound route of a server-rendered page (pages/): a POST carries an
+    // application/x-www-form-urlencoded body and is checked by the handler itself
+    // (pages/forms.hpp: same origin and a per-form token); every error, the pipeline's
+    // refusals included, is answered as an HTML page (pages/render.hpp).
+    void page_route(Pistache::Http::Method method, const std::string& path, const std::string& name, Handler handler);
     void start();            // binds and serves in background threads (adds 405 handlers first)
     std::uint16_t port() const;
     void shutdown();         // finishes queued and in-flight database requests, then stops
@@ -145,6 +150,7 @@ private:
         bool cross_site_form = false;  // form_route: no content-type or origin check
         bool oauth = false;  // errors as {"error","error_description"}
         OAuthRouteOptions oauth_options{};
+        bool page = false;   // errors as an HTML page; form bodies; CSRF checked by the handler
     };
     // `route` is shared with the executor task (Pistache copies its router and handlers).
     void add_route(Pistache::Http::Method method, const std::string& path, std::shared_ptr<const RouteInfo> info);

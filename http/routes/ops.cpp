@@ -75,6 +75,8 @@ void register_routes(Server& server) {
     register_admin_routes(server);
     register_multi_session_routes(server);
     register_oauth_provider_routes(server);
+    register_page_routes(server);
+    register_mcp_routes(server);
 }
 
 }  // namespace pgauth::http

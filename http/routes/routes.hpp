@@ -2,9 +2,14 @@
 // routes/<domain>.cpp with its register_<domain>_routes, called by register_routes).
 #pragma once
 
+#include <string>
+
 namespace pgauth::http {
 
 class Server;
+class Context;
+class Request;
+struct Response;
 
 void register_auth_routes(Server& server);     // routes/auth.cpp: sign-up, sign-in, sign-out
 void register_session_routes(Server& server);  // routes/sessions.cpp: get-session, list/revoke sessions
@@ -21,7 +26,15 @@ void register_two_factor_routes(Server& server);     // routes/two_factor.cpp: /
 void register_admin_routes(Server& server);          // routes/admin.cpp: /admin/* and /admin/audit-log (issue 16)
 void register_multi_session_routes(Server& server);  // routes/multi_session.cpp: /multi-session/* (issue 16)
 void register_oauth_provider_routes(Server& server);  // routes/oauth_provider.cpp: /oauth2/authorize, token, userinfo, ..., discovery
+void register_page_routes(Server& server);     // routes/pages.cpp: the sign-in and consent pages of the OAuth flow
+void register_mcp_routes(Server& server);      // routes/mcp.cpp: /mcp (the reference MCP resource) and RFC 9728 metadata
 void register_ops_routes(Server& server);      // routes/ops.cpp: ok, /health, /metrics
+
+// Starts a social sign-in from a page (the sign-in page's provider buttons): the
+// provider's authorization URL, with the flow's state cookie added to `res`.
+// callback_url and error_callback_url are where the callback sends the browser.
+std::string start_social_sign_in(Context& ctx, const Request& req, const std::string& provider,
+                                 const std::string& callback_url, const std::string& error_callback_url, Response& res);
 
 // All of the above.
 void register_routes(Server& server);

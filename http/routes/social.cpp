@@ -240,6 +240,20 @@ Response link_social(Context& ctx, const Request& req) {
     return start_flow(ctx, req, body, p, "link", session);
 }
 
+}  // namespace
+
+std::string start_social_sign_in(Context& ctx, const Request& req, const std::string& provider,
+                                 const std::string& callback_url, const std::string& error_callback_url, Response& res) {
+    Provider& p = provider_named(ctx, provider);
+    json body = {{"callbackURL", callback_url}, {"errorCallbackURL", error_callback_url}, {"disableRedirect", true}};
+    Response started = start_flow(ctx, req, body, p, "sign-in", std::nullopt);
+    for (auto& h : started.headers)
+        if (iequals(h.first, "Set-Cookie")) res.headers.push_back(std::move(h));
+    return json::parse(started.body).at("url").get<std::string>();
+}
+
+namespace {
+
 // ---------------------------------------------------------------- the callback
 
 // The provider id in /api/auth/callback/<id>.

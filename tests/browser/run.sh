@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 : "${PGAUTH_HTTP_BIN:?build pgauth-http first}"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "tests/browser: ${CHROMIUM:-/usr/bin/chromium} missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
+# oauth-social-button.test.mjs starts the OpenID provider of tests/http (social-harness.mjs).
+[ -d ../http/node_modules/oidc-provider ] || (cd ../http && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 db=pgauth_browser_test
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
 psql -qd "$db" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'

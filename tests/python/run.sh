@@ -26,4 +26,4 @@ echo "tests/python: PGAUTH_PY_ORDER=$PGAUTH_PY_ORDER"
 # test_package: clients/python installs offline into a temporary venv.
 # test_example_startup: the example app started before its database (a scratch cluster).
 # test_make_run: scripts/run.sh (make run) and make stop, from a scratch copy of scripts/.
-exec $py -m unittest -v test_fastapi test_package test_example_startup test_make_run
+exec $py -m unittest -v test_fastapi test_mcp_bearer test_package test_example_startup test_make_run

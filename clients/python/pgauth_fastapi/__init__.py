@@ -31,7 +31,7 @@ import uuid
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -39,11 +39,13 @@ import jwt
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-__all__ = ["PgAuth", "User", "JwtUser", "AuthError", "read_env_file"]
+__all__ = ["PgAuth", "User", "JwtUser", "AccessToken", "AuthError", "read_env_file"]
 
 log = logging.getLogger("pgauth_fastapi")
 
 VALIDATE_SESSION = "SELECT * FROM auth.validate_session($1)"
+VERIFY_ACCESS_TOKEN = ("SELECT subject, client_id, scopes, expires_at, audience"
+                       " FROM auth.verify_access_token($1, $2)")
 ALGORITHMS = ("EdDSA", "ES256", "RS256")  # what a JWKS key may be used with; never HS*/none
 _CURVES = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256"), "RS256": ("RSA", None)}
 _MAX_CREDENTIAL = 1024  # longer cookies/bearer values are rejected without a database call
@@ -100,6 +102,27 @@ class JwtUser:
 
     id: str
     claims: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessToken:
+    """An OAuth access token that ``auth.verify_access_token`` accepted for a resource.
+
+    ``subject`` is the user id, or None for a client_credentials token."""
+
+    subject: str | None
+    client_id: str
+    scopes: tuple[str, ...]
+    expires_at: datetime.datetime
+    audience: tuple[str, ...]
+
+
+def resource_metadata_url(resource: str) -> str:
+    """Where RFC 9728 puts the metadata of ``resource``: ``/.well-known/oauth-protected-resource``
+    inserted between its origin and its path."""
+    parts = urlsplit(resource)
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, "/.well-known/oauth-protected-resource" + path, "", ""))
 
 
 class AuthError(HTTPException):
@@ -357,6 +380,70 @@ class PgAuth:
             if e.status_code == 401:
                 return None
             raise
+
+    # ------------------------------------------------------------ OAuth resource servers (MCP)
+
+    def mcp_bearer(self, resource: str, scopes: tuple[str, ...] | list[str] = (),
+                   resource_metadata: str | None = None):
+        """A dependency for an OAuth-protected resource, such as an MCP server at ``resource``.
+
+        It needs ``Authorization: Bearer <access token>`` whose audience is ``resource`` and
+        that carries every scope in ``scopes``, checked with one SQL call,
+        ``auth.verify_access_token(token, resource)``, and returns an ``AccessToken``.
+        A missing or rejected token answers 401 with
+        ``WWW-Authenticate: Bearer resource_metadata="<RFC 9728 metadata URL>"`` (and
+        ``error="invalid_token"`` when a token was sent); a token without a needed scope answers
+        403 ``error="insufficient_scope", scope="<every needed scope>"``.
+        """
+        needed = tuple(scopes)
+        metadata = resource_metadata or resource_metadata_url(resource)
+        scope_param = f', scope="{" ".join(needed)}"' if needed else ""
+
+        def unauthorized(presented: bool) -> AuthError:
+            challenge = f'Bearer resource_metadata="{metadata}"{scope_param}'
+            if presented:
+                challenge += ', error="invalid_token"'
+                return AuthError(401, "INVALID_TOKEN", "The access token is invalid, expired or not for this resource.",
+                                 {"WWW-Authenticate": challenge})
+            return AuthError(401, "UNAUTHORIZED", "A Bearer access token is required.", {"WWW-Authenticate": challenge})
+
+        async def dependency(request: Request) -> AccessToken:
+            token = _bearer(request)
+            if token is None:
+                raise unauthorized(False)
+            if not token or len(token) > _MAX_JWT or not token.isascii() or not token.isprintable() or " " in token:
+                raise unauthorized(True)
+            row = await self._fetchrow(VERIFY_ACCESS_TOKEN, token, resource)
+            if row is None:
+                raise unauthorized(True)
+            granted = tuple(row["scopes"] or ())
+            if any(s not in granted for s in needed):
+                raise AuthError(403, "INSUFFICIENT_SCOPE", f"The access token needs the scopes: {' '.join(needed)}.",
+                                {"WWW-Authenticate": f'Bearer error="insufficient_scope"{scope_param}, '
+                                                     f'resource_metadata="{metadata}"'})
+            return AccessToken(subject=row["subject"], client_id=row["client_id"], scopes=granted,
+                               expires_at=row["expires_at"], audience=tuple(row["audience"] or ()))
+
+        return dependency
+
+    async def _fetchrow(self, query: str, *args: Any) -> Any:
+        """One row of one query on the pool; 503 when the database is unavailable."""
+        try:
+            pool = await self._get_pool()
+            async with pool.acquire(timeout=self.pool_options["timeout"]) as conn:
+                try:
+                    return await conn.fetchrow(query, *args)
+                except _CONNECTION_ERRORS:
+                    conn.terminate()
+                    raise
+        except _PoolUnavailable:
+            raise _unavailable("database") from None
+        except _CONNECTION_ERRORS as e:
+            log.warning("pgauth: the database is unavailable: %r", e)
+            raise _unavailable("database") from None
+        except Exception:
+            log.exception("pgauth: %s failed", query.split(" FROM ")[-1].split("(")[0])
+            raise _unavailable("database") from None
 
     # ------------------------------------------------------------ JWTs
 
