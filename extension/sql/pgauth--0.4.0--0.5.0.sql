@@ -2721,23 +2721,23 @@ $$;
 COMMENT ON FUNCTION auth.audit_events(uuid, text, timestamptz, timestamptz, integer, integer) IS
   'pgauth_admin: audit rows, newest first, filtered by user (subject or actor), event and time [p_from, p_to), paged (limit 1 to 1000).';
 
--- Key rotation and OAuth client registration are audited by the insert itself, whatever path made it.
+-- Key rotation is audited by the insert itself, whatever path made it (OAuth client registration:
+-- auth.oauth_client_audit, in the OAuth provider section).
 CREATE FUNCTION auth.audit_on_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 BEGIN
+    IF pg_catalog.current_query() OPERATOR(pg_catalog.~*) '^\s*COPY\s' THEN
+        RETURN NULL;  -- a restore (pg_dump's COPY) brings the rows back, not new events
+    END IF;
     IF TG_TABLE_NAME = 'jwks' THEN
         PERFORM auth.audit_write('key_rotation', NULL, NULL, NULL, NULL,
                                  jsonb_build_object('kid', NEW.kid, 'alg', NEW.alg, 'imported', NEW.private_key IS NULL));
-    ELSIF TG_TABLE_NAME = 'oauth_clients' THEN
-        PERFORM auth.audit_write('oauth_client_registered', NULL, NULL, NULL, NULL,
-                                 jsonb_build_object('client_id', NEW.client_id));
     END IF;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION auth.audit_on_insert() IS 'Trigger: audits a new signing key (key_rotation) or OAuth client (oauth_client_registered).';
+COMMENT ON FUNCTION auth.audit_on_insert() IS 'Trigger: audits a new signing key (key_rotation); a restore (COPY) writes nothing.';
 CREATE TRIGGER jwks_audit AFTER INSERT ON auth.jwks FOR EACH ROW EXECUTE FUNCTION auth.audit_on_insert();
-CREATE TRIGGER oauth_clients_audit AFTER INSERT ON auth.oauth_clients FOR EACH ROW EXECUTE FUNCTION auth.audit_on_insert();
 
 -- ---- every session insert: the ban, the second factor, the audit row
 CREATE FUNCTION auth.session_guard() RETURNS trigger
@@ -2745,6 +2745,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS
 DECLARE
     u record;
 BEGIN
+    -- A restore reinserts the sessions a dump holds (pg_dump's COPY; only the owner may COPY into
+    -- auth.sessions): they passed these checks when they were created, and are not new sign-ins.
+    IF pg_catalog.current_query() OPERATOR(pg_catalog.~*) '^\s*COPY\s' THEN
+        RETURN NEW;
+    END IF;
     -- FOR SHARE: a ban committing meanwhile is waited for and seen (it deletes sessions after
     -- updating the row, so a session inserted before it is deleted by it)
     SELECT x.banned, x.ban_expires, x.two_factor_enabled INTO u FROM auth.users x WHERE x.id = NEW.user_id FOR SHARE;
@@ -7015,6 +7020,9 @@ COMMENT ON FUNCTION auth.oauth_discovery(text) IS
 CREATE FUNCTION auth.oauth_client_audit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 BEGIN
+    IF pg_catalog.current_query() OPERATOR(pg_catalog.~*) '^\s*COPY\s' THEN
+        RETURN NULL;  -- a restore (pg_dump's COPY) brings the clients back, not new registrations
+    END IF;
     INSERT INTO auth.audit_log (actor, role, event, user_id, detail)
     VALUES (session_user, current_user, 'oauth_client_registered', NULL,
             jsonb_build_object('client_id', NEW.client_id, 'source', NEW.source, 'client_name', NEW.client_name));

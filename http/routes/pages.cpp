@@ -165,8 +165,10 @@ Response sign_in_post(Context& ctx, const Request& req) {
         return again;
     }
     const auto row = r.at(0);
-    if (!row["error_code"].is_null()) {  // EMAIL_NOT_VERIFIED: the verification mail was queued
+    if (!row["error_code"].is_null()) {  // refusals come back as values (their mail and audit row commit)
         auto e = errors::make(row["error_code"].c_str());
+        view.email_invalid = e.code() == "INVALID_EMAIL" || e.code() == "INVALID_EMAIL_OR_PASSWORD";
+        view.password_invalid = e.code() == "INVALID_EMAIL_OR_PASSWORD";
         return sign_in_again(ctx, req, view, e.status(), e.what());
     }
     if (!row["two_factor_token"].is_null()) {  // no second-factor step on this page yet: no session
