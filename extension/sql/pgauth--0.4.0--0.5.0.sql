@@ -4967,6 +4967,7 @@ DECLARE
     v_email text;
     v_roles text;
     v_team uuid;
+    v_resend boolean;
     v_limit integer;
     i auth.invitations;
 BEGIN
@@ -4989,6 +4990,7 @@ BEGIN
     IF v_team IS NOT NULL THEN
         PERFORM auth.org_team_of(v_org, v_team);
     END IF;
+    v_resend := auth.org_bool(b, 'resend');  -- type-checked up front, whether or not the address is invited
     IF EXISTS (SELECT 1 FROM auth.members m JOIN auth.users u ON u.id = m.user_id
                 WHERE m.organization_id = v_org AND u.email = v_email) THEN
         PERFORM auth.raise('USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION');
@@ -4997,7 +4999,7 @@ BEGIN
      WHERE x.organization_id = v_org AND x.email = v_email AND x.status = 'pending' AND x.expires_at > now()
      ORDER BY x.created_at DESC LIMIT 1 FOR UPDATE;
     IF i.id IS NOT NULL THEN
-        IF NOT auth.org_bool(b, 'resend') THEN
+        IF NOT v_resend THEN
             PERFORM auth.raise('USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION');
         END IF;
         UPDATE auth.invitations x
