@@ -125,7 +125,9 @@ class MakeRunTests(unittest.TestCase):
             r = http.post("/api/auth/sign-up/email",
                           json={"email": "run@example.com", "password": "correct-horse-battery", "name": "Run"})
             self.assertEqual(r.status_code, 200, r.text)
-            cookie = r.headers["set-cookie"].split(";")[0]
+            # the session cookie itself (sign-up also sets the multi-session copy of it)
+            cookie = next(c.split(";")[0] for c in r.headers.get_list("set-cookie")
+                          if c.startswith("better-auth.session_token="))
             auth = PgAuth.from_env(env_file, environ={})
             app = FastAPI()
             auth.install(app)
