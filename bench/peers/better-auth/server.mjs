@@ -4,7 +4,10 @@
 // unless COOKIE_CACHE=on, pg Pool on the same PostgreSQL cluster (own database).
 // ORGANIZATION=on adds the organization plugin (teams on; dynamic access control off, its
 // fastest has-permission: roles checked in memory), for the organization cases; --migrate
-// always creates its tables too.
+// always creates its tables too. OAUTH_PROVIDER=on adds the oauthProvider plugin
+// (@better-auth/oauth-provider, defaults: hashed client secrets and tokens, opaque access
+// tokens without a resource, id tokens signed by the jwt plugin's EdDSA key), for the OAuth
+// provider cases; --migrate creates its tables too.
 //   DATABASE_URL=... BETTER_AUTH_SECRET=... PORT=3100 node server.mjs [--migrate]
 import http from "node:http";
 import { betterAuth } from "better-auth";
@@ -12,6 +15,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
 import { jwt, organization } from "better-auth/plugins";
 import { apiKey } from "@better-auth/api-key";
+import { oauthProvider } from "@better-auth/oauth-provider";
 import pg from "pg";
 
 const port = Number(process.env.PORT || 3100);
@@ -26,6 +30,9 @@ const options = {
     apiKey({ enableSessionForAPIKeys: true, rateLimit: { enabled: false } }),
     ...(process.env.ORGANIZATION === "on" || process.argv.includes("--migrate")
       ? [organization({ teams: { enabled: true } })]
+      : []),
+    ...(process.env.OAUTH_PROVIDER === "on" || process.argv.includes("--migrate")
+      ? [oauthProvider({ loginPage: "/sign-in", consentPage: "/consent" })]
       : []),
   ],
   rateLimit: { enabled: false },
