@@ -362,3 +362,14 @@ DELETE FROM auth.oauth_clients WHERE client_id IN ('rp-conf', 'rp-pub', 'svc', '
 DELETE FROM auth.users WHERE email IN ('oauth-alice@example.com', 'oauth-bob@example.com');
 RESET pgauth.base_url;
 RESET pgauth.oauth_refresh_reuse_interval;
+
+-- ---- the first key of a database made for an id_token still leaves a session key to be made
+-- (an EdDSA id_token signed before any session JWT used to make the only EdDSA key a
+-- secondary one, and every session JWT then failed with SIGNING_KEY_UNAVAILABLE)
+BEGIN;
+CREATE TEMP TABLE saved_jwks AS SELECT * FROM auth.jwks;
+DELETE FROM auth.jwks;
+SELECT auth.oauth_sign('{"sub": "first"}', 'EdDSA', 'JWT') IS NOT NULL AS id_token_signed;
+SELECT auth.sign_jwt('{"sub": "x"}') IS NOT NULL AS session_jwt_signed,
+       (SELECT count(*) FROM auth.jwks WHERE NOT secondary AND retires_at IS NULL) AS session_keys;
+ROLLBACK;

@@ -263,8 +263,11 @@ void create_first_key() {
         // noexcept: SPI calls and elog only; the SQL is literals
         bool exists = pg_call([]() noexcept {
             if (SPI_execute("LOCK TABLE auth.jwks IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0 ||
-                SPI_execute("SELECT 1 FROM auth.jwks WHERE retires_at IS NULL AND private_key IS NOT NULL", false,
-                            1) != SPI_OK_SELECT)
+                // a secondary key (made for one algorithm's OAuth id_tokens) is never the session key
+                SPI_execute("SELECT 1 FROM auth.jwks j WHERE j.retires_at IS NULL AND j.private_key IS NOT NULL"
+                            " AND COALESCE(pg_catalog.to_jsonb(j) OPERATOR(pg_catalog.->>) 'secondary', 'false')"
+                            " OPERATOR(pg_catalog.=) 'false'",
+                            false, 1) != SPI_OK_SELECT)
                 elog(ERROR, "pgauth: reading auth.jwks failed");
             return SPI_processed > 0;
         });
@@ -305,6 +308,12 @@ const jwt::SigningKey& signer() {
 const jwt::SigningKey& signer_for(jwt::Alg alg) {
     auto a = static_cast<std::size_t>(alg);
     load_keys();
+    // The session key comes first: an id_token signed before any session JWT must not leave the
+    // database with only a secondary key of the session key's algorithm.
+    if (cache.current < 0 && writable()) {
+        signer();
+        load_keys();
+    }
     if (cache.current_by_alg[a] < 0) {
         if (!writable()) throw AuthError(key_unavailable, "there is no signing key for this algorithm and this server is read-only");
         {
