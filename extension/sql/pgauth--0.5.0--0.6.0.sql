@@ -1,0 +1,21 @@
+-- pgauth 0.5.0 -> 0.6.0: organizations and the OAuth provider, completed.
+\echo Use "ALTER EXTENSION pgauth UPDATE TO '0.6.0'" to load this file. \quit
+
+-- Each area keeps its changes between its own markers. A function that exists in 0.5.0 is
+-- re-created whole (CREATE OR REPLACE) in its area's section; the full script
+-- pgauth--0.6.0.sql changes it in place.
+
+-- ---------------------------------------------------------------- organizations (0.6.0)
+-- ---------------------------------------------------------------- organizations: end
+
+-- ---------------------------------------------------------------- OAuth provider (0.6.0)
+-- ---------------------------------------------------------------- OAuth provider: end
+
+-- ---------------------------------------------------------------- errors
+-- New codes in the compiled catalog reach auth.error_codes.
+INSERT INTO auth.error_codes AS e (code, sqlstate, http_status, message)
+SELECT c.code, c.sqlstate, c.http_status, c.message FROM auth.error_code_catalog() c
+ON CONFLICT (code) DO UPDATE
+   SET sqlstate = excluded.sqlstate, http_status = excluded.http_status, message = excluded.message;
+DELETE FROM auth.error_codes e
+ WHERE NOT EXISTS (SELECT 1 FROM auth.error_code_catalog() c WHERE c.code OPERATOR(pg_catalog.=) e.code);
