@@ -290,6 +290,7 @@ BEGIN
         ('auth.team_id()', format('SELECT auth.session_init(%L) IS NULL AND auth.team_id() IS NULL', tok)),
         ('auth.member_role()', format('SELECT auth.session_init(%L) IS NULL AND auth.member_role() IS NOT NULL', tok)),
         ('auth.has_permission(text,text)', format('SELECT auth.session_init(%L) IS NULL AND auth.has_permission(''member'', ''create'')', tok)),
+        ('auth.organization_id(text,text)', format('SELECT auth.session_init(%L) IS NULL AND auth.organization_id(''member'', ''create'') = auth.organization_id()', tok)),
         ('auth.is_member(uuid)', format('SELECT auth.session_init(%L) IS NULL AND NOT auth.is_member(%L)', tok, uid)),
         ('auth.org_delete(text,jsonb)', format('SELECT auth.org_delete(%L, jsonb_build_object(''organizationId'', auth.org_get_active_member(%L, ''{}'') ->> ''organizationId'')) IS NOT NULL', tok, tok)),
         ('auth.revoke_user_session(uuid,text)', format('SELECT auth.revoke_user_session(%L, ''nope'')', uid)),

@@ -241,6 +241,46 @@ BEGIN;
 SELECT auth.jwt_session_init(:'bob_jwt');
 SELECT * FROM pg_temp.tenant('bob by JWT, admin of acme');
 ROLLBACK;
+-- the one-call form: auth.organization_id(resource, action) is the active organization when the
+-- role there grants the permission, so a policy on it alone reads and writes what the two-call
+-- policy above allows
+RESET ROLE;
+CREATE TABLE public.documents (id serial PRIMARY KEY, org_id uuid NOT NULL, name text NOT NULL);
+ALTER TABLE public.documents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY documents_read ON public.documents FOR SELECT USING (org_id = auth.organization_id('project', 'read'));
+CREATE POLICY documents_write ON public.documents FOR INSERT WITH CHECK (org_id = auth.organization_id('project', 'write'));
+INSERT INTO public.documents (org_id, name) VALUES (:'acme', 'acme: plans'), (:'globex', 'globex: notes');
+GRANT SELECT, INSERT ON public.documents TO regress_org_app;
+GRANT USAGE ON SEQUENCE public.documents_id_seq TO regress_org_app;
+CREATE FUNCTION pg_temp.documents(p_who text) RETURNS TABLE (who text, sees text, reads uuid, writes uuid, writes_acme text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    who := p_who;
+    SELECT string_agg(d.name, ', ' ORDER BY d.name) INTO sees FROM public.documents d;
+    reads := auth.organization_id('project', 'read');
+    writes := auth.organization_id('project', 'write');
+    writes_acme := pg_temp.try(format('INSERT INTO public.documents (org_id, name) VALUES (%L, %L)',
+                                      (SELECT id FROM auth.organizations WHERE slug = 'acme'), p_who));
+    RETURN NEXT;
+END
+$$;
+SET ROLE regress_org_app;
+BEGIN;
+SELECT auth.session_init(:'alice_tok');
+SELECT who, sees, reads = auth.organization_id() AS reads_active, writes = auth.organization_id() AS writes_active, writes_acme
+  FROM pg_temp.documents('alice, owner of acme');
+ROLLBACK;
+BEGIN;
+SELECT auth.session_init(:'carol_tok');
+SELECT who, sees, reads = auth.organization_id() AS reads_active, writes IS NULL AS writes_nothing, writes_acme
+  FROM pg_temp.documents('carol, auditor of acme');
+ROLLBACK;
+BEGIN;
+SELECT auth.session_init(:'dave_tok');
+SELECT who, sees, reads IS NULL AS reads_nothing, writes IS NULL AS writes_nothing, writes_acme
+  FROM pg_temp.documents('dave, no organization');
+SELECT auth.organization_id(NULL, 'read') IS NULL AS null_resource;
+ROLLBACK;
 -- neither SET nor set_config impersonates anyone
 BEGIN;
 SELECT set_config('request.jwt.claims', json_build_object('sub', :'alice', 'org', json_build_object('id', :'acme'))::text, true) IS NOT NULL AS claims_set;

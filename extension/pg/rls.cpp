@@ -382,6 +382,24 @@ PGDLLEXPORT Datum pgauth_has_permission(PG_FUNCTION_ARGS) {
 }
 }
 
+// auth.organization_id(resource text, action text) -> uuid: the active organization when the
+// signed-in member's role there grants resource:action, else NULL. A policy written
+// USING (org_id = auth.organization_id('project', 'read')) is one index condition, evaluated once
+// per scan, where "org_id = auth.organization_id() AND auth.has_permission(...)" also filters
+// every row (PostgreSQL evaluates a policy's Var-free clause per row, not once).
+PGAUTH_FUNCTION(pgauth_permitted_organization_id)
+Datum pgauth_permitted_organization_id_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1) || !signed_in_with_organization()) PG_RETURN_NULL();
+    const Memberships& m = current_memberships();
+    // noexcept: detoasting text datums
+    text* resource = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    text* action = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(1); });
+    if (!permitted(m, {VARDATA_ANY(resource), VARSIZE_ANY_EXHDR(resource)},
+                   {VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action)}))
+        PG_RETURN_NULL();
+    return uuid_datum(identity.organization_id);
+}
+
 // auth.member_role() -> text: the role (comma list) in the active organization.
 PGAUTH_FUNCTION(pgauth_member_role)
 Datum pgauth_member_role_impl(FunctionCallInfo fcinfo) {

@@ -6982,6 +6982,15 @@ GRANT EXECUTE ON FUNCTION auth.org_add_member_admin(jsonb), auth.org_define_role
     auth.org_drop_role(text, uuid) TO pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.organization_id(), auth.team_id(), auth.is_member(uuid), auth.has_permission(text, text),
     auth.member_role() TO pgauth_reader, pgauth_service, pgauth_admin;
+-- (0.6.0) the active organization when the role grants a permission: a policy
+-- USING (org_id = auth.organization_id('project', 'read')) is one index condition, evaluated once
+-- per scan; "AND auth.has_permission(...)" in a policy is evaluated for every row.
+CREATE FUNCTION auth.organization_id(resource text, action text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'pgauth_permitted_organization_id' LANGUAGE C STABLE SECURITY DEFINER PARALLEL RESTRICTED;
+COMMENT ON FUNCTION auth.organization_id(text, text) IS
+  'The active organization of whoever is signed in when their role there grants resource:action; else NULL. For RLS: USING (org_id = auth.organization_id(''project'', ''read'')), the one-call form of auth.organization_id() AND auth.has_permission().';
+REVOKE ALL ON FUNCTION auth.organization_id(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.organization_id(text, text) TO pgauth_reader, pgauth_service, pgauth_admin;
 -- ---------------------------------------------------------------- organizations: end
 
 -- ---------------------------------------------------------------- OAuth provider: authorization, tokens, userinfo, discovery (0.5.0)
