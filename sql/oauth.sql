@@ -336,6 +336,16 @@ RESET ROLE;
 SELECT (SELECT count(*) FROM auth.oauth_tokens) + (SELECT count(*) FROM auth.oauth_codes)
        + (SELECT count(*) FROM auth.oauth_consent_requests) + (SELECT count(*) FROM auth.oauth_consents)
        + (SELECT count(*) FROM auth.oauth_assertions) = :rows_before AS nothing_written;
+-- a parameter is one string without C0 or C1 controls or DEL, at most p_max characters (not bytes)
+SELECT try($q$SELECT auth.oauth_param('{"code": "c\u0085"}', 'code')$q$) AS c1_control,
+       try($q$SELECT auth.oauth_param('{"code": "c\u007f"}', 'code')$q$) AS del,
+       auth.oauth_param('{"code": "\u00e9\u00e9"}', 'code', 2) AS two_chars,
+       try($q$SELECT auth.oauth_param('{"code": "\u00e9\u00e9\u00e9"}', 'code', 2)$q$) AS three_chars,
+       auth.oauth_param('{"code": "a\u00a0b"}', 'code') = E'a\u00a0b' AS nbsp_kept,
+       auth.oauth_param('{"code": ""}', 'code') IS NULL AS empty_is_null,
+       auth.oauth_param('{"code": null}', 'code') IS NULL AS null_is_null,
+       auth.oauth_param('["code"]', 'code') IS NULL AS array_is_null,
+       try($q$SELECT auth.oauth_param('{"code": 7}', 'code')$q$) AS number;
 
 -- ---- privileges: the internal helpers are the owner's
 SELECT p.proname, has_function_privilege('regress_pgauth_service', p.oid, 'EXECUTE') AS service,

@@ -4,12 +4,14 @@
 // keys) and the resource servers' hot path, auth.verify_access_token.
 #include "core/crypto.hpp"
 #include "pg/datum.hpp"
+#include "pg/settings.hpp"
 #include "pg/signing_keys.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -163,4 +165,57 @@ Datum pgauth_verify_access_token_impl(FunctionCallInfo fcinfo) {
     // noexcept: the tuplestore copies the Datums (still in SPI memory) into its own context
     pg_call([&]() noexcept { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull); });
     return 0;
+}
+
+// ---- request parameters and settings, called many times per token request: compiled, so no
+// ---- plpgsql call with a SET clause (a GUC save and restore each) runs per parameter.
+
+// auth.oauth_param(p_params jsonb, p_name text, p_max integer DEFAULT 2048) -> text: one request
+// parameter. NULL when absent, JSON null or empty (RFC 6749 3.1); OAUTH_INVALID_REQUEST when it is
+// not a single string, is longer than p_max characters, or holds a C0/C1 control character or DEL.
+PGAUTH_FUNCTION(pgauth_oauth_param)
+Datum pgauth_oauth_param_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1)) PG_RETURN_NULL();
+    // noexcept: detoasting the arguments and a lookup in the jsonb object (palloc only)
+    JsonbValue* value = pg_call([&]() noexcept -> JsonbValue* {
+        Jsonb* params = PG_GETARG_JSONB_P(0);
+        text* name = PG_GETARG_TEXT_PP(1);
+        JsonbValue key;
+        key.type = jbvString;
+        key.val.string.val = VARDATA_ANY(name);
+        key.val.string.len = static_cast<int>(VARSIZE_ANY_EXHDR(name));
+        return findJsonbValueFromContainer(&params->root, JB_FOBJECT, &key);
+    });
+    if (!value || value->type == jbvNull) PG_RETURN_NULL();
+    std::string name = text_arg(fcinfo, 1);
+    if (value->type != jbvString) throw AuthError("OAUTH_INVALID_REQUEST", name + " must be a single string");
+    std::string_view v(value->val.string.val, static_cast<std::size_t>(value->val.string.len));
+    if (!arg_is_null(fcinfo, 2)) {
+        int32 max = PG_GETARG_INT32(2);
+        // noexcept: counts the characters of valid server-encoded text
+        int chars = pg_call([&]() noexcept { return pg_mbstrlen_with_len(v.data(), static_cast<int>(v.size())); });
+        if (chars > max)
+            throw AuthError("OAUTH_INVALID_REQUEST", name + " is longer than " + std::to_string(max) + " characters");
+    }
+    bool utf8 = GetDatabaseEncoding() == PG_UTF8;
+    for (std::size_t i = 0; i < v.size(); i++) {
+        auto b = static_cast<unsigned char>(v[i]);
+        // U+0080..U+009F is 0xC2 0x80..0x9F in UTF-8; a single byte elsewhere
+        bool c1 = utf8 ? b == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) <= 0x9F &&
+                             static_cast<unsigned char>(v[i + 1]) >= 0x80
+                       : b >= 0x80 && b <= 0x9F;
+        if (b < 0x20 || b == 0x7F || c1) throw AuthError("OAUTH_INVALID_REQUEST", name + " holds control characters");
+    }
+    if (v.empty()) PG_RETURN_NULL();
+    return text_datum(v);
+}
+
+// auth.oauth_issuer() -> text: pgauth.base_url without a trailing slash, then /api/auth.
+PGAUTH_FUNCTION(pgauth_oauth_issuer)
+Datum pgauth_oauth_issuer_impl(FunctionCallInfo) {
+    std::string_view base = settings::base_url ? settings::base_url : "";
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    std::string issuer(base);
+    issuer += "/api/auth";
+    return text_datum(issuer);
 }

@@ -18,6 +18,12 @@ GRANT EXECUTE ON FUNCTION auth.organization_id(text, text) TO pgauth_reader, pga
 -- ---------------------------------------------------------------- organizations: end
 
 -- ---------------------------------------------------------------- OAuth provider (0.6.0)
+-- auth.oauth_issuer and auth.oauth_param, compiled: a token request reads about ten parameters,
+-- and each call of a plpgsql or SQL function with a SET clause saves and restores the GUCs.
+CREATE OR REPLACE FUNCTION auth.oauth_issuer() RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_issuer' LANGUAGE C STABLE SECURITY DEFINER;
+CREATE OR REPLACE FUNCTION auth.oauth_param(p_params jsonb, p_name text, p_max integer DEFAULT 2048) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_param' LANGUAGE C IMMUTABLE SECURITY DEFINER;
 -- ---------------------------------------------------------------- OAuth provider: end
 
 -- ---------------------------------------------------------------- errors

@@ -7118,9 +7118,7 @@ COMMENT ON FUNCTION auth.verify_access_token(text, text) IS
 
 -- ---- helpers
 CREATE FUNCTION auth.oauth_issuer() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT rtrim(coalesce(current_setting('pgauth.base_url', true), ''), '/') || '/api/auth'
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_issuer' LANGUAGE C STABLE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.oauth_issuer() IS 'Internal: the OAuth issuer, pgauth.base_url || ''/api/auth''.';
 
 -- A pgauth.oauth_* lifetime setting in seconds (current_setting shows it with its unit: 1h, 30d, 10s).
@@ -7133,27 +7131,7 @@ COMMENT ON FUNCTION auth.oauth_seconds(text) IS 'Internal: a lifetime setting in
 -- One request parameter: NULL when absent, null or empty (RFC 6749 3.1); OAUTH_INVALID_REQUEST
 -- when it is not a single string, is longer than p_max or holds control characters.
 CREATE FUNCTION auth.oauth_param(p_params jsonb, p_name text, p_max integer DEFAULT 2048) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    t text := jsonb_typeof(p_params -> p_name);
-    v text;
-BEGIN
-    IF t IS NULL OR t = 'null' THEN
-        RETURN NULL;
-    END IF;
-    IF t <> 'string' THEN
-        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s must be a single string', p_name));
-    END IF;
-    v := p_params ->> p_name;
-    IF char_length(v) > p_max THEN
-        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s is longer than %s characters', p_name, p_max));
-    END IF;
-    IF v ~ '[\x01-\x1f\x7f-\x9f]' THEN
-        PERFORM auth.raise('OAUTH_INVALID_REQUEST', format('%s holds control characters', p_name));
-    END IF;
-    RETURN nullif(v, '');
-END
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_param' LANGUAGE C IMMUTABLE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.oauth_param(jsonb, text, integer) IS
   'Internal: a checked OAuth request parameter (a single string without control characters), NULL when absent or empty.';
 
