@@ -346,6 +346,14 @@ SELECT try($q$SELECT auth.oauth_param('{"code": "c\u0085"}', 'code')$q$) AS c1_c
        auth.oauth_param('{"code": null}', 'code') IS NULL AS null_is_null,
        auth.oauth_param('["code"]', 'code') IS NULL AS array_is_null,
        try($q$SELECT auth.oauth_param('{"code": 7}', 'code')$q$) AS number;
+-- at_hash: the left half of the token's SHA-256 (SHA-512 for EdDSA), base64url; lifetimes in seconds
+SELECT auth.oauth_at_hash('an-access-token', 'RS256')
+         = rtrim(translate(encode(substr(sha256('an-access-token'::bytea), 1, 16), 'base64'), '+/', '-_'), '=') AS at_hash_rs256,
+       auth.oauth_at_hash('an-access-token', 'EdDSA')
+         = rtrim(translate(encode(substr(sha512('an-access-token'::bytea), 1, 32), 'base64'), E'+/\n', '-_'), '=') AS at_hash_eddsa,
+       auth.oauth_seconds('pgauth.oauth_refresh_reuse_interval') AS reuse_seconds,
+       auth.oauth_seconds('pgauth.oauth_access_token_expires_in') AS access_seconds,
+       auth.oauth_seconds('pgauth.oauth_refresh_token_expires_in') AS refresh_seconds;
 
 -- ---- privileges: the internal helpers are the owner's
 SELECT p.proname, has_function_privilege('regress_pgauth_service', p.oid, 'EXECUTE') AS service,

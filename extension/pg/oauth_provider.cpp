@@ -12,12 +12,16 @@ extern "C" {
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
 #include <sodium.h>
+
+#include <array>
+#include <cmath>
 
 using namespace pgauth;
 
@@ -218,4 +222,45 @@ Datum pgauth_oauth_issuer_impl(FunctionCallInfo) {
     std::string issuer(base);
     issuer += "/api/auth";
     return text_datum(issuer);
+}
+
+// auth.oauth_seconds(p_name text) -> integer: a lifetime setting in seconds, read as shown with
+// its unit (1h, 30d, 10s) and converted as extract(epoch FROM interval) does.
+PGAUTH_FUNCTION(pgauth_oauth_seconds)
+Datum pgauth_oauth_seconds_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    // noexcept: PostgreSQL calls only (an unknown setting or a value out of range is its error)
+    int32 seconds = pg_call([&]() noexcept {
+        char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+        const char* shown = GetConfigOptionByName(name, nullptr, false);
+        Interval* span = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(shown),
+                                                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+        double epoch = static_cast<double>(span->time) / USECS_PER_SEC +
+                       static_cast<double>(DAYS_PER_YEAR * SECS_PER_DAY) * (span->month / MONTHS_PER_YEAR) +
+                       static_cast<double>(DAYS_PER_MONTH * SECS_PER_DAY) * (span->month % MONTHS_PER_YEAR) +
+                       static_cast<double>(SECS_PER_DAY) * span->day;
+        double rounded = std::round(epoch);
+        if (!(rounded >= PG_INT32_MIN && rounded <= PG_INT32_MAX))
+            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("integer out of range")));
+        return static_cast<int32>(rounded);
+    });
+    PG_RETURN_INT32(seconds);
+}
+
+// auth.oauth_at_hash(p_token text, p_alg text) -> text: OpenID Connect Core 3.1.3.6, the left half
+// of the access token's hash (SHA-512 for EdDSA, else SHA-256), base64url without padding.
+PGAUTH_FUNCTION(pgauth_oauth_at_hash)
+Datum pgauth_oauth_at_hash_impl(FunctionCallInfo fcinfo) {
+    if (arg_is_null(fcinfo, 0)) PG_RETURN_NULL();
+    // noexcept: detoasting an argument
+    text* token = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    std::string_view value(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+    bool eddsa = !arg_is_null(fcinfo, 1) && text_arg(fcinfo, 1) == "EdDSA";
+    if (eddsa) {
+        std::array<unsigned char, crypto_hash_sha512_BYTES> h{};
+        crypto_hash_sha512(h.data(), reinterpret_cast<const unsigned char*>(value.data()), value.size());
+        return text_datum(base64url_encode(Bytes(h.data(), h.size() / 2)));
+    }
+    Digest h = sha256(value);
+    return text_datum(base64url_encode(Bytes(h.data(), h.size() / 2)));
 }

@@ -7123,9 +7123,7 @@ COMMENT ON FUNCTION auth.oauth_issuer() IS 'Internal: the OAuth issuer, pgauth.b
 
 -- A pgauth.oauth_* lifetime setting in seconds (current_setting shows it with its unit: 1h, 30d, 10s).
 CREATE FUNCTION auth.oauth_seconds(p_name text) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT extract(epoch FROM current_setting(p_name)::interval)::integer
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_seconds' LANGUAGE C STABLE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.oauth_seconds(text) IS 'Internal: a lifetime setting in seconds.';
 
 -- One request parameter: NULL when absent, null or empty (RFC 6749 3.1); OAUTH_INVALID_REQUEST
@@ -7540,11 +7538,7 @@ COMMENT ON FUNCTION auth.oauth_authenticate_client(jsonb, jsonb) IS
 -- at_hash (OpenID Connect Core 3.1.3.6): the left half of the access token's hash, with the
 -- hash of the id_token's algorithm (SHA-256 for RS256 and ES256, SHA-512 for Ed25519).
 CREATE FUNCTION auth.oauth_at_hash(p_token text, p_alg text) RETURNS text
-LANGUAGE sql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-    SELECT rtrim(translate(encode(substr(h, 1, octet_length(h) / 2), 'base64'), E'+/\n', '-_'), '=')
-      FROM (SELECT CASE WHEN p_alg = 'EdDSA' THEN sha512(convert_to(p_token, 'UTF8'))
-                        ELSE sha256(convert_to(p_token, 'UTF8')) END AS h) x
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_at_hash' LANGUAGE C IMMUTABLE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.oauth_at_hash(text, text) IS 'Internal: the at_hash of an access token for an id_token algorithm.';
 
 -- Issues an access token (a JWT when resources were requested), a refresh token (offline_access
@@ -7628,25 +7622,28 @@ $$;
 COMMENT ON FUNCTION auth.oauth_revoke_family(uuid, text) IS
   'Internal: revokes every token of a family; a reuse or code replay is written to auth.audit_log.';
 
--- Bounded cleanup of expired rows: called on a fraction of token-endpoint writes.
+-- Bounded cleanup of expired rows: called on a fraction of token-endpoint writes. It must cost
+-- an index probe when nothing has expired, whatever the statistics say: a plan made while a table
+-- looked small (a new table, before autovacuum analyzes it) would read the whole table on every
+-- call once it is large, so this function plans with sequential scans off.
 CREATE FUNCTION auth.oauth_cleanup_some(p_limit integer) RETURNS integer
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp SET enable_seqscan = off AS $$
 DECLARE
     n integer;
     total integer := 0;
 BEGIN
-    DELETE FROM auth.oauth_codes WHERE digest IN
-        (SELECT x.digest FROM auth.oauth_codes x WHERE x.expires_at < now() - interval '1 hour' LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    DELETE FROM auth.oauth_codes WHERE digest = ANY (ARRAY(SELECT x.digest FROM auth.oauth_codes x
+        WHERE x.expires_at < now() - interval '1 hour' LIMIT p_limit FOR UPDATE SKIP LOCKED));
     GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
-    DELETE FROM auth.oauth_consent_requests WHERE digest IN
-        (SELECT x.digest FROM auth.oauth_consent_requests x WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    DELETE FROM auth.oauth_consent_requests WHERE digest = ANY (ARRAY(SELECT x.digest FROM auth.oauth_consent_requests x
+        WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED));
     GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
     -- a token is kept for a day past its expiry so that a late replay still finds its family
-    DELETE FROM auth.oauth_tokens WHERE digest IN
-        (SELECT x.digest FROM auth.oauth_tokens x WHERE x.expires_at < now() - interval '1 day' LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    DELETE FROM auth.oauth_tokens WHERE digest = ANY (ARRAY(SELECT x.digest FROM auth.oauth_tokens x
+        WHERE x.expires_at < now() - interval '1 day' LIMIT p_limit FOR UPDATE SKIP LOCKED));
     GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
-    DELETE FROM auth.oauth_assertions WHERE (client_id, jti_digest) IN
-        (SELECT x.client_id, x.jti_digest FROM auth.oauth_assertions x WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    DELETE FROM auth.oauth_assertions WHERE (client_id, jti_digest) IN (SELECT x.client_id, x.jti_digest
+        FROM auth.oauth_assertions x WHERE x.expires_at < now() LIMIT p_limit FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS n = ROW_COUNT; total := total + n;
     RETURN total;
 END
