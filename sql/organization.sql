@@ -366,8 +366,8 @@ SELECT user_id AS grace, session_token AS grace_tok FROM auth.sign_up_email('org
 SELECT user_id AS heidi, session_token AS heidi_tok FROM auth.sign_up_email('org-heidi@example.com', 'heidi-password', 'Heidi') \gset
 SELECT user_id AS ivan, session_token AS ivan_tok FROM auth.sign_up_email('org-ivan@example.com', 'ivan-password', 'Ivan') \gset
 SELECT auth.org_create(:'erin_tok', '{"name": "Initech", "slug": "initech"}') ->> 'id' AS initech \gset
-SELECT auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'frank', 'role', 'admin')::jsonb) ->> 'role' AS frank_added,
-       auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'grace', 'role', 'member')::jsonb) ->> 'role' AS grace_added;
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'frank', 'role', 'admin')::jsonb) ->> 'role' AS frank_added;
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'grace', 'role', 'member')::jsonb) ->> 'role' AS grace_added;
 SELECT (auth.org_set_active(:'frank_tok', json_build_object('organizationId', :'initech')::jsonb)).body IS NOT NULL AS frank_active;
 
 -- ---- get-active-member-role: the caller's role, or a fellow member's; never an outsider's
@@ -478,3 +478,17 @@ SELECT auth.org_update_member_role(:'erin_tok', json_build_object('memberId', (S
 SELECT auth.delete_user(:'erin'::uuid) AS erin_deleted, auth.delete_user(:'ivan'::uuid) AS ivan_deleted;
 SELECT auth.delete_user(:'grace'::uuid) AS grace_deleted_last;
 SELECT count(*) AS initech_left FROM auth.organizations WHERE id = :'initech';
+-- one statement deleting several users is judged by what it leaves, whatever the row order:
+-- all of an organization's members gone takes it along; its owner gone with others left is refused
+SELECT user_id AS judy, session_token AS judy_tok FROM auth.sign_up_email('org-judy@example.com', 'judy-password', 'Judy') \gset
+SELECT user_id AS ken FROM auth.sign_up_email('org-ken@example.com', 'ken-password1', 'Ken') \gset
+SELECT user_id AS leo FROM auth.sign_up_email('org-leo@example.com', 'leo-password1', 'Leo') \gset
+SELECT auth.org_create(:'judy_tok', '{"name": "Pied Piper", "slug": "pied-piper"}') ->> 'id' AS pied \gset
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'pied', 'userId', u, 'role', 'member')::jsonb) ->> 'role' AS added
+  FROM unnest(ARRAY[:'ken', :'leo']::uuid[]) u;
+SELECT pg_temp.try(format('DELETE FROM auth.users WHERE id IN (%L, %L)', :'judy', :'ken')) AS owner_and_one_member,
+       pg_temp.try(format('DELETE FROM auth.users WHERE id IN (%L, %L)', :'ken', :'judy')) AS same_other_order;
+WITH d AS (DELETE FROM auth.users WHERE id IN (:'ken', :'judy', :'leo') RETURNING 1) SELECT count(*) AS everyone_deleted FROM d;
+SELECT count(*) AS pied_left FROM auth.organizations WHERE id = :'pied';
+SELECT detail ->> 'slug' AS slug, jsonb_array_length(detail -> 'members') AS members
+  FROM auth.audit_log WHERE event = 'organization_delete' ORDER BY id DESC LIMIT 1;

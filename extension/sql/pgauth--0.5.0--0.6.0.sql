@@ -12,6 +12,8 @@
 
 -- on every path that deletes a user (two triggers).
 
+-- organizationSlug of a body (it wins, as in Better-Auth), else organizationId, else the active
+-- organization; the organization must exist.
 CREATE FUNCTION auth.org_target_or_slug(p_body jsonb, p_active uuid) RETURNS uuid
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -31,6 +33,7 @@ $$;
 COMMENT ON FUNCTION auth.org_target_or_slug(jsonb, uuid) IS
   'Internal: the organization a call is about (organizationSlug, else organizationId, else the active one): NO_ACTIVE_ORGANIZATION or ORGANIZATION_NOT_FOUND.';
 
+-- A member field a list may be sorted or filtered by: one of a fixed list (never SQL text).
 CREATE FUNCTION auth.org_member_field(p_body jsonb, p_key text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -45,6 +48,8 @@ $$;
 COMMENT ON FUNCTION auth.org_member_field(jsonb, text) IS
   'Internal: sortBy / filterField of list-members, one of the member fields id, organizationId, userId, role, createdAt (VALIDATION_ERROR otherwise).';
 
+-- filterValue of list-members as a list of strings: one value (string, number or boolean), or for
+-- in / not_in an array or a comma-separated string. createdAt values must be timestamps.
 CREATE FUNCTION auth.org_filter_values(p_value jsonb, p_field text, p_operator text) RETURNS text[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -96,6 +101,8 @@ $$;
 COMMENT ON FUNCTION auth.org_filter_values(jsonb, text, text) IS
   'Internal: list-members'' filterValue as text[] (a list for in / not_in: an array or a comma-separated string); VALIDATION_ERROR for a missing, malformed or too long value.';
 
+-- Whether a member passes list-members' filter: p_field one of auth.org_member_field's names,
+-- p_operator one of Better-Auth's where operators, p_values from auth.org_filter_values.
 CREATE FUNCTION auth.org_member_matches(m auth.members, p_field text, p_operator text, p_values text[]) RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -126,6 +133,9 @@ $$;
 COMMENT ON FUNCTION auth.org_member_matches(auth.members, text, text, text[]) IS
   'Internal: list-members'' filter on one member (fields id, organizationId, userId, role, createdAt; operators eq, ne, lt, lte, gt, gte, in, not_in, contains, starts_with, ends_with).';
 
+-- Dynamic roles may name only declared resources, as Better-Auth's ac statements: those of the
+-- default statements and those a role defined in SQL names (a global role, or one of the
+-- organization's own).
 CREATE FUNCTION auth.org_check_resources(p_organization_id uuid, p_permission jsonb) RETURNS void
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 BEGIN
@@ -141,6 +151,8 @@ $$;
 COMMENT ON FUNCTION auth.org_check_resources(uuid, jsonb) IS
   'Internal: INVALID_RESOURCE when a permission statement names a resource that neither Better-Auth''s default statements nor a global role or a role of the organization declares.';
 
+-- pgauth.team_member_limit (Better-Auth teams.maximumMembersPerTeam): a seat in a team, counted
+-- under the team's row lock so the limit holds under concurrency; none needed by a team member.
 CREATE FUNCTION auth.org_team_seat(p_team_id uuid, p_user_id uuid) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
@@ -159,6 +171,10 @@ $$;
 COMMENT ON FUNCTION auth.org_team_seat(uuid, uuid) IS
   'Internal: TEAM_MEMBER_LIMIT_REACHED when a user not yet in the team would exceed pgauth.team_member_limit (0 = none); race-safe.';
 
+-- An organization always keeps an owner, on every path that deletes a user (delete-user, admin
+-- remove-user, auth.delete_user, a plain DELETE FROM auth.users). First the user's organizations
+-- are locked, in id order, before the memberships go: a concurrent deletion of another owner
+-- waits, then counts what this one left.
 CREATE FUNCTION auth.org_user_deleting() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 BEGIN
@@ -171,23 +187,34 @@ $$;
 COMMENT ON FUNCTION auth.org_user_deleting() IS
   'Internal (trigger BEFORE DELETE ON auth.users): locks the user''s organizations before its memberships go, for auth.org_members_deleted''s owner count.';
 
+-- Then, once memberships are gone (by a user's deletion or any other DELETE): an organization
+-- left with members but no owner is refused (USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION), and one
+-- left with no member at all goes, as org_delete does it (unsent invitation mail voided; its
+-- invitations, teams and roles cascade; sessions lose it). A member whose user is gone counts as
+-- gone: a DELETE FROM auth.users removes all its rows before the first membership cascades, so a
+-- statement deleting several users is judged by what it leaves, whatever the row order.
 CREATE FUNCTION auth.org_members_deleted() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
     v_org uuid;
     o auth.organizations;
+    v_members jsonb;
 BEGIN
     FOR v_org IN SELECT DISTINCT g.organization_id FROM gone g ORDER BY 1 LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM auth.organizations x WHERE x.id = v_org);
-        IF NOT EXISTS (SELECT 1 FROM auth.members m WHERE m.organization_id = v_org) THEN
+        IF NOT EXISTS (SELECT 1 FROM auth.members m JOIN auth.users u ON u.id = m.user_id
+                        WHERE m.organization_id = v_org) THEN
+            SELECT jsonb_agg(jsonb_build_object('userId', x.user_id, 'role', x.role)) INTO v_members
+              FROM (SELECT g.user_id, g.role FROM gone g WHERE g.organization_id = v_org
+                    UNION ALL
+                    SELECT m.user_id, m.role FROM auth.members m WHERE m.organization_id = v_org) x;
             DELETE FROM auth.verifications v USING auth.invitations i
              WHERE i.organization_id = v_org AND v.id = i.verification_id;
             DELETE FROM auth.organizations x WHERE x.id = v_org RETURNING x.* INTO o;
             PERFORM auth.org_audit('organization_delete', NULL, jsonb_build_object(
-                'organizationId', o.id, 'slug', o.slug, 'reason', 'its last member was deleted',
-                'members', (SELECT jsonb_agg(jsonb_build_object('userId', g.user_id, 'role', g.role))
-                              FROM gone g WHERE g.organization_id = v_org)));
-        ELSIF NOT EXISTS (SELECT 1 FROM auth.members m WHERE m.organization_id = v_org AND auth.org_is_owner(m.role)) THEN
+                'organizationId', o.id, 'slug', o.slug, 'reason', 'its last member was deleted', 'members', v_members));
+        ELSIF NOT EXISTS (SELECT 1 FROM auth.members m JOIN auth.users u ON u.id = m.user_id
+                           WHERE m.organization_id = v_org AND auth.org_is_owner(m.role)) THEN
             PERFORM auth.raise('USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION');
         END IF;
     END LOOP;
@@ -195,7 +222,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.org_members_deleted() IS
-  'Internal (trigger AFTER DELETE ON auth.members, per statement): an organization left with members but no owner raises USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION; one left with no member is deleted (audited organization_delete).';
+  'Internal (trigger AFTER DELETE ON auth.members, per statement): an organization left with members but no owner raises USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION; one left with no member is deleted (audited organization_delete). A member whose user is already deleted counts as gone.';
 
 CREATE TRIGGER users_organization_owner BEFORE DELETE ON auth.users
     FOR EACH ROW EXECUTE FUNCTION auth.org_user_deleting();
