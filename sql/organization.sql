@@ -80,7 +80,7 @@ SELECT auth.org_accept_invitation(:'bob_tok', json_build_object('invitationId', 
 -- carol joins Acme as a member (her session keeps Globex active)
 SELECT auth.org_invite_member(:'alice_tok', '{"email": "org-carol@example.com", "role": "member"}') ->> 'id' AS inv_carol \gset
 SELECT auth.org_accept_invitation(:'carol_tok', json_build_object('invitationId', :'inv_carol')::jsonb) IS NOT NULL AS carol_joined;
-SELECT auth.org_set_active(:'carol_tok', json_build_object('organizationId', :'globex')::jsonb) ->> 'slug' AS carol_active;
+SELECT (auth.org_set_active(:'carol_tok', json_build_object('organizationId', :'globex')::jsonb)).body ->> 'slug' AS carol_active;
 -- an expired invitation cannot be accepted; a canceled one's unsent mail goes dead
 SELECT auth.org_invite_member(:'alice_tok', '{"email": "org-dave@example.com", "role": "member"}') ->> 'id' AS inv_dave \gset
 UPDATE auth.invitations SET expires_at = now() - interval '1 second' WHERE id = :'inv_dave';
@@ -94,7 +94,7 @@ SELECT pg_temp.try(format('SELECT auth.org_reject_invitation(%L, %L)', :'dave_to
 
 -- ---- members only; 403 for a non-member reading, inviting or switching
 SELECT pg_temp.try(format('SELECT auth.org_get_full(%L, %L)', :'dave_tok', json_build_object('organizationId', :'acme'))) AS outsider_reads,
-       pg_temp.try(format('SELECT auth.org_set_active(%L, %L)', :'dave_tok', json_build_object('organizationId', :'acme'))) AS outsider_switches,
+       (SELECT error_code FROM auth.org_set_active(:'dave_tok', json_build_object('organizationId', :'acme')::jsonb)) AS outsider_switches,
        pg_temp.try(format('SELECT auth.org_invite_member(%L, %L)', :'dave_tok', json_build_object('organizationId', :'acme', 'email', 'x@example.com', 'role', 'member'))) AS outsider_invites,
        pg_temp.try(format('SELECT auth.org_list_members(%L, %L)', :'dave_tok', json_build_object('organizationId', :'acme'))) AS outsider_lists;
 SELECT (auth.org_list_members(:'bob_tok', json_build_object('organizationId', :'acme', 'limit', '2')::jsonb)::jsonb) -> 'total' AS acme_total,
@@ -224,9 +224,9 @@ SELECT * FROM pg_temp.tenant('dave, no organization');
 ROLLBACK;
 RESET ROLE;
 -- carol switches to Acme, where she is an auditor: she reads Acme and writes nowhere
-SELECT auth.org_set_active(:'carol_tok', json_build_object('organizationId', :'acme')::jsonb) ->> 'slug' AS carol_active;
+SELECT (auth.org_set_active(:'carol_tok', json_build_object('organizationId', :'acme')::jsonb)).body ->> 'slug' AS carol_active;
 -- bob switches to Globex, where he is an admin
-SELECT auth.org_set_active(:'bob_tok', '{"organizationSlug": "globex"}') ->> 'slug' AS bob_active;
+SELECT (auth.org_set_active(:'bob_tok', '{"organizationSlug": "globex"}')).body ->> 'slug' AS bob_active;
 SET ROLE regress_org_app;
 BEGIN;
 SELECT auth.session_init(:'carol_tok');
@@ -304,7 +304,7 @@ SELECT auth.session_reset();
 RESET ROLE;
 
 -- ---- remove-member: a removed member's sessions lose the organization, the JWT no longer counts
-SELECT auth.org_set_active(:'bob_tok', json_build_object('organizationId', :'acme')::jsonb) IS NOT NULL AS bob_back_in_acme;
+SELECT (auth.org_set_active(:'bob_tok', json_build_object('organizationId', :'acme')::jsonb)).body IS NOT NULL AS bob_back_in_acme;
 SELECT (auth.org_remove_member(:'carol_tok', '{"memberIdOrEmail": "org-bob@example.com"}') #>> '{member,userId}') = :'bob' AS bob_removed;
 SELECT active_organization_id, active_team_id FROM auth.validate_session(:'bob_tok');
 SELECT count(*) AS bob_team_rows FROM auth.team_members WHERE user_id = :'bob';
@@ -374,7 +374,7 @@ SELECT (SELECT count(*) FROM auth.organizations) = b.o AS organizations, (SELECT
 SELECT pg_temp.try('SELECT auth.org_define_role(''x'', ''{"a": "b"}'')') AS define_bad, pg_temp.try('SELECT auth.org_drop_role(''owner'')') AS drop_builtin;
 
 -- ---- delete: members, invitations, teams and roles go; no session keeps it active
-SELECT auth.org_set_active(:'alice_tok', json_build_object('organizationId', :'acme')::jsonb) IS NOT NULL AS alice_in_acme;
+SELECT (auth.org_set_active(:'alice_tok', json_build_object('organizationId', :'acme')::jsonb)).body IS NOT NULL AS alice_in_acme;
 SELECT auth.org_delete(:'carol_tok', json_build_object('organizationId', :'acme')::jsonb) ->> 'slug' AS deleted;
 SELECT (SELECT count(*) FROM auth.members WHERE organization_id = :'acme') AS members,
        (SELECT count(*) FROM auth.invitations WHERE organization_id = :'acme') AS invitations,
@@ -397,3 +397,138 @@ SELECT auth.org_define_role('admin', (SELECT permission - 'project' FROM auth.or
 SELECT auth.org_define_role('member', (SELECT permission - 'project' FROM auth.organization_roles WHERE role = 'member' AND organization_id IS NULL)) IS NOT NULL AS restored;
 REVOKE SELECT ON auth.organizations FROM regress_org_app;
 DROP TABLE public.projects;
+
+-- ==== 0.6.0
+-- users: erin owns Initech (frank admin, grace member); heidi owns Hooli alone; ivan is in nothing
+SELECT user_id AS erin, session_token AS erin_tok FROM auth.sign_up_email('org-erin@example.com', 'erin-password', 'Erin') \gset
+SELECT user_id AS frank, session_token AS frank_tok FROM auth.sign_up_email('org-frank@example.com', 'frank-password', 'Frank') \gset
+SELECT user_id AS grace, session_token AS grace_tok FROM auth.sign_up_email('org-grace@example.com', 'grace-password', 'Grace') \gset
+SELECT user_id AS heidi, session_token AS heidi_tok FROM auth.sign_up_email('org-heidi@example.com', 'heidi-password', 'Heidi') \gset
+SELECT user_id AS ivan, session_token AS ivan_tok FROM auth.sign_up_email('org-ivan@example.com', 'ivan-password', 'Ivan') \gset
+SELECT auth.org_create(:'erin_tok', '{"name": "Initech", "slug": "initech"}') ->> 'id' AS initech \gset
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'frank', 'role', 'admin')::jsonb) ->> 'role' AS frank_added;
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'initech', 'userId', :'grace', 'role', 'member')::jsonb) ->> 'role' AS grace_added;
+SELECT (auth.org_set_active(:'frank_tok', json_build_object('organizationId', :'initech')::jsonb)).body IS NOT NULL AS frank_active;
+
+-- ---- get-active-member-role: the caller's role, or a fellow member's; never an outsider's
+SELECT auth.org_get_active_member_role(:'erin_tok', '{}') AS erin_role,
+       auth.org_get_active_member_role(:'grace_tok', json_build_object('organizationSlug', 'initech')::jsonb) AS grace_role,
+       auth.org_get_active_member_role(:'grace_tok', json_build_object('organizationId', :'initech', 'userId', :'frank')::jsonb) AS frank_role_for_grace;
+SELECT pg_temp.try(format('SELECT auth.org_get_active_member_role(%L, %L)', :'erin_tok', json_build_object('userId', :'ivan'))) AS outsider_user,
+       pg_temp.try(format('SELECT auth.org_get_active_member_role(%L, %L)', :'ivan_tok', json_build_object('organizationId', :'initech'))) AS outsider_caller,
+       pg_temp.try(format('SELECT auth.org_get_active_member_role(%L, %L)', :'ivan_tok', '{}')) AS no_active,
+       pg_temp.try(format('SELECT auth.org_get_active_member_role(%L, %L)', :'erin_tok', '{"organizationSlug": "nope"}')) AS unknown_slug,
+       auth.org_get_active_member_role('not-a-token', '{}') IS NULL AS no_session_is_null;
+
+-- ---- list-members: limit, offset, sortBy, sortDirection, filterField / filterOperator / filterValue
+SELECT (SELECT string_agg(m ->> 'role', ',') FROM json_array_elements(j -> 'members') m) AS roles, j -> 'total' AS total
+  FROM (VALUES
+    ('{"sortBy": "role"}'::jsonb), ('{"sortBy": "role", "sortDirection": "desc"}'),
+    ('{"sortBy": "role", "limit": "1", "offset": "1"}'), ('{"sortBy": "createdAt", "sortDirection": "desc", "limit": 2}'),
+    ('{"filterField": "role", "filterValue": "admin"}'), ('{"filterField": "role", "filterOperator": "ne", "filterValue": "admin", "sortBy": "role"}'),
+    ('{"filterField": "role", "filterOperator": "in", "filterValue": "owner,member", "sortBy": "role"}'),
+    ('{"filterField": "role", "filterOperator": "not_in", "filterValue": ["owner", "member"]}'),
+    ('{"filterField": "role", "filterOperator": "contains", "filterValue": "mem"}'),
+    ('{"filterField": "role", "filterOperator": "starts_with", "filterValue": "ow"}'),
+    ('{"filterField": "role", "filterOperator": "ends_with", "filterValue": "in"}'),
+    ('{"filterField": "createdAt", "filterOperator": "lt", "filterValue": "2000-01-01T00:00:00Z"}'),
+    ('{"filterField": "createdAt", "filterOperator": "gte", "filterValue": "2000-01-01T00:00:00Z", "limit": 1}')
+  ) q(query), LATERAL (SELECT auth.org_list_members(:'erin_tok', q.query) AS j) x;
+SELECT (auth.org_list_members(:'erin_tok', json_build_object('filterField', 'userId', 'filterValue', upper(:'grace'))::jsonb) #>> '{members,0,user,email}') AS by_user_id;
+SELECT q.query, pg_temp.try(format('SELECT auth.org_list_members(%L, %L)', :'erin_tok', q.query)) AS result
+  FROM (VALUES ('{"sortDirection": "sideways"}'), ('{"sortBy": "password"}'), ('{"sortBy": "role; DROP TABLE auth.users"}'),
+               ('{"filterField": "email", "filterValue": "x"}'), ('{"filterField": "role", "filterOperator": "like", "filterValue": "x"}'),
+               ('{"filterField": "role"}'), ('{"filterField": "role", "filterValue": ["a", "b"]}'),
+               ('{"filterField": "createdAt", "filterValue": "yesterday-ish"}'),
+               ('{"filterField": "createdAt", "filterOperator": "contains", "filterValue": "2020-01-01"}'),
+               ('{"filterField": "role", "filterValue": {"a": 1}}'), ('{"organizationSlug": "nope"}')) q(query);
+
+-- ---- set-active: a refused switch clears the active organization (and team), as Better-Auth's;
+-- organizationId null clears both
+SELECT auth.org_create_team(:'erin_tok', '{"name": "Ops"}') ->> 'id' AS ops \gset
+SELECT auth.org_add_team_member(:'erin_tok', json_build_object('teamId', :'ops', 'userId', :'frank')::jsonb) IS NOT NULL AS frank_in_ops;
+SELECT auth.org_set_active_team(:'frank_tok', json_build_object('teamId', :'ops')::jsonb) IS NOT NULL AS frank_on_ops;
+SELECT auth.org_create(:'heidi_tok', '{"name": "Hooli", "slug": "hooli"}') ->> 'id' AS hooli \gset
+SELECT body IS NULL AS no_body, error_code FROM auth.org_set_active(:'frank_tok', json_build_object('organizationId', :'hooli')::jsonb);
+SELECT active_organization_id IS NULL AS org_cleared, active_team_id IS NULL AS team_cleared FROM auth.validate_session(:'frank_tok');
+SELECT (auth.org_set_active(:'frank_tok', json_build_object('organizationId', :'initech')::jsonb)).body ->> 'slug' AS back_in_initech;
+SELECT body IS NULL AS no_body, error_code FROM auth.org_set_active(:'frank_tok', '{"organizationId": "00000000-0000-4000-8000-000000000000"}');
+SELECT active_organization_id IS NULL AS cleared_by_unknown_id FROM auth.validate_session(:'frank_tok');
+SELECT (auth.org_set_active(:'frank_tok', json_build_object('organizationId', :'initech')::jsonb)).body IS NOT NULL AS back_again;
+SELECT pg_temp.try(format('SELECT auth.org_set_active(%L, ''{"organizationSlug": "no-such-slug"}'')', :'frank_tok')) AS unknown_slug;
+SELECT active_organization_id = :'initech' AS unknown_slug_keeps_it FROM auth.validate_session(:'frank_tok');
+SELECT auth.org_set_active_team(:'frank_tok', json_build_object('teamId', :'ops')::jsonb) IS NOT NULL AS frank_on_ops_again;
+SELECT body::text, error_code FROM auth.org_set_active(:'frank_tok', '{"organizationId": null, "organizationSlug": "initech"}');
+SELECT active_organization_id, active_team_id FROM auth.validate_session(:'frank_tok');
+SELECT body IS NULL AND error_code IS NULL AS no_session FROM auth.org_set_active('not-a-token', '{}');
+
+-- ---- dynamic roles name only declared resources: the default statements', or a role's defined in SQL
+SELECT q.body, pg_temp.try(format('SELECT auth.org_create_role(%L, %L)', :'erin_tok', q.body)) AS result
+  FROM (VALUES ('{"role": "biller", "permission": {"invoice": ["pay"]}}'),
+               ('{"role": "biller", "permission": {"member": ["create"], "invoice": ["pay"]}}'),
+               ('{"role": "teamlead", "permission": {"teamMember": ["create"], "member": ["update"]}}')) q(body);
+SELECT pg_temp.try(format('SELECT auth.org_update_role(%L, %L)', :'erin_tok', '{"roleName": "teamlead", "data": {"permission": {"invoice": ["read"]}}}')) AS update_undeclared;
+SELECT auth.org_define_role('accountant', '{"invoice": ["read", "pay"]}') ->> 'role' AS declared_in_sql;
+SELECT pg_temp.try(format('SELECT auth.org_create_role(%L, %L)', :'erin_tok', '{"role": "biller", "permission": {"invoice": ["pay"]}}')) AS now_declared,
+       pg_temp.try(format('SELECT auth.org_update_role(%L, %L)', :'erin_tok', '{"roleName": "teamlead", "data": {"permission": {"invoice": ["read"]}}}')) AS update_now_declared;
+SELECT auth.org_drop_role('accountant') AS dropped;
+
+-- ---- teams: pgauth.team_member_limit, and the last team stays unless pgauth.allow_removing_all_teams
+SELECT name, setting FROM pg_settings WHERE name IN ('pgauth.team_member_limit', 'pgauth.allow_removing_all_teams') ORDER BY name;
+SET pgauth.team_member_limit = 1;
+SELECT pg_temp.try(format('SELECT auth.org_add_team_member(%L, %L)', :'erin_tok', json_build_object('teamId', :'ops', 'userId', :'grace'))) AS team_full,
+       pg_temp.try(format('SELECT auth.org_add_team_member(%L, %L)', :'erin_tok', json_build_object('teamId', :'ops', 'userId', :'frank'))) AS already_in;
+RESET pgauth.team_member_limit;
+SELECT pg_temp.try(format('SELECT auth.org_remove_team(%L, %L)', :'erin_tok', json_build_object('teamId', :'ops'))) AS last_team;
+SET pgauth.allow_removing_all_teams = on;
+SELECT auth.org_create_team(:'erin_tok', '{"name": "Spare"}') ->> 'id' AS spare \gset
+RESET pgauth.allow_removing_all_teams;
+SELECT auth.org_remove_team(:'erin_tok', json_build_object('teamId', :'spare')::jsonb) ->> 'message' AS one_of_two;
+SET pgauth.allow_removing_all_teams = on;
+SELECT auth.org_remove_team(:'erin_tok', json_build_object('teamId', :'ops')::jsonb) ->> 'message' AS allowed_last;
+RESET pgauth.allow_removing_all_teams;
+
+-- ---- deleting a user keeps every organization owned: refused for the only owner of an
+-- organization with other members, on every path; the organization goes with its only member
+SELECT pg_temp.try(format('SELECT auth.delete_user(%L::uuid)', :'erin')) AS delete_user,
+       pg_temp.try(format('SELECT auth.delete_user(%L::uuid, ''erin-password'')', :'erin')) AS delete_user_password,
+       pg_temp.try(format('DELETE FROM auth.users WHERE id = %L', :'erin')) AS plain_delete;
+SELECT count(*) AS erin_still_owner FROM auth.members WHERE organization_id = :'initech' AND user_id = :'erin' AND role = 'owner';
+-- two owners deleted by one statement: the second leaves none
+SELECT auth.org_update_member_role(:'erin_tok', json_build_object('memberId', (SELECT id FROM auth.members WHERE user_id = :'frank' AND organization_id = :'initech'), 'role', 'owner')::jsonb) ->> 'role' AS frank_owner;
+SELECT pg_temp.try(format('DELETE FROM auth.users WHERE id IN (%L, %L)', :'erin', :'frank')) AS both_owners;
+-- with another owner left, an owner's deletion goes through
+SELECT auth.delete_user(:'frank'::uuid) AS frank_deleted;
+SELECT (SELECT count(*) FROM auth.members WHERE organization_id = :'initech') AS initech_members,
+       (SELECT count(*) FROM auth.members WHERE organization_id = :'initech' AND role = 'owner') AS initech_owners;
+-- heidi is Hooli's only member: Hooli goes with her (its invitation, with its unsent mail, its team and role)
+SELECT auth.org_invite_member(:'heidi_tok', '{"email": "org-ivan@example.com", "role": "member"}') ->> 'id' AS inv_ivan \gset
+SELECT auth.org_create_team(:'heidi_tok', '{"name": "Moonshots"}') ->> 'id' AS moonshots \gset
+SELECT auth.org_create_role(:'heidi_tok', '{"role": "intern", "permission": {"teamMember": ["read"]}}') ->> 'success' AS intern_role;
+SELECT auth.delete_user(:'heidi'::uuid) AS heidi_deleted;
+SELECT (SELECT count(*) FROM auth.organizations WHERE id = :'hooli') AS hooli,
+       (SELECT count(*) FROM auth.invitations WHERE organization_id = :'hooli') AS invitations,
+       (SELECT count(*) FROM auth.teams WHERE organization_id = :'hooli') AS teams,
+       (SELECT count(*) FROM auth.organization_roles WHERE organization_id = :'hooli') AS roles,
+       (SELECT count(*) FROM auth.outbox WHERE recipient = 'org-ivan@example.com' AND verification_id IS NOT NULL) AS live_mail;
+SELECT detail ->> 'slug' AS slug, detail ->> 'reason' AS reason, detail #>> '{members,0,userId}' = :'heidi' AS heidi
+  FROM auth.audit_log WHERE event = 'organization_delete' ORDER BY id DESC LIMIT 1;
+-- erin can go once grace owns Initech too; a user in no organization is unaffected; the last member takes Initech along
+SELECT auth.org_update_member_role(:'erin_tok', json_build_object('memberId', (SELECT id FROM auth.members WHERE user_id = :'grace' AND organization_id = :'initech'), 'role', 'owner')::jsonb) ->> 'role' AS grace_owner;
+SELECT auth.delete_user(:'erin'::uuid) AS erin_deleted, auth.delete_user(:'ivan'::uuid) AS ivan_deleted;
+SELECT auth.delete_user(:'grace'::uuid) AS grace_deleted_last;
+SELECT count(*) AS initech_left FROM auth.organizations WHERE id = :'initech';
+-- one statement deleting several users is judged by what it leaves, whatever the row order:
+-- all of an organization's members gone takes it along; its owner gone with others left is refused
+SELECT user_id AS judy, session_token AS judy_tok FROM auth.sign_up_email('org-judy@example.com', 'judy-password', 'Judy') \gset
+SELECT user_id AS ken FROM auth.sign_up_email('org-ken@example.com', 'ken-password1', 'Ken') \gset
+SELECT user_id AS leo FROM auth.sign_up_email('org-leo@example.com', 'leo-password1', 'Leo') \gset
+SELECT auth.org_create(:'judy_tok', '{"name": "Pied Piper", "slug": "pied-piper"}') ->> 'id' AS pied \gset
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'pied', 'userId', u, 'role', 'member')::jsonb) ->> 'role' AS added
+  FROM unnest(ARRAY[:'ken', :'leo']::uuid[]) u;
+SELECT pg_temp.try(format('DELETE FROM auth.users WHERE id IN (%L, %L)', :'judy', :'ken')) AS owner_and_one_member,
+       pg_temp.try(format('DELETE FROM auth.users WHERE id IN (%L, %L)', :'ken', :'judy')) AS same_other_order;
+WITH d AS (DELETE FROM auth.users WHERE id IN (:'ken', :'judy', :'leo') RETURNING 1) SELECT count(*) AS everyone_deleted FROM d;
+SELECT count(*) AS pied_left FROM auth.organizations WHERE id = :'pied';
+SELECT detail ->> 'slug' AS slug, jsonb_array_length(detail -> 'members') AS members
+  FROM auth.audit_log WHERE event = 'organization_delete' ORDER BY id DESC LIMIT 1;

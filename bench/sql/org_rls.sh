@@ -30,7 +30,7 @@ INSERT INTO auth.organizations (name, slug) SELECT 'Org ' || g, 'org-' || g FROM
 INSERT INTO auth.members (organization_id, user_id, role)
 SELECT o.id, u.id, 'member' FROM auth.organizations o, auth.users u WHERE u.email = 'org-bench@example.com';
 SELECT auth.org_define_role('member', '{"teamMember": ["read"], "ac": ["read"], "project": ["read"]}') IS NOT NULL;
-SELECT auth.org_set_active(:'tok', '{"organizationSlug": "org-500"}') IS NOT NULL;
+SELECT (auth.org_set_active(:'tok', '{"organizationSlug": "org-500"}')).body IS NOT NULL;
 CREATE TABLE public.projects (id bigserial PRIMARY KEY, org_id uuid NOT NULL, name text NOT NULL);
 INSERT INTO public.projects (org_id, name)
 SELECT o.id, 'project ' || g FROM auth.organizations o, generate_series(1, 1000) g;

@@ -192,6 +192,14 @@ constexpr std::array catalog{
     ErrorCode{"YOU_ARE_NOT_ALLOWED_TO_LIST_ROLES", "PA403", 403, "You are not allowed to list roles"},
     ErrorCode{"YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE", "PA403", 403, "You are not allowed to update a role"},
     ErrorCode{"YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE", "PA403", 403, "You are not allowed to delete a role"},
+    // 0.6.0: organizations (issue 17): Better-Auth's dynamic access control and teams options, and the
+    // last-owner rule on deleting a user
+    ErrorCode{"INVALID_RESOURCE", "PA400", 400, "The provided permission includes an invalid resource"},
+    ErrorCode{"TEAM_MEMBER_LIMIT_REACHED", "PA403", 403, "Team member limit reached"},
+    ErrorCode{"UNABLE_TO_REMOVE_LAST_TEAM", "PA400", 400, "Unable to remove last team"},
+    ErrorCode{"USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION", "PA400", 400,
+              "The user is the only owner of an organization that has other members: transfer its ownership or "
+              "delete it first"},
     // 0.5.0: OAuth provider (issue 13): authorization, token, userinfo, introspection, revocation
     ErrorCode{"OAUTH_INVALID_REQUEST", "PA400", 400, "The request is missing a parameter or is otherwise malformed"},
     ErrorCode{"OAUTH_INVALID_CLIENT", "PA401", 401, "Client authentication failed"},

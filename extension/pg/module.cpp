@@ -72,6 +72,8 @@ int multi_session_maximum = 5;
 int audit_retention = 0;
 int organization_limit = 0;
 int membership_limit = 100;
+int team_member_limit = 0;
+bool allow_removing_all_teams = false;
 int invitation_limit = 100;
 int invitation_expires_in = 48 * 3600;
 char* organization_invitation_url = nullptr;
@@ -231,6 +233,12 @@ void define() {
                &organization_limit, 0, 1000000);
     define_int("pgauth.membership_limit", "Members per organization (Better-Auth membershipLimit); 0 = no limit.",
                &membership_limit, 0, 10000000);
+    define_int("pgauth.team_member_limit",
+               "Members per team (Better-Auth teams.maximumMembersPerTeam); 0 = no limit.", &team_member_limit, 0,
+               10000000);
+    define_bool("pgauth.allow_removing_all_teams",
+                "remove-team may remove an organization's last team (Better-Auth teams.allowRemovingAllTeams).",
+                &allow_removing_all_teams);
     define_int("pgauth.invitation_limit",
                "Pending invitations per organization (Better-Auth invitationLimit); 0 = no limit.", &invitation_limit,
                0, 10000000);

@@ -63,6 +63,8 @@ extern int audit_retention;                  // seconds auth.audit_purge() keeps
 // organizations (issue 17); read by the plpgsql rules through current_setting()
 extern int organization_limit;             // organizations a user may belong to when creating one, 0 = no limit
 extern int membership_limit;               // members per organization, 100 (Better-Auth membershipLimit)
+extern int team_member_limit;              // members per team, 0 = none (teams.maximumMembersPerTeam)
+extern bool allow_removing_all_teams;      // remove-team may remove the last team (teams.allowRemovingAllTeams)
 extern int invitation_limit;               // pending invitations per organization, 100
 extern int invitation_expires_in;          // seconds, 48 hours
 extern char* organization_invitation_url;  // accept link with {id}; "" = <base_url>/accept-invitation/{id}

@@ -56,7 +56,10 @@ std::string query_object(const Request& req) {
     }
 }
 
+// A statement may also return error_code: a refusal whose writes commit (set-active by a
+// non-member clears the session's active organization, as Better-Auth does).
 Response answer(const pqxx::result& r) {
+    if (!r.empty() && r.columns() > 1 && !r[0]["error_code"].is_null()) throw errors::make(r[0]["error_code"].c_str());
     if (r.empty() || r[0]["body"].is_null()) throw errors::make("UNAUTHORIZED");
     Response res;
     res.header("cache-control", "no-store");
@@ -104,6 +107,7 @@ constexpr std::array routes{
     OrgRoute{Method::Post, "remove-member", "org_remove_member"},
     OrgRoute{Method::Post, "update-member-role", "org_update_member_role"},
     OrgRoute{Method::Get, "get-active-member", "org_get_active_member"},
+    OrgRoute{Method::Get, "get-active-member-role", "org_get_active_member_role"},
     OrgRoute{Method::Post, "leave", "org_leave"},
     OrgRoute{Method::Post, "has-permission", "org_has_permission"},
     // invitations

@@ -119,7 +119,7 @@ test("get-full-organization without an active organization answers null", async 
   assert.equal(r.text, "null");
 });
 
-test("a non-member reading or switching to an organization: 403, the active one unchanged", async () => {
+test("a non-member reading or switching to an organization: 403; the refused switch leaves no active organization", async () => {
   const owner = await member(server, "priv-owner");
   const stranger = await member(server, "priv-stranger");
   const org = await newOrg(owner, "priv");
@@ -135,9 +135,10 @@ test("a non-member reading or switching to an organization: 403, the active one 
   assert.deepEqual(refusal(sw), { status: 403, code: "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION" });
   const swSlug = await stranger.client.organization.setActive({ organizationSlug: org.slug });
   assert.equal(swSlug.error.status, 403);
+  // as Better-Auth's set-active: a refused switch also clears the session's active organization
   const session = (await stranger.client.getSession()).data.session;
-  assert.notEqual(session.activeOrganizationId, org.id);
-  assert.ok(session.activeOrganizationId === null || session.activeOrganizationId === mine.id);
+  assert.equal(session.activeOrganizationId, null);
+  assert.equal((await stranger.client.organization.setActive({ organizationId: mine.id })).data.id, mine.id);
 
   const upd = await stranger.client.organization.update({ organizationId: org.id, data: { name: "Pwned" } });
   assert.ok(upd.error && upd.error.status >= 400 && upd.error.status < 500);
@@ -272,4 +273,40 @@ test("bad input: wrong types, missing fields, bad ids, unknown query keys are 4x
   const [row] = await sql("SELECT name, slug FROM auth.organizations WHERE id = $1", [org.id]);
   assert.equal(row.name, "Org bad");
   assert.equal(row.slug, org.slug);
+});
+
+test("set-active by a non-member: 403 YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION, and the session keeps neither organization nor team", async () => {
+  const owner = await member(server, "clear-owner");
+  const stranger = await member(server, "clear-stranger");
+  const theirs = await newOrg(owner, "clear-theirs");
+  const mine = await newOrg(stranger, "clear-mine");
+  const team = await stranger.client.organization.createTeam({ name: "Mine" });
+  assert.equal(team.error, null, JSON.stringify(team.error));
+  await stranger.client.organization.addTeamMember({ teamId: team.data.id, userId: stranger.user.id });
+  const onTeam = await stranger.client.organization.setActiveTeam({ teamId: team.data.id });
+  assert.equal(onTeam.error, null, JSON.stringify(onTeam.error));
+  let session = (await stranger.client.getSession()).data.session;
+  assert.deepEqual([session.activeOrganizationId, session.activeTeamId], [mine.id, team.data.id]);
+
+  const sw = await orgPost(server, stranger, "set-active", { organizationId: theirs.id });
+  assertApiError(assert, sw, 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION");
+  session = (await stranger.client.getSession()).data.session;
+  assert.deepEqual([session.activeOrganizationId, session.activeTeamId], [null, null]);
+  const [row] = await sql("SELECT active_organization_id, active_team_id FROM auth.sessions WHERE user_id = $1", [stranger.user.id]);
+  assert.deepEqual([row.active_organization_id, row.active_team_id], [null, null]);
+});
+
+test("set-active with organizationId null clears the active organization and the active team", async () => {
+  const owner = await member(server, "null-owner");
+  const org = await newOrg(owner, "null-org");
+  const team = await owner.client.organization.createTeam({ name: "T" });
+  await owner.client.organization.addTeamMember({ teamId: team.data.id, userId: owner.user.id });
+  await owner.client.organization.setActiveTeam({ teamId: team.data.id });
+  let session = (await owner.client.getSession()).data.session;
+  assert.deepEqual([session.activeOrganizationId, session.activeTeamId], [org.id, team.data.id]);
+  const cleared = await owner.client.organization.setActive({ organizationId: null });
+  assert.equal(cleared.error, null, JSON.stringify(cleared.error));
+  assert.equal(cleared.data, null);
+  session = (await owner.client.getSession()).data.session;
+  assert.deepEqual([session.activeOrganizationId, session.activeTeamId], [null, null]);
 });

@@ -230,3 +230,69 @@ test("bad input on member routes: 4xx {code,message}, nothing changes", async ()
   assert.equal(await roleOf(t.plainMember.id), "member");
   assert.equal(await roleOf(t.ownerMember.id), "owner");
 });
+
+test("get-active-member-role: {role} of the caller, or of a fellow member by userId; 403 for an outsider either way", async () => {
+  const t = await team("role");
+  const mine = await t.admin.client.organization.getActiveMemberRole();
+  assert.equal(mine.error, null, JSON.stringify(mine.error));
+  assert.deepEqual(mine.data, { role: "admin" });
+  const owners = await t.plain.client.organization.getActiveMemberRole({ query: { userId: t.owner.user.id } });
+  assert.deepEqual(owners.data, { role: "owner" });
+  const bySlug = await t.owner.client.organization.getActiveMemberRole({ query: { organizationSlug: t.org.slug, userId: t.plain.user.id } });
+  assert.deepEqual(bySlug.data, { role: "member" });
+
+  const stranger = await member(server, "role-stranger");
+  const aboutStranger = await t.owner.client.organization.getActiveMemberRole({ query: { userId: stranger.user.id } });
+  assert.deepEqual(refusal(aboutStranger), { status: 403, code: "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION" });
+  const byStranger = await orgGet(server, stranger, `get-active-member-role?organizationId=${t.org.id}&userId=${t.owner.user.id}`);
+  assertApiError(assert, byStranger, 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION");
+  assert.equal(byStranger.text.includes("owner"), false);
+  const none = await orgGet(server, stranger, "get-active-member-role");
+  assertApiError(assert, none, 400, "NO_ACTIVE_ORGANIZATION");
+  const anon = await orgGet(server, null, "get-active-member-role");
+  assertApiError(assert, anon, 401);
+});
+
+test("list-members: limit, offset, sortBy, sortDirection and filter as Better-Auth's; total counts the filtered members", async () => {
+  const t = await team("page");
+  const list = async (query) => {
+    const r = await t.owner.client.organization.listMembers({ query });
+    assert.equal(r.error, null, `${JSON.stringify(query)}: ${JSON.stringify(r.error)}`);
+    return { roles: r.data.members.map((m) => m.role), total: r.data.total };
+  };
+  assert.deepEqual(await list({ sortBy: "role" }), { roles: ["admin", "member", "owner"], total: 3 });
+  assert.deepEqual(await list({ sortBy: "role", sortDirection: "desc" }), { roles: ["owner", "member", "admin"], total: 3 });
+  assert.deepEqual(await list({ sortBy: "role", limit: 1, offset: 1 }), { roles: ["member"], total: 3 });
+  assert.deepEqual(await list({ filterField: "role", filterValue: "admin" }), { roles: ["admin"], total: 1 });
+  assert.deepEqual(await list({ filterField: "role", filterOperator: "ne", filterValue: "owner", sortBy: "role" }),
+    { roles: ["admin", "member"], total: 2 });
+  assert.deepEqual(await list({ filterField: "userId", filterValue: t.plain.user.id }), { roles: ["member"], total: 1 });
+  assert.deepEqual(await list({ filterField: "role", filterOperator: "in", filterValue: "owner,admin", sortBy: "role", limit: 1 }),
+    { roles: ["admin"], total: 2 });
+
+  for (const q of ["sortDirection=sideways", "sortBy=password", "sortBy=role%3B%20DROP%20TABLE%20auth.users",
+                   "filterField=email&filterValue=x", "filterField=role&filterOperator=like&filterValue=x", "filterField=role"]) {
+    const r = await orgGet(server, t.owner, `list-members?${q}`);
+    assertApiError(assert, r, 400, "VALIDATION_ERROR");
+  }
+  const [{ n }] = await sql("SELECT count(*)::int AS n FROM auth.members WHERE organization_id = $1", [t.org.id]);
+  assert.equal(n, 3);
+});
+
+test("deleting the only owner of an organization with other members is refused (400); an only member takes the organization along", async () => {
+  const t = await team("del");
+  const r = await t.owner.client.deleteUser({ password: "correct-horse-battery" });
+  assert.deepEqual(refusal(r), { status: 400, code: "USER_IS_THE_ONLY_OWNER_OF_AN_ORGANIZATION" });
+  const [{ n: users }] = await sql("SELECT count(*)::int AS n FROM auth.users WHERE id = $1", [t.owner.user.id]);
+  assert.equal(users, 1);
+  assert.equal(await roleOf(t.ownerMember.id), "owner");
+  // still signed in: the refusal ended nothing
+  assert.equal((await t.owner.client.getSession()).data.user.id, t.owner.user.id);
+
+  const loner = await member(server, "del-loner");
+  const alone = await newOrg(loner, "del-alone");
+  const gone = await loner.client.deleteUser({ password: "correct-horse-battery" });
+  assert.equal(gone.error, null, JSON.stringify(gone.error));
+  const [{ n: orgs }] = await sql("SELECT count(*)::int AS n FROM auth.organizations WHERE id = $1", [alone.id]);
+  assert.equal(orgs, 0);
+});

@@ -190,3 +190,28 @@ test("bad input on team and role routes: 4xx {code,message}", async () => {
     assertApiError(assert, r, r.status);
   }
 });
+
+test("dynamic roles: a resource no role declares is 400 INVALID_RESOURCE on create-role and update-role", async () => {
+  const { owner } = await setup("res");
+  const made = await owner.client.organization.createRole({ role: "biller", permission: { invoice: ["pay"] } });
+  assert.deepEqual(refusal(made), { status: 400, code: "INVALID_RESOURCE" });
+  const mixed = await owner.client.organization.createRole({ role: "biller", permission: { member: ["update"], invoice: ["pay"] } });
+  assert.deepEqual(refusal(mixed), { status: 400, code: "INVALID_RESOURCE" });
+  const [{ n }] = await sql("SELECT count(*)::int AS n FROM auth.organization_roles WHERE role = 'biller'");
+  assert.equal(n, 0);
+  const ok = await owner.client.organization.createRole({ role: "helper", permission: { member: ["update"] } });
+  assert.equal(ok.error, null, JSON.stringify(ok.error));
+  const widened = await owner.client.organization.updateRole({ roleName: "helper", data: { permission: { invoice: ["pay"] } } });
+  assert.deepEqual(refusal(widened), { status: 400, code: "INVALID_RESOURCE" });
+  const [row] = await sql("SELECT permission FROM auth.organization_roles WHERE id = $1", [ok.data.roleData.id]);
+  assert.deepEqual(row.permission, { member: ["update"] });
+});
+
+test("remove-team: the organization's last team stays (400 UNABLE_TO_REMOVE_LAST_TEAM), as Better-Auth's default", async () => {
+  const { owner, org } = await setup("lastteam");
+  const only = await owner.client.organization.createTeam({ name: "Only" });
+  const r = await owner.client.organization.removeTeam({ teamId: only.data.id });
+  assert.deepEqual(refusal(r), { status: 400, code: "UNABLE_TO_REMOVE_LAST_TEAM" });
+  const [{ n }] = await sql("SELECT count(*)::int AS n FROM auth.teams WHERE organization_id = $1", [org.id]);
+  assert.equal(n, 1);
+});
