@@ -47,7 +47,7 @@ std::optional<std::string> cookie_binding(const Context& ctx, const Request& req
 
 }  // namespace
 
-std::map<std::string, std::string> parse_form(std::string_view body) {
+std::map<std::string, std::string> parse_form(std::string_view body, std::string_view repeatable) {
     std::map<std::string, std::string> out;
     std::size_t count = 0;
     for (std::size_t start = 0; start < body.size();) {
@@ -63,6 +63,12 @@ std::map<std::string, std::string> parse_form(std::string_view body) {
         if (!key || !value) throw bad_form("Malformed form encoding");
         for (unsigned char c : *value)
             if (c < 0x20 || c == 0x7f) throw bad_form("A form field holds a control character");
+        if (!repeatable.empty() && *key == repeatable) {
+            if (value->empty() || value->find(' ') != std::string::npos) throw bad_form("A form field holds a bad value");
+            auto [at, added] = out.emplace(std::move(*key), *value);
+            if (!added) at->second += " " + *value;
+            continue;
+        }
         if (!out.emplace(std::move(*key), std::move(*value)).second) throw bad_form("A form field was sent twice");
     }
     return out;

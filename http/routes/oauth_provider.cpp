@@ -188,6 +188,13 @@ Next next_step(const Context& ctx, const json& answer) {
             for (const auto& s : consent["scopes"])
                 if (s.is_string()) scope += (scope.empty() ? "" : " ") + s.get<std::string>();
         if (!scope.empty()) query["scope"] = scope;
+        // the resources (RFC 8707), so that the page shows which API the token is for
+        if (consent.contains("resources") && consent["resources"].is_array()) {
+            json resources = json::array();
+            for (const auto& r : consent["resources"])
+                if (r.is_string()) resources.push_back(r);
+            if (!resources.empty()) query["resource"] = std::move(resources);
+        }
         return {ctx.config().consent_page + "?" + signed_query(ctx, query), {}, {}};
     }
     std::string error = string_at(answer, "error");
