@@ -142,6 +142,13 @@ TEST(PagesForms, ARepeatableFieldJoinsItsValues) {
     for (const char* body : {"scope=a&csrf_token=1&csrf_token=2", "scope=a+b", "scope=", "scope=a%20b"})
         EXPECT_THROW(pages::parse_form(body, "scope"), ApiError) << body;
     EXPECT_THROW(pages::parse_form("scope=a&scope=b"), ApiError) << "without the name, a repeat is refused";
+    // many scopes do not count against the 32 fields, but are bounded too
+    std::string forty = "csrf_token=t";
+    for (int i = 0; i < 40; ++i) forty += "&scope=s" + std::to_string(i);
+    EXPECT_EQ(pages::parse_form(forty, "scope").at("scope").substr(0, 8), "s0 s1 s2");
+    std::string too_many;
+    for (int i = 0; i < 300; ++i) too_many += "scope=s" + std::to_string(i) + "&";
+    EXPECT_THROW(pages::parse_form(too_many, "scope"), ApiError);
 }
 
 TEST(PagesRender, ConsentHasACheckboxPerScopeTermsLinksAndResources) {
