@@ -83,6 +83,7 @@ ApiError from_sql(std::string_view sqlstate, std::string_view message, std::stri
     if (sqlstate.starts_with("PA")) {
         ApiError e = map_sql(sqlstate, message, detail);
         if (long retry = retry_after_hint(hint); retry > 0 && e.status() == 429) e.with_retry_after(retry);
+        if (!hint.empty() && e.status() < 500) e.with_hint(std::string(hint.substr(0, 4096)));
         return e;
     }
     return map_sql(sqlstate, message, detail);

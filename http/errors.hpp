@@ -22,6 +22,13 @@ public:
         retry_after_ = seconds;
         return *this;
     }
+    // The extension's HINT, when the error carries one (e.g. OAUTH_JWKS_FETCH_REQUIRED's
+    // "jwks_uri: <url>"); empty otherwise.
+    const std::string& hint() const noexcept { return hint_; }
+    ApiError& with_hint(std::string hint) {
+        hint_ = std::move(hint);
+        return *this;
+    }
     // The JSON body every error answer carries: {"code","message"}.
     std::string body() const;
 
@@ -29,6 +36,7 @@ private:
     int status_;
     std::string code_;
     long retry_after_ = 0;
+    std::string hint_;
 };
 
 namespace errors {

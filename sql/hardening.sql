@@ -317,6 +317,8 @@ BEGIN
         ('auth.oauth_cimd_store(text,jsonb,integer)', format('SELECT auth.oauth_cimd_store(%1$L, %2$L, 60) IS NOT NULL', 'https://h.example/' || r || '.json',
             jsonb_build_object('client_id', 'https://h.example/' || r || '.json', 'redirect_uris', jsonb_build_array('http://127.0.0.1/cb')))),
         ('auth.oauth_cimd_store(text,jsonb,integer)', 'SELECT auth.oauth_cimd_store(''https://h.example/x.json'', ''{"client_id": "https://h.example/y.json"}'', 60)'),
+        ('auth.oauth_client_jwks_store(text,text,jsonb,integer,text)', 'SELECT auth.oauth_client_jwks_store(auth.oauth_register_client(''{"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://h.example/jwks"}'')::jsonb ->> ''client_id'', ''https://h.example/jwks'', ''{"keys": [{"kty": "EC", "kid": "k"}]}'', 60)'),
+        ('auth.oauth_client_jwks_store(text,text,jsonb,integer,text)', 'SELECT auth.oauth_client_jwks_store(''nope'', ''https://h.example/jwks'', NULL, NULL, ''unreachable'')'),
         ('auth.oauth_create_client(jsonb)', format('SELECT auth.oauth_create_client(%L) IS NOT NULL', jsonb_build_object('client_id', r || '-admin', 'grant_types', jsonb_build_array('client_credentials')))),
         ('auth.oauth_create_client(jsonb)', 'SELECT auth.oauth_create_client(''{"redirect_uris": ["javascript:x"]}'')'),
         ('auth.oauth_set_client_disabled(text,boolean)', format('SELECT auth.oauth_set_client_disabled(%L, true)', r || '-native')),

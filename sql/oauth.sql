@@ -264,6 +264,101 @@ SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "client_credentials"
 SELECT try(format('SELECT auth.oauth_token(''{"grant_type": "client_credentials"}'', %L)', jsonb_build_object('method', 'client_secret_post', 'client_id', 'rp-jwt',
     'client_secret', 'x'))) AS jwt_client_with_secret;
 
+-- ---- private_key_jwt with a jwks_uri: the extension asks for the set (OAUTH_JWKS_FETCH_REQUIRED,
+-- HINT 'jwks_uri: <url>'), caches what pgauth-http stores, and asks again at most every
+-- pgauth.oauth_jwks_min_refresh: when there is none, it failed, it expired, or a kid is unknown
+RESET ROLE;
+CREATE FUNCTION pg_temp.fetch_asked(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    st text; det text; msg text; h text;
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, det = PG_EXCEPTION_DETAIL, msg = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
+    RETURN st || ' ' || coalesce(nullif(det, ''), '-') || ': ' || msg || coalesce(' [' || nullif(h, '') || ']', '');
+END
+$$;
+CREATE FUNCTION pg_temp.uri_token(a text) RETURNS text LANGUAGE sql AS $$
+    SELECT format('SELECT auth.oauth_token(''{"grant_type": "client_credentials"}'', %L)', jsonb_build_object('method', 'private_key_jwt',
+        'client_id', 'rp-uri', 'client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'client_assertion', a))
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.fetch_asked(text), pg_temp.uri_token(text) TO PUBLIC;
+SELECT try(format('SELECT auth.oauth_create_client(%L)', '{"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks"}'))
+       AS http_jwks_uri_refused;
+SET pgauth.oauth_cimd_allow_http_loopback = on;
+SELECT auth.oauth_create_client('{"client_id": "rp-dev", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+    "jwks_uri": "http://127.0.0.1:9/jwks"}')::jsonb ->> 'jwks_uri' AS loopback_jwks_uri_in_development;
+SELECT try(format('SELECT auth.oauth_create_client(%L)', '{"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example/jwks"}'))
+       AS http_jwks_uri_elsewhere_refused;
+RESET pgauth.oauth_cimd_allow_http_loopback;
+SELECT auth.oauth_create_client(jsonb_build_object('client_id', 'rp-uri', 'grant_types', jsonb_build_array('client_credentials'),
+    'token_endpoint_auth_method', 'private_key_jwt', 'jwks_uri', 'https://keys.example/jwks', 'scope', 'read')) IS NOT NULL AS uri_client;
+CREATE FUNCTION pg_temp.uri_assertion(jti text) RETURNS text LANGUAGE sql AS $$
+    SELECT auth.oauth_sign(jsonb_build_object('iss', 'rp-uri', 'sub', 'rp-uri', 'aud', 'https://auth.example/api/auth/oauth2/token',
+        'exp', extract(epoch FROM now())::bigint + 60, 'jti', jti), NULL, 'JWT')
+$$;
+SELECT pg_temp.uri_assertion('uri-1') AS ua1, pg_temp.uri_assertion('uri-2') AS ua2, pg_temp.uri_assertion('uri-3') AS ua3,
+       pg_temp.uri_assertion('uri-4') AS ua4, pg_temp.uri_assertion('uri-5') AS ua5 \gset
+-- the set as published, and the same keys under another kid (a set that does not know the assertion's key)
+SELECT jsonb_build_object('keys', (SELECT jsonb_agg(k || '{"kid": "rotated-away"}') FROM jsonb_array_elements(:'our_jwks'::jsonb -> 'keys') k)) AS old_jwks \gset
+SET ROLE regress_pgauth_service;
+-- first use: no set yet; keys the caller passes are never used
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS first_use;
+SELECT pg_temp.fetch_asked(format('SELECT auth.oauth_token(''{"grant_type": "client_credentials"}'', %L)', jsonb_build_object('method', 'private_key_jwt',
+    'client_id', 'rp-uri', 'client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'client_assertion', :'ua1',
+    'jwks', :'our_jwks'::jsonb))) AS caller_keys_ignored;
+-- a failed fetch is stored: invalid_client, and no new fetch before pgauth.oauth_jwks_min_refresh
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', NULL, NULL, 'the JWK Set''s URL answered HTTP 404') AS failure_stored;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS failed_fetch;
+-- another URL than the client's (its jwks_uri changed meanwhile) stores nothing
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://evil.example/jwks', :'our_jwks'::jsonb, 60) AS other_url_stored;
+SELECT auth.oauth_client_jwks_store('nope', 'https://keys.example/jwks', :'our_jwks'::jsonb, 60) AS unknown_client_stored;
+RESET ROLE;
+SELECT jwks_uri, jwks IS NULL AS no_keys, error FROM auth.oauth_client_jwks WHERE client_id = 'rp-uri';
+UPDATE auth.oauth_client_jwks SET fetched_at = fetched_at - interval '61 seconds' WHERE client_id = 'rp-uri';
+SET ROLE regress_pgauth_service;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS failure_older_than_min_refresh;
+-- not a public JWK Set: stored as a failure
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "a", "d": "b"}]}', 60) AS private_set_stored,
+       auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', '{"keys": []}', 60) AS empty_set_stored;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS invalid_set;
+-- a good set (Cache-Control: max-age=300): the assertion verifies
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', :'old_jwks'::jsonb, 300) AS old_set_stored;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS unknown_kid_fetched_a_moment_ago;
+RESET ROLE;
+UPDATE auth.oauth_client_jwks SET fetched_at = fetched_at - interval '61 seconds' WHERE client_id = 'rp-uri';
+SET ROLE regress_pgauth_service;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua1')) AS unknown_kid_asks_again;
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', :'our_jwks'::jsonb, 300) AS rotated_set_stored;
+SELECT auth.oauth_token('{"grant_type": "client_credentials"}', jsonb_build_object('method', 'private_key_jwt', 'client_id', 'rp-uri',
+    'client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'client_assertion', :'ua1')) - 'access_token' AS jwks_uri_token;
+-- a failed refetch keeps the last good set
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', NULL, NULL, 'fetching the JWK Set timed out') AS failed_refetch;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua2')) AS last_good_set_kept;
+RESET ROLE;
+SELECT jwks IS NOT NULL AS keys_kept, error, expires_at > now() + interval '200 seconds' AS max_age_honoured FROM auth.oauth_client_jwks WHERE client_id = 'rp-uri';
+-- expired (and fetched longer ago than the minimum): asks again; max-age is bounded by pgauth.oauth_jwks_max_age
+UPDATE auth.oauth_client_jwks SET fetched_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE client_id = 'rp-uri';
+SET ROLE regress_pgauth_service;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua3')) AS expired_set;
+SELECT auth.oauth_client_jwks_store('rp-uri', 'https://keys.example/jwks', :'our_jwks'::jsonb, 999999) AS long_max_age_stored;
+RESET ROLE;
+SELECT expires_at <= now() + interval '1 hour' AS bounded_by_max_age FROM auth.oauth_client_jwks WHERE client_id = 'rp-uri';
+-- a new jwks_uri: the cached set is not used
+UPDATE auth.oauth_clients SET jwks_uri = 'https://keys.example/jwks-2' WHERE client_id = 'rp-uri';
+SET ROLE regress_pgauth_service;
+SELECT pg_temp.fetch_asked(pg_temp.uri_token(:'ua3')) AS new_jwks_uri;
+SELECT pg_temp.fetch_asked(format('SELECT auth.oauth_introspect(''x'', NULL, %L)', jsonb_build_object('method', 'private_key_jwt',
+    'client_id', 'rp-uri', 'client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'client_assertion', :'ua4'))) AS introspection_asks_too;
+SELECT pg_temp.fetch_asked(format('SELECT auth.oauth_revoke(''x'', NULL, %L)', jsonb_build_object('method', 'private_key_jwt',
+    'client_id', 'rp-uri', 'client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'client_assertion', :'ua5'))) AS revocation_asks_too;
+RESET ROLE;
+-- the set goes with its client
+SELECT auth.oauth_delete_client('rp-uri') AS uri_client_deleted;
+SELECT count(*) AS sets_left FROM auth.oauth_client_jwks WHERE client_id = 'rp-uri';
+SET ROLE regress_pgauth_service;
+
 -- ---- end-session
 SELECT try(format('SELECT auth.oauth_end_session(NULL, %L)', jsonb_build_object('id_token_hint', :'idt5', 'post_logout_redirect_uri', 'https://evil.example/bye')))
        AS unregistered_post_logout;

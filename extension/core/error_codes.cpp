@@ -209,6 +209,11 @@ constexpr std::array catalog{
     ErrorCode{"OAUTH_INVALID_SCOPE", "PA400", 400, "The requested scope is invalid or exceeds what was granted"},
     ErrorCode{"OAUTH_INVALID_TARGET", "PA400", 400, "The requested resource is invalid"},
     ErrorCode{"OAUTH_INSUFFICIENT_SCOPE", "PA403", 403, "The access token does not have the required scope"},
+    // 0.6.0: OAuth provider (issue 13): private_key_jwt for a client registered with a jwks_uri.
+    // Not an RFC error: it asks pgauth-http to fetch the URL named by the HINT ("jwks_uri: <url>"),
+    // store it (auth.oauth_client_jwks_store) and try again; pgauth-http answers invalid_client
+    // when it comes back after that.
+    ErrorCode{"OAUTH_JWKS_FETCH_REQUIRED", "PA401", 401, "The client's JWK Set must be fetched from its jwks_uri"},
 };
 
 }  // namespace

@@ -81,6 +81,8 @@ int oauth_access_token_expires_in = 3600;
 int oauth_refresh_token_expires_in = 30 * 24 * 3600;
 int oauth_id_token_expires_in = 3600;
 int oauth_refresh_reuse_interval = 10;
+int oauth_jwks_max_age = 3600;
+int oauth_jwks_min_refresh = 60;
 char* oauth_extra_scopes = nullptr;
 
 const char* effective_issuer() { return issuer && *issuer ? issuer : (base_url ? base_url : ""); }
@@ -257,6 +259,12 @@ void define() {
     define_seconds("pgauth.oauth_refresh_reuse_interval",
                    "How long a rotated refresh token may be presented again (a retried refresh) and get the same successor; 0 = never.",
                    &oauth_refresh_reuse_interval, 0, 60);
+    define_seconds("pgauth.oauth_jwks_max_age",
+                   "The longest a client's JWK Set fetched from its jwks_uri is cached, whatever its max-age says.",
+                   &oauth_jwks_max_age, 0, 7 * 24 * 3600);
+    define_seconds("pgauth.oauth_jwks_min_refresh",
+                   "The least time between two fetches of a client's jwks_uri (an unknown kid, an expired set, a failed fetch).",
+                   &oauth_jwks_min_refresh, 0, 3600);
     DefineCustomStringVariable("pgauth.oauth_extra_scopes",
                                "Space-separated scopes the OAuth provider supports beside openid profile email offline_access.",
                                nullptr, &oauth_extra_scopes, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);

@@ -73,6 +73,8 @@ extern int oauth_access_token_expires_in;   // seconds, 1 hour
 extern int oauth_refresh_token_expires_in;  // seconds, 30 days
 extern int oauth_id_token_expires_in;       // seconds, 1 hour
 extern int oauth_refresh_reuse_interval;    // seconds a rotated refresh token may be retried, 10 (0..60)
+extern int oauth_jwks_max_age;               // seconds, the longest a fetched client JWK Set is cached, 1 hour
+extern int oauth_jwks_min_refresh;           // seconds between two fetches of one jwks_uri, 60 (0..3600)
 extern char* oauth_extra_scopes;            // space-separated extra supported scopes, ""
 
 // pgauth.issuer, or pgauth.base_url when it is empty.

@@ -3049,7 +3049,8 @@ COMMENT ON FUNCTION auth.oauth_text(jsonb, text, integer) IS
   'Internal: a checked client metadata string (type, length, no control or bidirectional formatting characters).';
 
 -- The checks on one URI. p_rule: 'redirect_web' (https), 'redirect_native' (https, http on a
--- loopback host, or a reverse-DNS private-use scheme), 'https' (other URIs in the metadata) or
+-- loopback host, or a reverse-DNS private-use scheme), 'https' (other URIs in the metadata),
+-- 'jwks_uri' (https; http on a loopback host only in development, as for 'cimd') or
 -- 'cimd' (a Client ID Metadata Document URL: https with a path, no dot segments, no
 -- fragment). p_code is the catalog code raised, with a description naming p_field.
 CREATE FUNCTION auth.oauth_uri_check(p_uri text, p_field text, p_rule text, p_code text) RETURNS void
@@ -3112,6 +3113,12 @@ BEGIN
         IF v_scheme <> 'https' THEN
             PERFORM auth.raise(p_code, format('%s must use https', p_field));
         END IF;
+    ELSIF p_rule = 'jwks_uri' THEN
+        IF NOT (v_scheme = 'https'
+                OR (v_scheme = 'http' AND v_host IN ('127.0.0.1', '[::1]', 'localhost')
+                    AND current_setting('pgauth.oauth_cimd_allow_http_loopback')::boolean)) THEN
+            PERFORM auth.raise(p_code, format('%s must use https', p_field));
+        END IF;
     ELSIF p_rule = 'cimd' THEN
         IF NOT (v_scheme = 'https'
                 OR (v_scheme = 'http' AND v_host IN ('127.0.0.1', '[::1]', 'localhost')
@@ -3128,7 +3135,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION auth.oauth_uri_check(text, text, text, text) IS
-  'Internal: checks one client URI against a rule (redirect_web, redirect_native, https, cimd); raises p_code with a description.';
+  'Internal: checks one client URI against a rule (redirect_web, redirect_native, https, jwks_uri, cimd); raises p_code with a description.';
 
 -- A metadata array of strings: NULL when absent or null.
 CREATE FUNCTION auth.oauth_text_array(p_metadata jsonb, p_field text, p_max_items integer, p_max_chars integer) RETURNS text[]
@@ -3251,7 +3258,7 @@ BEGIN
     END IF;
     c.jwks_uri := auth.oauth_text(p_metadata, 'jwks_uri', 2048);
     IF c.jwks_uri IS NOT NULL THEN
-        PERFORM auth.oauth_uri_check(c.jwks_uri, 'jwks_uri', 'https', 'OAUTH_INVALID_CLIENT_METADATA');
+        PERFORM auth.oauth_uri_check(c.jwks_uri, 'jwks_uri', 'jwks_uri', 'OAUTH_INVALID_CLIENT_METADATA');
     END IF;
     IF c.jwks IS NOT NULL AND c.jwks_uri IS NOT NULL THEN
         PERFORM auth.raise('OAUTH_INVALID_CLIENT_METADATA', 'jwks and jwks_uri must not both be present');
@@ -7395,6 +7402,25 @@ SELECT pg_catalog.pg_extension_config_dump('auth.oauth_consents', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.oauth_tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.oauth_assertions', '');
 
+-- Clients registered with a jwks_uri (RFC 7591, private_key_jwt): their JWK Set as pgauth-http
+-- last fetched it (auth.oauth_client_jwks_store), one row per client. jwks is the last good set
+-- (NULL until one was fetched); error says why the last fetch failed (NULL after a success).
+-- A fetch happens when the extension asks for one (OAUTH_JWKS_FETCH_REQUIRED), at most every
+-- pgauth.oauth_jwks_min_refresh: so a rotated key is picked up, and an unknown kid cannot
+-- force a fetch per request.
+CREATE TABLE auth.oauth_client_jwks (
+    client_id  text PRIMARY KEY REFERENCES auth.oauth_clients (client_id) ON DELETE CASCADE,
+    jwks_uri   text NOT NULL,
+    jwks       jsonb,
+    error      text,
+    fetched_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    CHECK (jwks IS NOT NULL OR error IS NOT NULL)
+);
+COMMENT ON TABLE auth.oauth_client_jwks IS
+  'The JWK Sets of clients registered with a jwks_uri, as last fetched: jwks = the last good set, error = why the last fetch failed; fetched again at most every pgauth.oauth_jwks_min_refresh, when expired (HTTP caching, bounded by pgauth.oauth_jwks_max_age) or when an assertion names an unknown kid.';
+REVOKE ALL ON auth.oauth_client_jwks FROM PUBLIC;
+
 -- ---- C++ primitives (oauth_provider.cpp)
 CREATE FUNCTION auth.oauth_sign(p_claims jsonb, p_alg text, p_typ text) RETURNS text
     AS 'MODULE_PATHNAME', 'pgauth_oauth_sign' LANGUAGE C VOLATILE CALLED ON NULL INPUT SECURITY DEFINER;
@@ -7746,6 +7772,123 @@ $$;
 COMMENT ON FUNCTION auth.oauth_consent(text, text, boolean, text[]) IS
   'The consent page''s answer: {"url"} = the code redirect (accept, stores the consent) or access_denied; p_scopes may narrow the scopes. OAUTH_INVALID_REQUEST for an unknown, used, expired or foreign consent_code; UNAUTHORIZED without a session.';
 
+-- ---- private_key_jwt with a jwks_uri: the client's JWK Set, fetched by pgauth-http
+-- The kid of a compact JWS's protected header; NULL when there is none or it cannot be read.
+CREATE FUNCTION auth.oauth_jws_kid(p_jwt text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v text := split_part(p_jwt, '.', 1);
+    h jsonb;
+BEGIN
+    IF v IS NULL OR char_length(v) NOT BETWEEN 2 AND 4096 OR v !~ '^[A-Za-z0-9_-]+$' OR char_length(v) % 4 = 1 THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        h := convert_from(decode(translate(v, '-_', '+/') || repeat('=', (4 - char_length(v) % 4) % 4), 'base64'), 'UTF8')::jsonb;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN NULL;
+    END;
+    IF jsonb_typeof(h) = 'object' AND jsonb_typeof(h -> 'kid') = 'string' THEN
+        RETURN h ->> 'kid';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_jws_kid(text) IS 'Internal: the kid of a compact JWS''s header, or NULL.';
+
+-- The keys that verify a private_key_jwt assertion of a client registered with a jwks_uri: its
+-- cached JWK Set. With no usable set it raises OAUTH_JWKS_FETCH_REQUIRED, HINT 'jwks_uri: <url>':
+-- pgauth-http fetches that URL, stores the answer (auth.oauth_client_jwks_store) and calls again
+-- once. Usable: fetched from the client's current jwks_uri, and unless the last fetch is less
+-- than pgauth.oauth_jwks_min_refresh old, not expired and knowing the assertion's kid (a
+-- rotated key). A failed last fetch within that time is OAUTH_INVALID_CLIENT.
+CREATE FUNCTION auth.oauth_client_jwks_keys(c auth.oauth_clients, p_assertion text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    j auth.oauth_client_jwks;
+    v_kid text;
+    v_fetch boolean;
+BEGIN
+    PERFORM auth.hash_token('');  -- loads the module (when not preloaded), defining the pgauth.oauth_* settings
+    SELECT * INTO j FROM auth.oauth_client_jwks x WHERE x.client_id = c.client_id;
+    IF j.client_id IS NULL OR j.jwks_uri IS DISTINCT FROM c.jwks_uri THEN
+        v_fetch := true;
+    ELSIF j.fetched_at > now() - make_interval(secs => auth.oauth_seconds('pgauth.oauth_jwks_min_refresh')) THEN
+        v_fetch := false;  -- fetched a moment ago: use what there is
+    ELSIF j.jwks IS NULL OR j.expires_at <= now() THEN
+        v_fetch := true;
+    ELSE
+        v_kid := auth.oauth_jws_kid(p_assertion);
+        v_fetch := v_kid IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements(j.jwks -> 'keys') k WHERE k ->> 'kid' = v_kid);
+    END IF;
+    IF v_fetch THEN
+        RAISE EXCEPTION USING ERRCODE = 'PA401', MESSAGE = 'the client''s JWK Set must be fetched from its jwks_uri',
+            DETAIL = 'OAUTH_JWKS_FETCH_REQUIRED', HINT = 'jwks_uri: ' || c.jwks_uri;
+    END IF;
+    IF j.jwks IS NULL THEN
+        PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client''s JWK Set could not be fetched from its jwks_uri: ' || j.error);
+    END IF;
+    RETURN j.jwks;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_client_jwks_keys(auth.oauth_clients, text) IS
+  'Internal: the cached JWK Set of a jwks_uri client for a private_key_jwt assertion; OAUTH_JWKS_FETCH_REQUIRED (HINT ''jwks_uri: <url>'') when it must be fetched (none, another jwks_uri, expired, a kid it does not hold; at most every pgauth.oauth_jwks_min_refresh); OAUTH_INVALID_CLIENT when the last fetch failed.';
+
+-- What pgauth-http fetched at a client's jwks_uri: a JWK Set (p_jwks, with the max-age of its
+-- Cache-Control), or why it could not (p_error). A set that is not a valid public JWK Set is
+-- stored as a failure. A failure keeps the last good set (a transient outage does not lock the
+-- client out until the next fetch). True when a usable set was stored; false when it failed,
+-- or the client no longer has this jwks_uri (nothing stored).
+CREATE FUNCTION auth.oauth_client_jwks_store(p_client_id text, p_jwks_uri text, p_jwks jsonb,
+                                             p_max_age_seconds integer DEFAULT NULL, p_error text DEFAULT NULL)
+    RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    v_max integer;
+    v_error text := left(coalesce(p_error, 'no JWK Set'), 200);
+    k jsonb;
+BEGIN
+    PERFORM auth.hash_token('');  -- loads the module (when not preloaded), defining the pgauth.oauth_* settings
+    v_max := auth.oauth_seconds('pgauth.oauth_jwks_max_age');
+    IF NOT EXISTS (SELECT 1 FROM auth.oauth_clients o WHERE o.client_id = p_client_id AND o.jwks_uri = p_jwks_uri) THEN
+        RETURN false;
+    END IF;
+    IF p_jwks IS NOT NULL THEN
+        v_error := NULL;
+        IF jsonb_typeof(p_jwks) <> 'object' OR jsonb_typeof(p_jwks -> 'keys') IS DISTINCT FROM 'array'
+           OR jsonb_array_length(p_jwks -> 'keys') NOT BETWEEN 1 AND 20 OR octet_length(p_jwks::text) > 32768 THEN
+            v_error := 'the answer is not a JWK Set of 1 to 20 keys';
+        ELSE
+            FOR k IN SELECT x FROM jsonb_array_elements(p_jwks -> 'keys') x LOOP
+                IF jsonb_typeof(k) <> 'object' OR jsonb_typeof(k -> 'kty') IS DISTINCT FROM 'string' THEN
+                    v_error := 'every key of the JWK Set must be a JWK with a kty';
+                ELSIF k ?| ARRAY['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] THEN
+                    v_error := 'the JWK Set must hold public keys only';
+                END IF;
+            END LOOP;
+        END IF;
+    END IF;
+    IF v_error IS NULL THEN
+        INSERT INTO auth.oauth_client_jwks AS o (client_id, jwks_uri, jwks, error, fetched_at, expires_at)
+        VALUES (p_client_id, p_jwks_uri, p_jwks, NULL, now(),
+                now() + make_interval(secs => greatest(0, least(coalesce(p_max_age_seconds, v_max), v_max))))
+        ON CONFLICT (client_id) DO UPDATE
+           SET jwks_uri = excluded.jwks_uri, jwks = excluded.jwks, error = NULL, fetched_at = excluded.fetched_at,
+               expires_at = excluded.expires_at;
+        RETURN true;
+    END IF;
+    INSERT INTO auth.oauth_client_jwks AS o (client_id, jwks_uri, jwks, error, fetched_at, expires_at)
+    VALUES (p_client_id, p_jwks_uri, NULL, v_error, now(), now())
+    ON CONFLICT (client_id) DO UPDATE
+       SET jwks = CASE WHEN o.jwks_uri = excluded.jwks_uri THEN o.jwks END, jwks_uri = excluded.jwks_uri,
+           error = excluded.error, fetched_at = excluded.fetched_at;
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION auth.oauth_client_jwks_store(text, text, jsonb, integer, text) IS
+  'Stores what was fetched at a client''s jwks_uri after OAUTH_JWKS_FETCH_REQUIRED: the JWK Set (public keys, 1 to 20), cached for min(p_max_age_seconds, pgauth.oauth_jwks_max_age) seconds, or the failure p_error (an invalid set is one; the last good set is kept). True when a usable set was stored; false otherwise, or when the client no longer has this jwks_uri.';
+
 -- ---- client authentication (token, introspection, revocation endpoints)
 CREATE FUNCTION auth.oauth_authenticate_client(p_client_auth jsonb, p_params jsonb) RETURNS auth.oauth_clients
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
@@ -7796,7 +7939,10 @@ BEGIN
             PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
         END IF;
         v_assertion := auth.oauth_param(p_client_auth, 'client_assertion', 8192);
-        v_jwks := CASE WHEN c.jwks IS NOT NULL THEN c.jwks ELSE p_client_auth -> 'jwks' END;
+        -- the registered keys, or those fetched from the registered jwks_uri (never keys the
+        -- caller passes)
+        v_jwks := CASE WHEN c.jwks IS NOT NULL THEN c.jwks
+                       WHEN v_assertion IS NOT NULL THEN auth.oauth_client_jwks_keys(c, v_assertion) END;
         v_claims := auth.oauth_verify_jws(v_assertion, v_jwks);
         IF v_claims IS NULL THEN
             PERFORM auth.raise('OAUTH_INVALID_CLIENT', 'the client assertion does not verify with the client''s keys');
@@ -8305,6 +8451,8 @@ REVOKE ALL ON FUNCTION
     auth.oauth_scopes(auth.oauth_clients, text, boolean), auth.oauth_error_redirect(text, text, text, text),
     auth.oauth_issue_code(jsonb, uuid, uuid, timestamptz), auth.oauth_authorize(text, jsonb, inet, text),
     auth.oauth_consent(text, text, boolean, text[]), auth.oauth_authenticate_client(jsonb, jsonb),
+    auth.oauth_jws_kid(text), auth.oauth_client_jwks_keys(auth.oauth_clients, text),
+    auth.oauth_client_jwks_store(text, text, jsonb, integer, text),
     auth.oauth_at_hash(text, text),
     auth.oauth_issue_tokens(auth.oauth_clients, uuid, uuid, text[], text[], timestamptz, text, bytea, uuid, text, text[], text[]),
     auth.oauth_revoke_family(uuid, text), auth.oauth_cleanup_some(integer), auth.oauth_cleanup(),
@@ -8315,7 +8463,8 @@ REVOKE ALL ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     auth.oauth_authorize(text, jsonb, inet, text), auth.oauth_consent(text, text, boolean, text[]),
     auth.oauth_token(jsonb, jsonb), auth.oauth_userinfo(text), auth.oauth_introspect(text, text, jsonb),
-    auth.oauth_revoke(text, text, jsonb), auth.oauth_end_session(text, jsonb)
+    auth.oauth_revoke(text, text, jsonb), auth.oauth_end_session(text, jsonb),
+    auth.oauth_client_jwks_store(text, text, jsonb, integer, text)
   TO pgauth_service;
 GRANT EXECUTE ON FUNCTION auth.oauth_discovery(text) TO pgauth_reader, pgauth_service, pgauth_admin;
 GRANT EXECUTE ON FUNCTION auth.verify_access_token(text, text) TO pgauth_reader, pgauth_service;

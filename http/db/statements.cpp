@@ -177,6 +177,8 @@ const Statement statements[] = {
     {"oauth_revoke", "SELECT 1 AS done FROM auth.oauth_revoke($1, $2, $3::jsonb)"},
     {"oauth_end_session", "SELECT auth.oauth_end_session($1, $2::jsonb)::text AS body"},
     {"oauth_discovery", "SELECT auth.oauth_discovery($1)::text AS body"},
+    {"oauth_client_jwks_store",
+     "SELECT auth.oauth_client_jwks_store($1, $2, $3::jsonb, $4::integer, $5) AS stored"},
     // /mcp (routes/mcp.cpp).
     {"mcp_verify_access_token",
      "SELECT subject, client_id, to_json(scopes)::text AS scopes, to_json(expires_at) #>> '{}' AS expires_at"

@@ -11,6 +11,7 @@ namespace pgauth::http::pages {
 namespace {
 
 constexpr std::size_t max_fields = 32;
+constexpr std::size_t max_repeated = 256;  // values of the repeatable field (a scope each)
 constexpr std::size_t max_oauth_query = 8192;
 
 std::optional<std::string> form_decode(std::string_view s) {
@@ -47,22 +48,29 @@ std::optional<std::string> cookie_binding(const Context& ctx, const Request& req
 
 }  // namespace
 
-std::map<std::string, std::string> parse_form(std::string_view body) {
+std::map<std::string, std::string> parse_form(std::string_view body, std::string_view repeatable) {
     std::map<std::string, std::string> out;
-    std::size_t count = 0;
+    std::size_t count = 0, repeats = 0;
     for (std::size_t start = 0; start < body.size();) {
         auto end = body.find('&', start);
         if (end == std::string_view::npos) end = body.size();
         std::string_view pair = body.substr(start, end - start);
         start = end + 1;
         if (pair.empty()) continue;
-        if (++count > max_fields) throw bad_form("Too many form fields");
         auto eq = pair.find('=');
         auto key = form_decode(pair.substr(0, eq));
+        bool repeated = key && !repeatable.empty() && *key == repeatable;
+        if (repeated ? ++repeats > max_repeated : ++count > max_fields) throw bad_form("Too many form fields");
         auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
         if (!key || !value) throw bad_form("Malformed form encoding");
         for (unsigned char c : *value)
             if (c < 0x20 || c == 0x7f) throw bad_form("A form field holds a control character");
+        if (repeated) {
+            if (value->empty() || value->find(' ') != std::string::npos) throw bad_form("A form field holds a bad value");
+            auto [at, added] = out.emplace(std::move(*key), *value);
+            if (!added) at->second += " " + *value;
+            continue;
+        }
         if (!out.emplace(std::move(*key), std::move(*value)).second) throw bad_form("A form field was sent twice");
     }
     return out;

@@ -13,8 +13,10 @@ namespace pgauth::http::pages {
 
 // The fields of a form body, decoded ('+' is a space). 400 VALIDATION_ERROR for
 // malformed encoding, a control character in a value, a field sent twice or
-// more than 32 fields.
-std::map<std::string, std::string> parse_form(std::string_view body);
+// more than 32 fields. A field named `repeatable` (a list of checkboxes, e.g. the
+// consent page's "scope") may come more than once (up to 256 times, not counted in the
+// 32): its values are joined with single spaces, and a value holding a space is refused.
+std::map<std::string, std::string> parse_form(std::string_view body, std::string_view repeatable = {});
 
 // An authorization request carried by a page (a query string without '?'): it is
 // only ever appended to this server's authorize URL, and must be printable URL

@@ -26,7 +26,11 @@ const std::string style =
     ".providers button{width:100%}"
     ".alert{background:#fef2f2;color:#7f1d1d;border:1px solid #b91c1c;padding:.5rem;border-radius:.25rem}"
     ".client a{overflow-wrap:anywhere}"
-    "ul.scopes{padding-left:1.25rem}"
+    "ul.scopes,ul.resources{padding-left:1.25rem}"
+    "fieldset{border:1px solid #d4d4d8;border-radius:.25rem;margin:1rem 0;padding:.5rem 1rem}"
+    "legend{font-weight:600;padding:0 .25rem}"
+    ".scope{margin:.35rem 0}.scope label{display:inline;font-weight:400;margin:0 0 0 .35rem}"
+    "code{overflow-wrap:anywhere}"
     ":focus{outline:3px solid #2563eb;outline-offset:2px}";
 
 const std::string layout_head =
@@ -66,11 +70,26 @@ const std::string consent_template = layout_head +
     "<p class=\"client\"><strong>{{client_name}}</strong> asks to access your account.</p>"
     "{{#client_uri}}<p class=\"client\">Application: <a href=\"{{client_uri}}\" rel=\"noopener noreferrer\">{{client_uri}}</a></p>{{/client_uri}}"
     "{{#logo_uri}}<p class=\"client\">Logo: <a href=\"{{logo_uri}}\" rel=\"noopener noreferrer\">{{logo_uri}}</a></p>{{/logo_uri}}"
-    "<p id=\"scopes-title\">It will be able to:</p>"
-    "<ul class=\"scopes\" aria-labelledby=\"scopes-title\">{{#scopes}}<li>{{label}} <small>({{name}})</small></li>{{/scopes}}</ul>"
+    "{{#has_terms}}<p class=\"client terms\">Read the application's"
+    "{{#policy_uri}} <a href=\"{{policy_uri}}\" rel=\"noopener noreferrer\">privacy policy</a>{{/policy_uri}}"
+    "{{#both_terms}} and{{/both_terms}}"
+    "{{#tos_uri}} <a href=\"{{tos_uri}}\" rel=\"noopener noreferrer\">terms of service</a>{{/tos_uri}}.</p>{{/has_terms}}"
+    "{{#has_resources}}<p id=\"resources-title\">The access is for:</p>"
+    "<ul class=\"resources\" aria-labelledby=\"resources-title\">{{#resources}}<li><code>{{uri}}</code></li>{{/resources}}</ul>"
+    "{{/has_resources}}"
     "<form method=\"post\" action=\"{{action}}\">"
     "<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf}}\">"
     "<input type=\"hidden\" name=\"consent_code\" value=\"{{consent_code}}\">"
+    "<input type=\"hidden\" name=\"scope_choice\" value=\"1\">"
+    "<fieldset class=\"scopes\"><legend>It will be able to:</legend>"
+    "{{#scopes}}<div class=\"scope\">"
+    "{{#required}}<input type=\"checkbox\" id=\"scope-{{index}}\" checked disabled aria-describedby=\"scope-{{index}}-note\">"
+    "<label for=\"scope-{{index}}\">{{label}} <small>({{name}})</small></label>"
+    " <small id=\"scope-{{index}}-note\">(always included)</small>{{/required}}"
+    "{{^required}}<input type=\"checkbox\" id=\"scope-{{index}}\" name=\"scope\" value=\"{{name}}\" checked>"
+    "<label for=\"scope-{{index}}\">{{label}} <small>({{name}})</small></label>{{/required}}"
+    "</div>{{/scopes}}"
+    "</fieldset>"
     "<button type=\"submit\" name=\"accept\" value=\"true\" autofocus>Allow</button> "
     "<button type=\"submit\" name=\"accept\" value=\"false\" class=\"secondary\">Deny</button>"
     "</form>" + layout_tail;
@@ -146,15 +165,31 @@ std::string render_consent(const ConsentView& v) {
     d.set("client_name", v.client_name);
     if (auto uri = link_or_empty(v.client_uri); !uri.empty()) d.set("client_uri", uri);
     if (auto uri = link_or_empty(v.logo_uri); !uri.empty()) d.set("logo_uri", uri);
+    std::string policy = link_or_empty(v.policy_uri), tos = link_or_empty(v.tos_uri);
+    if (!policy.empty()) d.set("policy_uri", policy);
+    if (!tos.empty()) d.set("tos_uri", tos);
+    d.set("has_terms", !policy.empty() || !tos.empty());
+    d.set("both_terms", !policy.empty() && !tos.empty());
     if (v.error) d.set("error", *v.error);
     data list = data::type::list;
+    int index = 0;
     for (const auto& s : v.scopes) {
         data item;
+        item.set("index", std::to_string(index++));
         item.set("name", s.name);
         item.set("label", s.label);
+        item.set("required", s.required);
         list.push_back(item);
     }
     d.set("scopes", list);
+    data resources = data::type::list;
+    for (const auto& r : v.resources) {
+        data item;
+        item.set("uri", r);
+        resources.push_back(item);
+    }
+    d.set("resources", resources);
+    d.set("has_resources", !v.resources.empty());
     return render(consent_template, d);
 }
 

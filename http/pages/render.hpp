@@ -32,6 +32,7 @@ struct SignInView {
 struct ScopeLine {
     std::string name;
     std::string label;
+    bool required = false;  // openid: shown checked and disabled, always granted
 };
 
 struct ConsentView {
@@ -41,7 +42,10 @@ struct ConsentView {
     std::string client_name;
     std::string client_uri;  // text links only: never an image the page loads
     std::string logo_uri;
-    std::vector<ScopeLine> scopes;
+    std::string policy_uri;  // links (http(s) only, else not shown)
+    std::string tos_uri;
+    std::vector<ScopeLine> scopes;        // one checkbox each (name="scope"), checked
+    std::vector<std::string> resources;   // the APIs the token is for (RFC 8707), as text
     std::optional<std::string> error;
 };
 

@@ -142,6 +142,41 @@ pqxx::result oauth_client_lookup(Context& ctx, const std::string& id) {
     return ctx.exec("oauth_cimd_store_default", id, doc.body.dump());
 }
 
+// The JWK Set at a private_key_jwt client's jwks_uri, after the extension asked for it
+// (OAUTH_JWKS_FETCH_REQUIRED, HINT "jwks_uri: <url>"): fetched with the same guards and the
+// same cap as a Client ID Metadata Document, and stored (keys or the failure) with one call.
+// The extension decides what the set is good for; a failure is stored too, so the next
+// fetch waits pgauth.oauth_jwks_min_refresh.
+void fetch_client_jwks(Context& ctx, const std::string& client_id, const ApiError& request) {
+    constexpr std::string_view label = "jwks_uri: ";
+    std::string_view hint = request.hint();
+    if (client_id.empty() || !hint.starts_with(label))
+        throw errors::make("OAUTH_INVALID_CLIENT", "the client's JWK Set could not be fetched");
+    std::string url(hint.substr(label.size()));
+    cimd::FetchSettings settings;
+    settings.allow_http_loopback = ctx.config().cimd_allow_http_loopback;
+    settings.allow_private = ctx.config().cimd_allow_private;
+    settings.url_name = "the jwks_uri";
+    settings.body_name = "the JWK Set";
+    settings.accept = "application/jwk-set+json, application/json";
+    std::optional<cimd::Document> doc;
+    std::optional<std::string> failure;
+    {
+        FetchSlot slot(std::max(1, ctx.config().pool_size / 4));
+        try {
+            doc = cimd::fetch(url, settings);
+            require_no_nul(doc->body);
+        } catch (const cimd::FetchError& e) {
+            failure = e.what();
+        } catch (const ApiError&) {
+            failure = "the JWK Set holds U+0000";
+        }
+    }
+    std::optional<std::string> body = doc ? std::optional<std::string>(doc->body.dump()) : std::nullopt;
+    std::optional<int> max_age = doc ? doc->max_age : std::nullopt;
+    ctx.exec("oauth_client_jwks_store", client_id, url, body, max_age, failure);
+}
+
 void register_oauth_client_routes(Server& server) {
     server.oauth_route(Method::Post, register_path, "oauth2-register", register_client, {.public_cors = true});
     server.oauth_route(Method::Get, register_path + "/:client_id", "oauth2-client-read", read_client);

@@ -188,6 +188,13 @@ Next next_step(const Context& ctx, const json& answer) {
             for (const auto& s : consent["scopes"])
                 if (s.is_string()) scope += (scope.empty() ? "" : " ") + s.get<std::string>();
         if (!scope.empty()) query["scope"] = scope;
+        // the resources (RFC 8707), so that the page shows which API the token is for
+        if (consent.contains("resources") && consent["resources"].is_array()) {
+            json resources = json::array();
+            for (const auto& r : consent["resources"])
+                if (r.is_string()) resources.push_back(r);
+            if (!resources.empty()) query["resource"] = std::move(resources);
+        }
         return {ctx.config().consent_page + "?" + signed_query(ctx, query), {}, {}};
     }
     std::string error = string_at(answer, "error");
@@ -287,7 +294,8 @@ Response token(Context& ctx, const Request& req) {
         json params = op::parse(req.body());
         auto auth = op::client_auth(req.header("Authorization"), params);
         Response res;
-        res.body = body_text(ctx.exec("oauth_token", params.dump(), auth.json.dump()));
+        res.body = body_text(
+            with_client_jwks(ctx, auth.json, [&] { return ctx.exec("oauth_token", params.dump(), auth.json.dump()); }));
         // A code replay or a refresh-token reuse comes back as a value ({"error": ...}), not
         // raised: the revocation it caused has committed. It is still a 400.
         if (res.body.find("\"error\"") != std::string::npos && json::parse(res.body, nullptr, false).contains("error"))
@@ -337,7 +345,8 @@ Response introspect(Context& ctx, const Request& req) {
     try {
         auto t = token_request(req);
         Response res;
-        res.body = body_text(ctx.exec("oauth_introspect", t.token, t.hint, t.auth.json.dump()));
+        res.body = body_text(with_client_jwks(
+            ctx, t.auth.json, [&] { return ctx.exec("oauth_introspect", t.token, t.hint, t.auth.json.dump()); }));
         return no_store(std::move(res));
     } catch (const ApiError& e) {
         return client_error(e, uses_basic(req));
@@ -348,7 +357,7 @@ Response introspect(Context& ctx, const Request& req) {
 Response revoke(Context& ctx, const Request& req) {
     try {
         auto t = token_request(req);
-        ctx.exec("oauth_revoke", t.token, t.hint, t.auth.json.dump());
+        with_client_jwks(ctx, t.auth.json, [&] { return ctx.exec("oauth_revoke", t.token, t.hint, t.auth.json.dump()); });
         Response res{200, "", {}};
         return no_store(std::move(res));
     } catch (const ApiError& e) {

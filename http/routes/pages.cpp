@@ -11,7 +11,7 @@
 //   GET  /consent          auth.oauth_client_get: the client of the signed consent
 //                          request (consent_code, client_id, scope) the authorize
 //                          endpoint sent the browser here with
-//   POST /consent          auth.oauth_consent: Allow or Deny
+//   POST /consent          auth.oauth_consent: Allow (with the scopes left checked) or Deny
 // After a post the browser goes on through a page (a meta refresh and a link),
 // not a redirect: the CSP's form-action 'self' also governs the redirects that
 // follow a form submission, and the flow ends on the client's origin.
@@ -216,8 +216,18 @@ Response consent_page(Context& ctx, const Request& req) {
     if (view.client_name.empty()) view.client_name = client_id;
     view.client_uri = text(client, "client_uri");
     view.logo_uri = text(client, "logo_uri");
+    view.policy_uri = text(client, "policy_uri");
+    view.tos_uri = text(client, "tos_uri");
+    // one checkbox per scope; openid is always granted when asked for (auth.oauth_consent)
     std::istringstream scopes(text(params, "scope"));
-    for (std::string s; scopes >> s;) view.scopes.push_back({s, pages::scope_label(s)});
+    for (std::string s; scopes >> s;) view.scopes.push_back({s, pages::scope_label(s), s == "openid"});
+    // the resources (RFC 8707) the token will be for, as the authorize endpoint signed them
+    if (auto it = params.find("resource"); it != params.end()) {
+        if (it->is_string()) view.resources.push_back(it->get<std::string>());
+        else if (it->is_array())
+            for (const auto& r : *it)
+                if (r.is_string()) view.resources.push_back(r.get<std::string>());
+    }
     Response res;
     view.csrf = pages::issue_csrf(ctx, req, res, "consent");
     Response page = pages::html(200, pages::render_consent(view));
@@ -225,16 +235,21 @@ Response consent_page(Context& ctx, const Request& req) {
     return page;
 }
 
-// POST /consent: consent_code, accept (true|false), csrf_token.
+// POST /consent: consent_code, accept (true|false), csrf_token, and from the page's checkboxes
+// scope_choice=1 with one scope field per checked scope: the scopes granted are those (the
+// extension keeps openid when it was asked for; none checked grants no optional scope). A
+// post without scope_choice (no checkboxes) grants the scopes asked for.
 Response consent_post(Context& ctx, const Request& req) {
-    auto form = pages::parse_form(req.body());
+    auto form = pages::parse_form(req.body(), "scope");
     pages::check_csrf(ctx, req, "consent", field(form, "csrf_token"));
     std::string code = field(form, "consent_code"), accept = field(form, "accept");
     if (code.empty() || code.size() > 256) throw errors::make("VALIDATION_ERROR", "The consent request is missing");
     if (accept != "true" && accept != "false") throw errors::make("VALIDATION_ERROR", "Choose Allow or Deny");
     auto session = ctx.session_token(req);
     if (!session) throw errors::make("UNAUTHORIZED", "Your session has ended. Start again from the application.");
-    auto r = ctx.exec("oauth_consent", *session, code, accept == "true", std::optional<std::string>());
+    std::optional<std::string> scopes;
+    if (field(form, "scope_choice") == "1") scopes = field(form, "scope");
+    auto r = ctx.exec("oauth_consent", *session, code, accept == "true", scopes);
     json answer = json::parse(r.at(0)["body"].c_str());
     return pages::html(200, pages::render_continue(accept == "true" ? "Access allowed" : "Access denied",
                                                    answer.at("url").get<std::string>()));

@@ -177,7 +177,7 @@ test("authorize -> sign-in page -> consent -> Allow: a code that redeems at the 
   assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
   assert.equal(await page.getByRole("link", { name: "https://client.example.test/about?a=1&b=2" }).count(), 1);
   assert.equal(await page.getByRole("link", { name: "https://client.example.test/logo.png" }).count(), 1, "the logo as a text link");
-  assert.ok((await page.textContent("ul.scopes")).includes("See your email address"));
+  assert.ok((await page.textContent("fieldset.scopes")).includes("See your email address"));
 
   await Promise.all([page.waitForURL((u) => u.href.startsWith(client.uri)), page.getByRole("button", { name: "Allow" }).click()]);
   const back = new URL(page.url());
@@ -290,5 +290,66 @@ test("CSRF in Chromium: a form on another origin posting to /sign-in is refused"
   assert.equal(response.status(), 403);
   const cookies = await context.cookies(auth.base);
   assert.ok(!cookies.some((c) => c.name.endsWith("session_token")), JSON.stringify(cookies));
+  await page.close();
+});
+
+test("consent: one checkbox per scope narrows the grant; policy and terms links; the resources shown", async () => {
+  // a javascript: policy_uri (or any non-https one) is refused at registration, so it can never be a link
+  for (const policy_uri of ["javascript:alert(1)", "http://client.example.test/policy"]) {
+    await assert.rejects(admin.query("SELECT auth.oauth_create_client($1::jsonb)", [JSON.stringify({
+      client_name: "Bad", redirect_uris: [client.uri], application_type: "native", token_endpoint_auth_method: "none", policy_uri })]),
+    /policy_uri/);
+  }
+  const { rows } = await admin.query("SELECT auth.oauth_create_client($1::jsonb)::text AS body", [JSON.stringify({
+    client_name: "Scoped App", redirect_uris: [client.uri], application_type: "native", token_endpoint_auth_method: "none",
+    grant_types: ["authorization_code"], scope: "openid profile email",
+    policy_uri: "https://client.example.test/privacy?x=1&y=2", tos_uri: "https://client.example.test/terms",
+  })]);
+  const scopedId = JSON.parse(rows[0].body).client_id;
+  const resource = "https://api.example.test/mcp";
+  const email = `pages.scopes.${process.pid}.${Date.now()}@example.com`;
+  await signUp(auth.base, email, "correct-horse-battery");
+  const { verifier, challenge } = pkce();
+  const { page, problems } = await newPage();
+  await throughSignIn(page, auth.base, `${authorizeUrl(auth.base, scopedId, client.uri, challenge, "st-scopes")}&resource=${encodeURIComponent(resource)}`,
+    email, "correct-horse-battery");
+
+  // the scope list is a fieldset with a legend; each scope a labelled checkbox, openid checked and disabled
+  assert.equal(await page.locator("fieldset > legend").count(), 1);
+  const openid = page.getByRole("checkbox", { name: /Confirm who you are/ });
+  assert.equal(await openid.isChecked(), true);
+  assert.equal(await openid.isDisabled(), true);
+  const profile = page.getByRole("checkbox", { name: /See your name and profile picture/ });
+  const mail = page.getByRole("checkbox", { name: /See your email address/ });
+  assert.equal(await profile.isChecked(), true);
+  assert.equal(await mail.isChecked(), true);
+  // the policy and terms as links, with the right hrefs and rel
+  const policy = page.getByRole("link", { name: "privacy policy" });
+  assert.equal(await policy.getAttribute("href"), "https://client.example.test/privacy?x=1&y=2");
+  assert.equal(await policy.getAttribute("rel"), "noopener noreferrer");
+  const terms = page.getByRole("link", { name: "terms of service" });
+  assert.equal(await terms.getAttribute("href"), "https://client.example.test/terms");
+  assert.equal(await terms.getAttribute("rel"), "noopener noreferrer");
+  // which API the token is for (RFC 8707)
+  assert.ok((await page.textContent("ul.resources")).includes(resource));
+
+  await mail.uncheck();
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(client.uri)), page.getByRole("button", { name: "Allow" }).click()]);
+  const back = new URL(page.url());
+  assert.equal(back.searchParams.get("state"), "st-scopes");
+  const token = await fetch(`${auth.base}/api/auth/oauth2/token`, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: back.searchParams.get("code"), redirect_uri: client.uri,
+      client_id: scopedId, code_verifier: verifier }),
+  });
+  const body = await token.json();
+  assert.equal(token.status, 200, JSON.stringify(body));
+  assert.deepEqual(body.scope.split(" ").sort(), ["openid", "profile"], "the unchecked scope is not granted");
+  const claims = JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url").toString());
+  assert.equal(claims.aud, resource);
+  assert.ok(!claims.scope.split(" ").includes("email"));
+  const consent = await admin.query("SELECT scopes FROM auth.oauth_consents WHERE client_id = $1", [scopedId]);
+  assert.deepEqual(consent.rows.map((r) => [...r.scopes].sort()), [["openid", "profile"]], "nor stored as consented");
+  assert.deepEqual(problems, [], "no console errors or CSP violations");
   await page.close();
 });

@@ -86,3 +86,15 @@ TEST(http_errors, RetryAfterFromTheHint) {
     EXPECT_EQ(errors::from_sql("PA429", "x", "ACCOUNT_LOCKED", "Retry-After: 1234567890").retry_after(), 0);
     EXPECT_EQ(errors::from_sql("PA401", "x", "INVALID_API_KEY", "Retry-After: 5").retry_after(), 0);
 }
+
+// OAUTH_JWKS_FETCH_REQUIRED names the URL to fetch in its HINT; a server error keeps none.
+TEST(http_errors, TheHintIsKeptForTheCaller) {
+    auto e = errors::from_sql("PA401", "the client's JWK Set must be fetched from its jwks_uri", "OAUTH_JWKS_FETCH_REQUIRED",
+                              "jwks_uri: https://keys.example/jwks");
+    EXPECT_EQ(e.status(), 401);
+    EXPECT_EQ(e.code(), "OAUTH_JWKS_FETCH_REQUIRED");
+    EXPECT_EQ(e.hint(), "jwks_uri: https://keys.example/jwks");
+    EXPECT_EQ(errors::from_sql("PA401", "m", "OAUTH_INVALID_CLIENT").hint(), "");
+    EXPECT_EQ(errors::from_sql("XX000", "boom", "", "jwks_uri: x").hint(), "");
+    EXPECT_EQ(errors::from_sql("PA500", "boom", "INTERNAL_ERROR", "jwks_uri: x").hint(), "");
+}

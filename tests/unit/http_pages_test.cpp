@@ -134,6 +134,47 @@ TEST(PagesForms, RefusesDuplicatesControlCharactersAndBadEncoding) {
     EXPECT_THROW(pages::parse_form(many), ApiError);
 }
 
+TEST(PagesForms, ARepeatableFieldJoinsItsValues) {
+    auto f = pages::parse_form("scope=profile&csrf_token=t&scope=email&scope=mcp%3Atools", "scope");
+    EXPECT_EQ(f.at("scope"), "profile email mcp:tools");
+    EXPECT_EQ(f.at("csrf_token"), "t");
+    // only the named field; a value with a space (two scopes in one) or an empty one is refused
+    for (const char* body : {"scope=a&csrf_token=1&csrf_token=2", "scope=a+b", "scope=", "scope=a%20b"})
+        EXPECT_THROW(pages::parse_form(body, "scope"), ApiError) << body;
+    EXPECT_THROW(pages::parse_form("scope=a&scope=b"), ApiError) << "without the name, a repeat is refused";
+    // many scopes do not count against the 32 fields, but are bounded too
+    std::string forty = "csrf_token=t";
+    for (int i = 0; i < 40; ++i) forty += "&scope=s" + std::to_string(i);
+    EXPECT_EQ(pages::parse_form(forty, "scope").at("scope").substr(0, 8), "s0 s1 s2");
+    std::string too_many;
+    for (int i = 0; i < 300; ++i) too_many += "scope=s" + std::to_string(i) + "&";
+    EXPECT_THROW(pages::parse_form(too_many, "scope"), ApiError);
+}
+
+TEST(PagesRender, ConsentHasACheckboxPerScopeTermsLinksAndResources) {
+    pages::ConsentView v;
+    v.action = "/consent";
+    v.client_name = "App";
+    v.policy_uri = "https://client.example/privacy?a=1&b=\"<2>";
+    v.tos_uri = "javascript:alert(1)";
+    v.scopes = {{"openid", pages::scope_label("openid"), true}, {"em\"ail", pages::scope_label("email")}};
+    v.resources = {"https://api.example/mcp?<x>"};
+    std::string html = pages::render_consent(v);
+    EXPECT_NE(html.find("<fieldset class=\"scopes\"><legend>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<input type=\"hidden\" name=\"scope_choice\" value=\"1\">"), std::string::npos) << html;
+    EXPECT_NE(html.find("<input type=\"checkbox\" id=\"scope-0\" checked disabled"), std::string::npos) << html;
+    EXPECT_EQ(html.find("name=\"scope\" value=\"openid\""), std::string::npos) << "openid is not a choice";
+    EXPECT_NE(html.find("<input type=\"checkbox\" id=\"scope-1\" name=\"scope\" value=\"em&quot;ail\" checked>"
+                        "<label for=\"scope-1\">"),
+              std::string::npos) << html;
+    EXPECT_NE(html.find("<a href=\"https://client.example/privacy?a=1&amp;b=&quot;&lt;2&gt;\" rel=\"noopener noreferrer\">"
+                        "privacy policy</a>"),
+              std::string::npos) << html;
+    EXPECT_EQ(html.find("javascript:"), std::string::npos) << "only http(s) URIs become links";
+    EXPECT_EQ(html.find("terms of service"), std::string::npos);
+    EXPECT_NE(html.find("<code>https://api.example/mcp?&lt;x&gt;</code>"), std::string::npos) << html;
+}
+
 TEST(PagesForms, TheCarriedAuthorizationRequestCannotBreakOutOfAUrl) {
     EXPECT_EQ(pages::checked_oauth_query("?client_id=a&state=b%20c"), "client_id=a&state=b%20c");
     EXPECT_EQ(pages::checked_oauth_query(""), "");

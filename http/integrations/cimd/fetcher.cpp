@@ -65,7 +65,7 @@ curl_socket_t open_socket(void* data, curlsocktype purpose, curl_sockaddr* addre
     const auto* sa = &address->addr;
     bool allowed = t->settings->allow_private || is_public_address(sa) || (t->loopback_dev && is_loopback_address(sa));
     if (purpose != CURLSOCKTYPE_IPCXN || !allowed) {
-        t->refused = "the document's host resolves to a private, loopback or reserved address";
+        t->refused = t->settings->body_name + "'s host resolves to a private, loopback or reserved address";
         return CURL_SOCKET_BAD;
     }
     return socket(address->family, address->socktype, address->protocol);
@@ -149,28 +149,29 @@ Document fetch(const std::string& url, const FetchSettings& settings) {
     static CurlGlobal global;
     std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
     if (!parsed || url.size() > 2048 || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
-        throw FetchError("the client_id is not a valid URL");
+        throw FetchError(settings.url_name + " is not a valid URL");
     std::string scheme = url_part(parsed.get(), CURLUPART_SCHEME);
     std::string host = url_part(parsed.get(), CURLUPART_HOST);
     if (!url_part(parsed.get(), CURLUPART_USER).empty() || !url_part(parsed.get(), CURLUPART_FRAGMENT).empty())
-        throw FetchError("the client_id URL must not have credentials or a fragment");
+        throw FetchError(settings.url_name + " URL must not have credentials or a fragment");
     std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
     bool loopback_host = host == "127.0.0.1" || host == "[::1]" || host == "localhost";
     Transfer t;
     t.settings = &settings;
     if (scheme == "http") {
         if (!settings.allow_http_loopback || !loopback_host)
-            throw FetchError("the client_id must be an https URL");
+            throw FetchError(settings.url_name + " must be an https URL");
         t.loopback_dev = true;
     } else if (scheme != "https") {
-        throw FetchError("the client_id must be an https URL");
+        throw FetchError(settings.url_name + " must be an https URL");
     }
 
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) throw FetchError("the document could not be fetched");
+    if (!curl) throw FetchError(settings.body_name + " could not be fetched");
     CURL* c = curl.get();
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-        curl_slist_append(nullptr, "Accept: application/json"), curl_slist_free_all);
+    std::string accept = "Accept: " + settings.accept;
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(curl_slist_append(nullptr, accept.c_str()),
+                                                                        curl_slist_free_all);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, t.loopback_dev ? "http" : "https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -192,16 +193,16 @@ Document fetch(const std::string& url, const FetchSettings& settings) {
     CURLcode rc = curl_easy_perform(c);
     if (!t.refused.empty()) throw FetchError(t.refused);
     if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-        throw FetchError("the document is larger than " + std::to_string(settings.max_bytes) + " bytes");
-    if (rc == CURLE_OPERATION_TIMEDOUT) throw FetchError("fetching the document timed out");
-    if (rc != CURLE_OK) throw FetchError("the document could not be fetched");
+        throw FetchError(settings.body_name + " is larger than " + std::to_string(settings.max_bytes) + " bytes");
+    if (rc == CURLE_OPERATION_TIMEDOUT) throw FetchError("fetching " + settings.body_name + " timed out");
+    if (rc != CURLE_OK) throw FetchError(settings.body_name + " could not be fetched");
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 300 && status < 400) throw FetchError("the document's URL redirects; redirects are not followed");
-    if (status != 200) throw FetchError("the document's URL answered HTTP " + std::to_string(status));
+    if (status >= 300 && status < 400) throw FetchError(settings.body_name + "'s URL redirects; redirects are not followed");
+    if (status != 200) throw FetchError(settings.body_name + "'s URL answered HTTP " + std::to_string(status));
     Document doc;
     doc.body = nlohmann::json::parse(t.body, nullptr, false);
-    if (doc.body.is_discarded() || !doc.body.is_object()) throw FetchError("the document is not a JSON object");
+    if (doc.body.is_discarded() || !doc.body.is_object()) throw FetchError(settings.body_name + " is not a JSON object");
     doc.max_age = max_age_of(t.cache_control);
     return doc;
 }

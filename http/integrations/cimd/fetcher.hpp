@@ -1,7 +1,9 @@
-// Fetches Client ID Metadata Documents (MCP 2026-07-28, draft-ietf-oauth-client-id-
-// metadata-document): the JSON document at a client_id that is an https URL. The
-// extension validates and caches it (auth.oauth_cimd_store); this only fetches, with
-// the guards an outbound request on behalf of an unauthenticated caller needs:
+// Fetches the JSON documents a client names by URL: Client ID Metadata Documents (MCP
+// 2026-07-28, draft-ietf-oauth-client-id-metadata-document: the document at a client_id
+// that is an https URL, validated and cached by auth.oauth_cimd_store) and the JWK Set
+// at a private_key_jwt client's jwks_uri (RFC 7591; stored by auth.oauth_client_jwks_store).
+// The extension validates and caches what comes back; this only fetches, with the
+// guards an outbound request on behalf of an unauthenticated caller needs:
 //   - https only; plain http only to a loopback host, and only with the development
 //     flag PGAUTH_CIMD_ALLOW_HTTP_LOOPBACK;
 //   - no redirects, no proxies, a size cap and a total timeout;
@@ -30,6 +32,11 @@ struct FetchSettings {
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds total_timeout{5000};
     std::size_t max_bytes = 16 * 1024;
+    // What is fetched, for the error messages ("the client_id" URL, "the document") and
+    // the Accept header.
+    std::string url_name = "the client_id";
+    std::string body_name = "the document";
+    std::string accept = "application/json";
 };
 
 struct Document {
