@@ -134,6 +134,18 @@ SELECT count(*) AS acme_owners FROM auth.members WHERE organization_id = :'acme'
 SELECT auth.org_has_permission(:'bob_tok', json_build_object('organizationId', :'acme', 'permissions', json_build_object('member', json_build_array('create', 'update'))::jsonb)::jsonb) AS admin_manages_members,
        auth.org_has_permission(:'bob_tok', json_build_object('organizationId', :'acme', 'permissions', json_build_object('organization', json_build_array('delete'))::jsonb)::jsonb) AS admin_deletes,
        auth.org_has_permission(:'carol_tok', json_build_object('organizationId', :'acme', 'permission', json_build_object('ac', json_build_array('read'))::jsonb)::jsonb) AS member_reads_roles;
+-- the common request (the active organization, well-formed names) is answered in C++; it agrees
+-- with the plpgsql rules, which answer everything else
+SELECT who, body, auth.org_has_permission(tok, body::jsonb)::text AS answer,
+       auth.org_has_permission(tok, body::jsonb)::text = auth.org_has_permission_checked(tok, body::jsonb)::text AS same_as_rules
+  FROM (VALUES ('alice', :'alice_tok'), ('bob', :'bob_tok'), ('carol', :'carol_tok')) t(who, tok),
+       (VALUES ('{"permissions": {"member": ["create", "update"]}}'), ('{"permissions": {"organization": ["delete"]}}'),
+               ('{"permission": {"ac": ["read"]}}'), ('{"permissions": {"member": ["create"], "invitation": ["cancel"]}}'),
+               ('{"permissions": {"ghost": ["read"]}}')) v(body)
+ ORDER BY 1, 2;
+SELECT pg_temp.try(format('SELECT auth.org_has_permission(%L, ''{"permissions": {"member": ["create"]}}'')', :'dave_tok')) AS no_active_organization,
+       pg_temp.try(format('SELECT auth.org_has_permission_checked(%L, ''{"permissions": {"member": ["create"]}}'')', :'dave_tok')) AS rules_say,
+       auth.org_has_permission('not-a-session', '{"permissions": {"member": ["create"]}}') IS NULL AS nobody;
 -- projects: members read, admins and owners write (global roles redefined in SQL), a per-organization
 -- "auditor" role reads only (dynamic access control)
 SELECT auth.org_define_role('owner', (SELECT permission FROM auth.organization_roles WHERE role = 'owner' AND organization_id IS NULL) || '{"project": ["read", "write"]}') ->> 'role' AS redefined;

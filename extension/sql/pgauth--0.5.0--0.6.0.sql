@@ -602,6 +602,47 @@ REVOKE ALL ON FUNCTION auth.org_target_or_slug(jsonb, uuid), auth.org_member_fie
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.org_set_active(text, jsonb), auth.org_get_active_member_role(text, jsonb)
   TO pgauth_service, pgauth_admin;
+-- has-permission, compiled (org_permission.cpp): the common request is answered with the
+-- session lookup of the hot path and one kept plan; the plpgsql rules answer every other one.
+-- The rules of has-permission in full; auth.org_has_permission (C++, org_permission.cpp) answers the
+-- common request itself and hands every other one (an API key, an organizationId, a malformed body) here.
+CREATE FUNCTION auth.org_has_permission_checked(p_token text, p_body jsonb) RETURNS json
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
+DECLARE
+    c record := auth.org_caller(p_token, false);
+    b jsonb;
+    v_wanted jsonb;
+    v_org uuid;
+    v_granted text[];
+    me auth.members;
+BEGIN
+    IF c.user_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    b := auth.org_body(p_body);
+    v_wanted := coalesce(b -> 'permissions', b -> 'permission');
+    IF v_wanted IS NULL OR jsonb_typeof(v_wanted) <> 'object' OR v_wanted = '{}' THEN
+        PERFORM auth.raise('VALIDATION_ERROR', 'permissions must be an object {resource: [action, ...]}');
+    END IF;
+    v_wanted := auth.org_check_permission(v_wanted);
+    v_org := auth.org_target(b, c.active_organization_id);
+    me := auth.org_member_of(v_org, c.user_id);
+    -- "resource action" pairs (names never hold a space) and ANY(): an EXCEPT built a hash table
+    -- sized for the planner's guess of the rows of two set-returning functions on every call
+    v_granted := ARRAY(SELECT p.resource || ' ' || p.action FROM auth.org_permissions(v_org, me.role) p);
+    RETURN json_build_object('error', NULL, 'success', NOT EXISTS (
+        SELECT 1 FROM jsonb_each(v_wanted) w, jsonb_array_elements_text(w.value) a
+         WHERE NOT (w.key || ' ' || a.value) = ANY (v_granted)));
+END
+$$;
+COMMENT ON FUNCTION auth.org_has_permission_checked(text, jsonb) IS
+  'Internal: has-permission with every rule and error, for what auth.org_has_permission does not answer itself.';
+REVOKE ALL ON FUNCTION auth.org_has_permission_checked(text, jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION auth.org_has_permission(p_token text, p_body jsonb) RETURNS json
+    AS 'MODULE_PATHNAME', 'pgauth_org_has_permission' LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION auth.org_has_permission(text, jsonb) IS
+  'POST /organization/has-permission {permissions: {resource: [action]}, organizationId?}: {error: null, success} = whether the caller''s role in the organization grants every listed action.';
 -- ---------------------------------------------------------------- organizations: end
 
 -- ---------------------------------------------------------------- OAuth provider (0.6.0)

@@ -6681,7 +6681,9 @@ COMMENT ON FUNCTION auth.org_leave(text, jsonb) IS
   'POST /organization/leave {organizationId}: the caller''s former membership. YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER (race-safe), MEMBER_NOT_FOUND.';
 
 -- ---- access control
-CREATE FUNCTION auth.org_has_permission(p_token text, p_body jsonb) RETURNS json
+-- The rules of has-permission in full; auth.org_has_permission (C++, org_permission.cpp) answers the
+-- common request itself and hands every other one (an API key, an organizationId, a malformed body) here.
+CREATE FUNCTION auth.org_has_permission_checked(p_token text, p_body jsonb) RETURNS json
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
 DECLARE
     c record := auth.org_caller(p_token, false);
@@ -6710,6 +6712,12 @@ BEGIN
          WHERE NOT (w.key || ' ' || a.value) = ANY (v_granted)));
 END
 $$;
+COMMENT ON FUNCTION auth.org_has_permission_checked(text, jsonb) IS
+  'Internal: has-permission with every rule and error, for what auth.org_has_permission does not answer itself.';
+REVOKE ALL ON FUNCTION auth.org_has_permission_checked(text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION auth.org_has_permission(p_token text, p_body jsonb) RETURNS json
+    AS 'MODULE_PATHNAME', 'pgauth_org_has_permission' LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.org_has_permission(text, jsonb) IS
   'POST /organization/has-permission {permissions: {resource: [action]}, organizationId?}: {error: null, success} = whether the caller''s role in the organization grants every listed action.';
 
