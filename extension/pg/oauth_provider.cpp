@@ -264,3 +264,55 @@ Datum pgauth_oauth_at_hash_impl(FunctionCallInfo fcinfo) {
     Digest h = sha256(value);
     return text_datum(base64url_encode(Bytes(h.data(), h.size() / 2)));
 }
+
+namespace {
+
+const Oid userinfo_types[] = {BYTEAOID};
+// auth.verify_access_token's rules (live, not revoked, enabled client, active user) with the user's
+// claims, in one kept plan.
+KeptPlan userinfo_plan(
+    "SELECT 'openid' OPERATOR(pg_catalog.=) ANY (t.scopes), 'profile' OPERATOR(pg_catalog.=) ANY (t.scopes),"
+    " 'email' OPERATOR(pg_catalog.=) ANY (t.scopes), u.id::pg_catalog.text, u.name, u.image,"
+    " extract(epoch FROM u.updated_at)::pg_catalog.int8::pg_catalog.text, u.email, u.email_verified"
+    " FROM auth.oauth_tokens t JOIN auth.users u ON u.id OPERATOR(pg_catalog.=) t.user_id"
+    " WHERE t.digest OPERATOR(pg_catalog.=) $1 AND t.kind OPERATOR(pg_catalog.=) 'access'"
+    " AND t.revoked_at IS NULL AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now() AND u.is_active"
+    " AND EXISTS (SELECT 1 FROM auth.oauth_clients c"
+    "      WHERE c.client_id OPERATOR(pg_catalog.=) t.client_id AND NOT c.disabled)",
+    1, userinfo_types);
+
+}  // namespace
+
+// auth.oauth_userinfo(p_access_token text) -> jsonb: OpenID Connect userinfo. sub, and by scope
+// profile (name, picture, updated_at) and email (email, email_verified). OAUTH_INVALID_TOKEN for a
+// token that is not a live access token of a user; OAUTH_INSUFFICIENT_SCOPE without openid.
+PGAUTH_FUNCTION(pgauth_oauth_userinfo)
+Datum pgauth_oauth_userinfo_impl(FunctionCallInfo fcinfo) {
+    const AuthError invalid("OAUTH_INVALID_TOKEN", "the access token is invalid or expired");
+    if (arg_is_null(fcinfo, 0)) throw invalid;
+    // noexcept: detoasting an argument
+    text* t = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
+    std::string_view token(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    if (token.empty() || token.size() > jwt::max_token_size) throw invalid;
+    Digest digest = sha256(token);
+    Datum args[1] = {bytea_datum(digest)};
+    char nulls[1] = {' '};
+    jwt::Json body = jwt::Json::object();
+    {
+        SpiConnection spi;
+        if (userinfo_plan.execute(args, nulls, true, 1) != 1) throw invalid;
+        if (!DatumGetBool(spi_cell(0, 1).value))
+            throw AuthError("OAUTH_INSUFFICIENT_SCOPE", "the access token was not granted the openid scope");
+        body["sub"] = spi_text(0, 4);
+        if (DatumGetBool(spi_cell(0, 2).value)) {
+            if (!spi_cell(0, 5).null) body["name"] = spi_text(0, 5);
+            if (!spi_cell(0, 6).null) body["picture"] = spi_text(0, 6);
+            if (!spi_cell(0, 7).null) body["updated_at"] = std::stoll(spi_text(0, 7));
+        }
+        if (DatumGetBool(spi_cell(0, 3).value)) {
+            body["email"] = spi_text(0, 8);
+            body["email_verified"] = DatumGetBool(spi_cell(0, 9).value);
+        }
+    }
+    return jsonb_datum(body.dump());
+}

@@ -1183,6 +1183,9 @@ REVOKE ALL ON FUNCTION
     auth.oauth_client_jwks_store(text, text, jsonb, integer, text)
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.oauth_client_jwks_store(text, text, jsonb, integer, text) TO pgauth_service;
+-- userinfo, compiled: the token, its client and its user in one kept plan.
+CREATE OR REPLACE FUNCTION auth.oauth_userinfo(p_access_token text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_userinfo' LANGUAGE C VOLATILE SECURITY DEFINER;
 -- ---------------------------------------------------------------- OAuth provider: end
 
 -- ---------------------------------------------------------------- errors

@@ -8259,31 +8259,7 @@ COMMENT ON FUNCTION auth.oauth_token(jsonb, jsonb) IS
 
 -- ---- userinfo, introspection, revocation
 CREATE FUNCTION auth.oauth_userinfo(p_access_token text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, auth, pg_temp AS $$
-DECLARE
-    v record;
-    u auth.users;
-    v_body jsonb;
-BEGIN
-    SELECT * INTO v FROM auth.verify_access_token(p_access_token) LIMIT 1;
-    IF v.client_id IS NULL OR v.subject IS NULL THEN
-        PERFORM auth.raise('OAUTH_INVALID_TOKEN', 'the access token is invalid or expired');
-    END IF;
-    IF NOT 'openid' = ANY (v.scopes) THEN
-        PERFORM auth.raise('OAUTH_INSUFFICIENT_SCOPE', 'the access token was not granted the openid scope');
-    END IF;
-    SELECT * INTO u FROM auth.users x WHERE x.id = v.subject::uuid;
-    v_body := jsonb_build_object('sub', u.id::text);
-    IF 'profile' = ANY (v.scopes) THEN
-        v_body := v_body || jsonb_strip_nulls(jsonb_build_object('name', u.name, 'picture', u.image,
-                                                                 'updated_at', extract(epoch FROM u.updated_at)::bigint));
-    END IF;
-    IF 'email' = ANY (v.scopes) THEN
-        v_body := v_body || jsonb_build_object('email', u.email, 'email_verified', u.email_verified);
-    END IF;
-    RETURN v_body;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'pgauth_oauth_userinfo' LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION auth.oauth_userinfo(text) IS
   'OpenID Connect userinfo: sub, and by scope profile (name, picture, updated_at) and email (email, email_verified). OAUTH_INVALID_TOKEN (401) for a token that is not live; OAUTH_INSUFFICIENT_SCOPE (403) without openid.';
 
