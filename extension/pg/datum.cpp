@@ -99,7 +99,10 @@ SpiConnection::~SpiConnection() {
 SPIPlanPtr KeptPlan::get() {
     if (!plan_) {
         plan_ = pg_call([this]() noexcept {
-            SPIPlanPtr p = SPI_prepare(sql_, nargs_, const_cast<Oid*>(types_));
+            // A generic plan from the first call on: left to choose, the plan cache plans a
+            // query anew on every call whenever a custom plan looks cheaper (it does for
+            // anything over unnest() or a jsonb function of a parameter).
+            SPIPlanPtr p = SPI_prepare_cursor(sql_, nargs_, const_cast<Oid*>(types_), CURSOR_OPT_GENERIC_PLAN);
             if (!p) elog(ERROR, "pgauth: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
             SPI_keepplan(p);
             return p;

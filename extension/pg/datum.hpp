@@ -45,8 +45,9 @@ public:
     ~SpiConnection();
 };
 
-// A plan prepared once per backend and kept (SPI_keepplan): no re-planning
-// per call. The plan cache re-analyses it when the search_path changes, so
+// A plan prepared once per backend and kept (SPI_keepplan), always generic: no
+// re-planning per call. The plan cache re-plans it when a table it reads is
+// altered or analysed, and re-analyses it when the search_path changes, so
 // its SQL must name every operator, function, type and cast with its schema.
 class KeptPlan {
 public:
