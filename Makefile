@@ -12,7 +12,7 @@ DATA       = $(wildcard extension/sql/pgauth--*.sql) $(wildcard extension/sql/pg
 REGRESS      = setup password session errors privileges avatar jwt responses ratelimit lockout rls vault apikeys email social oauth_clients oauth audit admin two_factor organization hardening upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 # isolationtester: concurrency (specs/*.spec)
-ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race api_key_limit_race outbox_claim otp_attempts_race social_first_sign_in social_flow_race oauth_refresh_race ban_sign_in_race org_last_owner org_membership_limit_race org_owner_delete_race
+ISOLATION      = signup_race avatar_claim_race rate_limit_race api_key_race api_key_limit_race outbox_claim otp_attempts_race social_first_sign_in social_flow_race oauth_refresh_race ban_sign_in_race org_last_owner org_membership_limit_race org_owner_delete_race org_rls_membership_cache
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config

@@ -78,8 +78,8 @@ struct HelpRequested {};
 struct VersionRequested {};
 
 // This build's version, and the pgauth extension version it needs (auth's SQL API).
-inline constexpr const char* pgauth_http_version = "0.6.0";
-inline constexpr const char* required_extension_version = "0.6.0";
+inline constexpr const char* pgauth_http_version = "0.7.0";
+inline constexpr const char* required_extension_version = "0.7.0";
 
 struct ListenAddress {
     std::string host;  // an IPv4 address, a host name, or an IPv6 address without brackets

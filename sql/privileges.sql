@@ -8,10 +8,13 @@ SELECT count(*) AS public_tables FROM pg_class c JOIN pg_namespace n ON n.oid = 
  WHERE n.nspname = 'auth' AND c.relkind = 'r'
    AND has_table_privilege('regress_pgauth_nobody', c.oid, 'SELECT,INSERT,UPDATE,DELETE');
 -- every API function is SECURITY DEFINER and documented (trigger functions are not API and run
--- as the writer, which is always one of our SECURITY DEFINER functions); plpgsql/sql ones pin search_path
+-- as the writer, which is always one of our SECURITY DEFINER functions); plpgsql/sql ones pin search_path.
+-- The one exception is this list: the RLS readers, C functions answering from backend memory,
+-- which a policy calls once per row (docs/organizations.md); none reads a table as its caller.
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'auth' AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1;
-SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+SELECT p.oid::regprocedure AS security_invoker, l.lanname, p.provolatile, p.proconfig
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
  WHERE n.nspname = 'auth' AND NOT p.prosecdef AND p.prorettype <> 'trigger'::regtype ORDER BY 1;
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'auth' AND (SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang) IN ('sql', 'plpgsql')

@@ -1,4 +1,4 @@
--- Upgrades: a fresh install runs the full pgauth--0.6.0.sql; an old install runs the chain of
+-- Upgrades: a fresh install runs the full pgauth--0.7.0.sql; an old install runs the chain of
 -- pgauth--<a>--<b>.sql deltas. Both must leave the same catalog: every function with its full
 -- definition (body, language, volatility, strictness, SECURITY DEFINER, SET, cost, rows,
 -- parallel safety), comment and grants; every table, column, default, constraint, index,
@@ -89,10 +89,10 @@ SELECT session_token AS after_tok FROM auth.sign_up_email('upgraded@example.com'
 SELECT email FROM auth.validate_session(:'after_tok');
 SELECT count(*) AS old_session_gone FROM auth.validate_session(:'before_tok');
 
--- 0.5.0, the previous release, updated by one delta
+-- 0.6.0, the previous release, updated by one delta
 SET client_min_messages = error;  -- (the preload warning depends on the server's configuration)
 DROP EXTENSION pgauth CASCADE;
-CREATE EXTENSION pgauth VERSION '0.5.0';
+CREATE EXTENSION pgauth VERSION '0.6.0';
 ALTER EXTENSION pgauth UPDATE;
 RESET client_min_messages;
 (SELECT 'only after upgrade' AS side, * FROM pg_temp.pgauth_catalog() EXCEPT SELECT 'only after upgrade', * FROM fresh)

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 }
 
 #include <cstring>
@@ -116,6 +117,16 @@ uint64 KeptPlan::execute(const Datum* values, const char* nulls, bool read_only,
     return pg_call([&]() noexcept {
         int rc = SPI_execute_plan(plan, const_cast<Datum*>(values), nulls, read_only, limit);
         if (rc < 0) elog(ERROR, "pgauth: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+        return SPI_processed;
+    });
+}
+
+uint64 KeptPlan::execute_latest(const Datum* values, const char* nulls, long limit) {
+    SPIPlanPtr plan = get();
+    return pg_call([&]() noexcept {
+        int rc = SPI_execute_snapshot(plan, const_cast<Datum*>(values), nulls, GetLatestSnapshot(), InvalidSnapshot,
+                                      true, false, limit);
+        if (rc < 0) elog(ERROR, "pgauth: SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
         return SPI_processed;
     });
 }

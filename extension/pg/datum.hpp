@@ -55,6 +55,9 @@ public:
     SPIPlanPtr get();
     // Runs the plan; returns SPI_processed.
     uint64 execute(const Datum* values, const char* nulls, bool read_only, long limit);
+    // Runs it read-only on a snapshot taken now rather than the statement's: it sees every
+    // transaction whose cache invalidations this backend has already received.
+    uint64 execute_latest(const Datum* values, const char* nulls, long limit);
 
 private:
     const char* sql_;

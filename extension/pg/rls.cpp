@@ -13,9 +13,16 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
 #include "storage/proc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 }
 
@@ -55,13 +62,22 @@ void forget_identity() {
 }
 
 // The signed-in user's role and permissions in the active organization, and (only when
-// auth.is_member asks) the list of its organizations: read once per transaction with kept
-// plans over schema-qualified names (no SQL function with SET in between, which would be
-// re-planned), then answered from memory, however many rows a policy checks.
+// auth.is_member asks) the list of its organizations: read with kept plans over schema-qualified
+// names (no SQL function with SET in between, which would be re-planned), then answered from
+// memory, however many rows a policy checks and however many transactions sign the same user
+// in with the same active organization. The answer stays until auth.members or
+// auth.organization_roles change: a statement trigger on each sends a relcache invalidation,
+// which every backend receives before its next transaction (or lock) and which clears `valid`
+// (on_relcache_invalidation). This backend's own change clears it at the next command.
+// The rows are read on a snapshot taken at the load (not the statement's, which may predate a
+// change whose invalidation was already received). An invalidation received during the load
+// may be of a change that snapshot missed: that answer serves this transaction only.
 struct Memberships {
-    uint64 generation = 0;
-    LocalTransactionId lxid = InvalidLocalTransactionId;
+    uint64 generation = 0;       // the identity_generation it was last checked against
     bool valid = false;
+    bool this_transaction_only = false;
+    bool has_user = false, has_organization = false;  // the identity it belongs to
+    pg_uuid_t user_id{}, organization_id{};
     bool active_member = false;  // the user is a member of identity.organization_id
     std::string role;            // its role there (comma list)
     std::vector<std::pair<std::string, std::string>> permissions;  // (resource, action) of that role
@@ -70,6 +86,18 @@ struct Memberships {
 };
 
 Memberships memberships;
+
+// auth.members and auth.organization_roles, looked up at each load (a dropped and re-created
+// extension has new ones).
+Oid members_relid = InvalidOid, roles_relid = InvalidOid;
+uint64 membership_invalidations = 0;
+
+void on_relcache_invalidation(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == members_relid || relid == roles_relid) {
+        memberships.valid = false;
+        membership_invalidations++;
+    }
+}
 
 const Oid member_types[] = {UUIDOID, UUIDOID};
 KeptPlan member_plan(
@@ -95,37 +123,91 @@ KeptPlan organizations_plan("SELECT m.organization_id FROM auth.members m WHERE 
 
 bool same_uuid(const pg_uuid_t& a, const pg_uuid_t& b) { return std::memcmp(a.data, b.data, UUID_LEN) == 0; }
 
-Memberships& current_memberships() {
-    LocalTransactionId lxid = MyProc->lxid;
-    if (memberships.valid && memberships.generation == identity_generation && memberships.lxid == lxid)
+// The helpers a policy calls once per row are SECURITY INVOKER (docs/organizations.md, "Why the
+// RLS helpers are SECURITY INVOKER"): PostgreSQL's identity switch would cost more per row than
+// the answer. The caller may not read auth's tables, so the membership load alone runs as the
+// owner of the SQL function being called, as SECURITY DEFINER would run all of it; the previous
+// identity comes back however the scope ends (return, C++ exception, or an error caught by a
+// subtransaction, which restores it too).
+class AsFunctionOwner {
+public:
+    explicit AsFunctionOwner(FunctionCallInfo fcinfo) {
+        Oid function = fcinfo->flinfo->fn_oid;
+        // noexcept: a syscache lookup; elog(ERROR) longjmps into pg_call
+        Oid owner = pg_call([function]() noexcept {
+            HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(function));
+            if (!HeapTupleIsValid(tuple)) elog(ERROR, "pgauth: cache lookup failed for function %u", function);
+            Oid o = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple))->proowner;
+            ReleaseSysCache(tuple);
+            return o;
+        });
+        GetUserIdAndSecContext(&saved_user_, &saved_context_);
+        SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
+    }
+    ~AsFunctionOwner() { SetUserIdAndSecContext(saved_user_, saved_context_); }
+    AsFunctionOwner(const AsFunctionOwner&) = delete;
+    AsFunctionOwner& operator=(const AsFunctionOwner&) = delete;
+
+private:
+    Oid saved_user_ = InvalidOid;
+    int saved_context_ = 0;
+};
+
+// The cached answer belongs to whoever is signed in now (same user, same active organization).
+bool same_identity(const Memberships& m) noexcept {
+    bool user = identity.claims && identity.has_user, organization = user && identity.has_organization;
+    return m.has_user == user && m.has_organization == organization &&
+           (!user || same_uuid(m.user_id, identity.user_id)) &&
+           (!organization || same_uuid(m.organization_id, identity.organization_id));
+}
+
+Memberships& current_memberships(FunctionCallInfo fcinfo) {
+    if (memberships.valid && (memberships.generation == identity_generation || same_identity(memberships))) {
+        memberships.generation = identity_generation;
         return memberships;
+    }
     Memberships fresh;
     fresh.generation = identity_generation;
-    fresh.lxid = lxid;
-    if (identity.claims && identity.has_user && identity.has_organization) {
+    fresh.has_user = identity.claims && identity.has_user;
+    fresh.has_organization = fresh.has_user && identity.has_organization;
+    fresh.user_id = identity.user_id;
+    fresh.organization_id = identity.organization_id;
+    const uint64 invalidations_before = membership_invalidations;
+    // noexcept: syscache lookups by name
+    pg_call([]() noexcept {
+        Oid auth = get_namespace_oid("auth", false);
+        members_relid = get_relname_relid("members", auth);
+        roles_relid = get_relname_relid("organization_roles", auth);
+    });
+    if (fresh.has_organization) {
+        AsFunctionOwner owner(fcinfo);
         SpiConnection spi;
         Datum args[2] = {uuid_datum(identity.organization_id), uuid_datum(identity.user_id)};
-        if (member_plan.execute(args, nullptr, true, 1) == 1) {
+        if (member_plan.execute_latest(args, nullptr, 1) == 1) {
             fresh.active_member = true;
             fresh.role = spi_text(0, 1);
             Datum role_args[2] = {args[0], text_datum(fresh.role)};
-            uint64 rows = permission_plan.execute(role_args, nullptr, true, 0);
+            uint64 rows = permission_plan.execute_latest(role_args, nullptr, 0);
             for (uint64 i = 0; i < rows; i++) fresh.permissions.emplace_back(spi_text(i, 1), spi_text(i, 2));
         }
     }
+    fresh.this_transaction_only = membership_invalidations != invalidations_before;
     fresh.valid = true;
     memberships = std::move(fresh);
     return memberships;
 }
 
-const std::vector<pg_uuid_t>& current_organizations() {
-    Memberships& m = current_memberships();
+const std::vector<pg_uuid_t>& current_organizations(FunctionCallInfo fcinfo) {
+    Memberships& m = current_memberships(fcinfo);
     if (!m.organizations_loaded) {
         if (identity.claims && identity.has_user) {
+            AsFunctionOwner owner(fcinfo);
             SpiConnection spi;
             Datum args[1] = {uuid_datum(identity.user_id)};
-            uint64 rows = organizations_plan.execute(args, nullptr, true, 0);
+            const uint64 invalidations_before = membership_invalidations;
+            uint64 rows = organizations_plan.execute_latest(args, nullptr, 0);
             for (uint64 i = 0; i < rows; i++) m.organizations.push_back(*DatumGetUUIDP(spi_cell(i, 1).value));
+            if (membership_invalidations != invalidations_before) m.this_transaction_only = true;
         }
         m.organizations_loaded = true;
     }
@@ -151,6 +233,9 @@ void remember_organization(const jwt::Json& claims) {
 }
 
 void at_transaction_end(XactEvent event, void*) {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+        if (memberships.this_transaction_only) memberships.valid = false;
     if (identity.session_wide) return;
     switch (event) {
         case XACT_EVENT_COMMIT:
@@ -217,7 +302,10 @@ bool session_wide_arg(FunctionCallInfo fcinfo) { return !arg_is_null(fcinfo, 1) 
 
 }  // namespace
 
-void register_identity_callbacks() { RegisterXactCallback(at_transaction_end, nullptr); }
+void register_identity_callbacks() {
+    RegisterXactCallback(at_transaction_end, nullptr);
+    CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
+}
 
 }  // namespace pgauth
 
@@ -295,11 +383,9 @@ Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
 }
 
 namespace {
-// The fast path of the per-row helpers: the identity's memberships are already loaded for this
-// transaction. Plain C on data in memory (no allocation, no throwing), so it needs no boundary.
-bool memberships_fresh() noexcept {
-    return memberships.valid && memberships.generation == identity_generation && memberships.lxid == MyProc->lxid;
-}
+// The fast path of the per-row helpers: the identity's memberships are already loaded and
+// checked against this identity. Plain C on data in memory (no allocation, no throwing), so it needs no boundary.
+bool memberships_fresh() noexcept { return memberships.valid && memberships.generation == identity_generation; }
 
 // A text argument's bytes when it needs no detoasting (constants and ordinary values never do).
 bool plain_text(Datum d, std::string_view* out) noexcept {
@@ -324,7 +410,7 @@ bool signed_in_with_organization() noexcept {
 // auth.organization_id() -> uuid: the active organization of whoever is signed in, while a member of it.
 PGAUTH_FUNCTION(pgauth_organization_id_load)
 Datum pgauth_organization_id_load_impl(FunctionCallInfo fcinfo) {
-    if (!signed_in_with_organization() || !current_memberships().active_member) PG_RETURN_NULL();
+    if (!signed_in_with_organization() || !current_memberships(fcinfo).active_member) PG_RETURN_NULL();
     return uuid_datum(identity.organization_id);
 }
 
@@ -345,7 +431,7 @@ PGDLLEXPORT Datum pgauth_organization_id(PG_FUNCTION_ARGS) {
 PGAUTH_FUNCTION(pgauth_team_id)
 Datum pgauth_team_id_impl(FunctionCallInfo fcinfo) {
     if (!signed_in_with_organization() || !identity.has_team) PG_RETURN_NULL();
-    if (!current_memberships().active_member) PG_RETURN_NULL();
+    if (!current_memberships(fcinfo).active_member) PG_RETURN_NULL();
     return uuid_datum(identity.team_id);
 }
 
@@ -354,7 +440,7 @@ PGAUTH_FUNCTION(pgauth_is_member)
 Datum pgauth_is_member_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0) || !identity.claims || !identity.has_user) PG_RETURN_BOOL(false);
     const pg_uuid_t& org = *PG_GETARG_UUID_P(0);
-    for (const pg_uuid_t& id : current_organizations())
+    for (const pg_uuid_t& id : current_organizations(fcinfo))
         if (same_uuid(id, org)) PG_RETURN_BOOL(true);
     PG_RETURN_BOOL(false);
 }
@@ -363,7 +449,7 @@ Datum pgauth_is_member_impl(FunctionCallInfo fcinfo) {
 PGAUTH_FUNCTION(pgauth_has_permission_load)
 Datum pgauth_has_permission_load_impl(FunctionCallInfo fcinfo) {
     if (!signed_in_with_organization()) PG_RETURN_BOOL(false);
-    const Memberships& m = current_memberships();
+    const Memberships& m = current_memberships(fcinfo);
     // noexcept: detoasting text datums
     text* resource = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
     text* action = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(1); });
@@ -390,7 +476,7 @@ PGDLLEXPORT Datum pgauth_has_permission(PG_FUNCTION_ARGS) {
 PGAUTH_FUNCTION(pgauth_permitted_organization_id)
 Datum pgauth_permitted_organization_id_impl(FunctionCallInfo fcinfo) {
     if (arg_is_null(fcinfo, 0) || arg_is_null(fcinfo, 1) || !signed_in_with_organization()) PG_RETURN_NULL();
-    const Memberships& m = current_memberships();
+    const Memberships& m = current_memberships(fcinfo);
     // noexcept: detoasting text datums
     text* resource = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(0); });
     text* action = pg_call([&]() noexcept { return PG_GETARG_TEXT_PP(1); });
@@ -400,11 +486,23 @@ Datum pgauth_permitted_organization_id_impl(FunctionCallInfo fcinfo) {
     return uuid_datum(identity.organization_id);
 }
 
+// auth.memberships_changed(): the statement trigger on auth.members and auth.organization_roles.
+// A relcache invalidation of the table reaches every backend (this one at its next command, the
+// others before their next transaction) and clears the memberships kept above.
+PGAUTH_FUNCTION(pgauth_memberships_changed)
+Datum pgauth_memberships_changed_impl(FunctionCallInfo fcinfo) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) throw AuthError("INTERNAL_ERROR", "auth.memberships_changed() runs only as a trigger");
+    Relation table = reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation;
+    // noexcept: queues an invalidation message
+    pg_call([table]() noexcept { CacheInvalidateRelcache(table); });
+    return PointerGetDatum(nullptr);
+}
+
 // auth.member_role() -> text: the role (comma list) in the active organization.
 PGAUTH_FUNCTION(pgauth_member_role)
 Datum pgauth_member_role_impl(FunctionCallInfo fcinfo) {
     if (!identity.claims || !identity.has_user || !identity.has_organization) PG_RETURN_NULL();
-    const Memberships& m = current_memberships();
+    const Memberships& m = current_memberships(fcinfo);
     if (!m.active_member) PG_RETURN_NULL();
     return text_datum(m.role);
 }
