@@ -74,6 +74,7 @@ void forget_identity() {
 // may be of a change that snapshot missed: that answer serves this transaction only.
 struct Memberships {
     uint64 generation = 0;       // the identity_generation it was last checked against
+    uint64 load = 0;             // which load this is (answers kept per call site name it)
     bool valid = false;
     bool this_transaction_only = false;
     bool has_user = false, has_organization = false;  // the identity it belongs to
@@ -91,6 +92,7 @@ Memberships memberships;
 // extension has new ones).
 Oid members_relid = InvalidOid, roles_relid = InvalidOid;
 uint64 membership_invalidations = 0;
+uint64 membership_loads = 0;
 
 void on_relcache_invalidation(Datum, Oid relid) {
     if (relid == InvalidOid || relid == members_relid || relid == roles_relid) {
@@ -192,6 +194,7 @@ Memberships& current_memberships(FunctionCallInfo fcinfo) {
         }
     }
     fresh.this_transaction_only = membership_invalidations != invalidations_before;
+    fresh.load = ++membership_loads;
     fresh.valid = true;
     memberships = std::move(fresh);
     return memberships;
@@ -375,11 +378,38 @@ Datum pgauth_session_impl(FunctionCallInfo fcinfo) {
     return copy_claims();
 }
 
+namespace {
+// A uuid answer kept with its call site (fn_extra, which lives as long as the expression): a
+// policy that calls a helper once per row gets the same bytes back without a palloc per row.
+// Plain C on memory (no C++ object in the frame), so an out-of-memory longjmp skips nothing.
+struct KeptUuid {
+    uint64 generation;  // identity_generation when it was taken
+    uint64 load;        // memberships.load, for the organization helpers
+    pg_uuid_t value;
+};
+
+KeptUuid* kept_uuid(FunctionCallInfo fcinfo) {
+    auto* kept = static_cast<KeptUuid*>(fcinfo->flinfo->fn_extra);
+    if (!kept) {
+        kept = static_cast<KeptUuid*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KeptUuid)));
+        fcinfo->flinfo->fn_extra = kept;
+    }
+    return kept;
+}
+}  // namespace
+
 // auth.user_id() -> uuid: sub of whoever is signed in, or NULL.
-PGAUTH_FUNCTION(pgauth_user_id)
-Datum pgauth_user_id_impl(FunctionCallInfo fcinfo) {
+extern "C" {
+PG_FUNCTION_INFO_V1(pgauth_user_id);
+PGDLLEXPORT Datum pgauth_user_id(PG_FUNCTION_ARGS) {
     if (!identity.claims || !identity.has_user) PG_RETURN_NULL();
-    return uuid_datum(identity.user_id);
+    KeptUuid* kept = kept_uuid(fcinfo);
+    if (kept->generation != identity_generation) {  // generation 0 is nobody: never kept
+        kept->value = identity.user_id;
+        kept->generation = identity_generation;
+    }
+    return UUIDPGetDatum(&kept->value);
+}
 }
 
 namespace {
@@ -420,10 +450,13 @@ PGDLLEXPORT Datum pgauth_organization_id(PG_FUNCTION_ARGS) {
     if (!signed_in_with_organization()) PG_RETURN_NULL();
     if (!memberships_fresh()) return pgauth_organization_id_load(fcinfo);
     if (!memberships.active_member) PG_RETURN_NULL();
-    // no C++ object lives in this frame: an out-of-memory longjmp from palloc skips nothing
-    auto* out = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-    *out = identity.organization_id;
-    return UUIDPGetDatum(out);
+    KeptUuid* kept = kept_uuid(fcinfo);
+    if (kept->generation != identity_generation || kept->load != memberships.load) {
+        kept->value = identity.organization_id;
+        kept->generation = identity_generation;
+        kept->load = memberships.load;
+    }
+    return UUIDPGetDatum(&kept->value);
 }
 }
 
@@ -461,10 +494,26 @@ extern "C" {
 PG_FUNCTION_INFO_V1(pgauth_has_permission);
 PGDLLEXPORT Datum pgauth_has_permission(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !signed_in_with_organization()) PG_RETURN_BOOL(false);
+    // In a policy both arguments are constants: the answer is kept with the call site for as
+    // long as the memberships it came from (same load, same identity).
+    struct KeptAnswer {
+        bool constant_arguments, known, answer;
+        uint64 generation, load;
+    };
+    auto* kept = static_cast<KeptAnswer*>(fcinfo->flinfo->fn_extra);
+    if (!kept) {
+        kept = static_cast<KeptAnswer*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KeptAnswer)));
+        kept->constant_arguments = get_fn_expr_arg_stable(fcinfo->flinfo, 0) && get_fn_expr_arg_stable(fcinfo->flinfo, 1);
+        fcinfo->flinfo->fn_extra = kept;
+    }
+    if (kept->known && memberships_fresh() && kept->load == memberships.load && kept->generation == identity_generation)
+        PG_RETURN_BOOL(kept->answer);
     std::string_view resource, action;
     if (!memberships_fresh() || !plain_text(PG_GETARG_DATUM(0), &resource) || !plain_text(PG_GETARG_DATUM(1), &action))
         return pgauth_has_permission_load(fcinfo);
-    PG_RETURN_BOOL(permitted(memberships, resource, action));
+    bool answer = permitted(memberships, resource, action);
+    if (kept->constant_arguments) *kept = {true, true, answer, identity_generation, memberships.load};
+    PG_RETURN_BOOL(answer);
 }
 }
 
