@@ -544,3 +544,39 @@ WITH d AS (DELETE FROM auth.users WHERE id IN (:'ken', :'judy', :'leo') RETURNIN
 SELECT count(*) AS pied_left FROM auth.organizations WHERE id = :'pied';
 SELECT detail ->> 'slug' AS slug, jsonb_array_length(detail -> 'members') AS members
   FROM auth.audit_log WHERE event = 'organization_delete' ORDER BY id DESC LIMIT 1;
+
+-- ==== 0.7.0
+-- The readers keep answers with their call site (the uuid of auth.user_id() and
+-- auth.organization_id(), has_permission's answer for constant arguments) and memberships across
+-- transactions. One plpgsql expression, evaluated for changing identities and memberships in one
+-- backend, must give each time the answer of that moment: pat (admin), quinn (member), pat,
+-- quinn again (same identity: the kept memberships), quinn after this backend promoted her, and
+-- once more after it demoted her, without signing in again (the same identity, a new load).
+SELECT user_id AS olga, session_token AS olga_tok FROM auth.sign_up_email('org-olga@example.com', 'olga-password', 'Olga') \gset
+SELECT user_id AS pat, session_token AS pat_tok FROM auth.sign_up_email('org-pat@example.com', 'pat-password', 'Pat') \gset
+SELECT user_id AS quinn, session_token AS quinn_tok FROM auth.sign_up_email('org-quinn@example.com', 'quinn-password', 'Quinn') \gset
+SELECT auth.org_create(:'olga_tok', '{"name": "Umbrella", "slug": "umbrella"}') ->> 'id' AS umbrella \gset
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'umbrella', 'userId', :'pat', 'role', 'admin')::jsonb) ->> 'role' AS pat_added;
+SELECT auth.org_add_member_admin(json_build_object('organizationId', :'umbrella', 'userId', :'quinn', 'role', 'member')::jsonb) ->> 'id' AS quinn_member \gset
+SELECT (auth.org_set_active(:'pat_tok', json_build_object('organizationId', :'umbrella')::jsonb)).body IS NOT NULL AS pat_active,
+       (auth.org_set_active(:'quinn_tok', json_build_object('organizationId', :'umbrella')::jsonb)).body IS NOT NULL AS quinn_active;
+-- p_tokens[i]: who signs in before check i (NULL: nobody new); p_roles[i]: quinn's new role before it
+CREATE FUNCTION pg_temp.readers_over(p_tokens text[], p_roles text[], p_owner_tok text, p_org text, p_member text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. array_length(p_tokens, 1) LOOP
+    IF p_roles[i] IS NOT NULL THEN
+      PERFORM auth.org_update_member_role(p_owner_tok, jsonb_build_object('organizationId', p_org, 'memberId', p_member, 'role', p_roles[i]));
+    END IF;
+    IF p_tokens[i] IS NOT NULL THEN
+      PERFORM auth.session_init(p_tokens[i], true);
+    END IF;
+    RETURN NEXT concat_ws(' ', auth.user_id(), auth.organization_id() IS NOT NULL, auth.member_role(),
+                          auth.has_permission('member', 'delete'));
+  END LOOP;
+END $$;
+SELECT replace(replace(r, :'pat', 'pat'), :'quinn', 'quinn') AS seen
+  FROM pg_temp.readers_over(ARRAY[:'pat_tok', :'quinn_tok', :'pat_tok', :'quinn_tok', :'quinn_tok', NULL],
+                            ARRAY[NULL, NULL, NULL, NULL, 'admin', 'member'],
+                            :'olga_tok', :'umbrella', :'quinn_member') r;
+SELECT auth.session_reset();
