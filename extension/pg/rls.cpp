@@ -5,6 +5,7 @@
 // asked for a session-wide one, so pooled connections (PgBouncer transaction
 // mode) never hand one client's identity to the next.
 #include "pg/rls.hpp"
+#include "pg/org_grants.hpp"
 #include "pg/datum.hpp"
 #include "pg/tokens.hpp"
 #include "pg/session.hpp"
@@ -66,59 +67,25 @@ void forget_identity() {
 // names (no SQL function with SET in between, which would be re-planned), then answered from
 // memory, however many rows a policy checks and however many transactions sign the same user
 // in with the same active organization. The answer stays until auth.members or
-// auth.organization_roles change: a statement trigger on each sends a relcache invalidation,
-// which every backend receives before its next transaction (or lock) and which clears `valid`
-// (on_relcache_invalidation). This backend's own change clears it at the next command.
-// The rows are read on a snapshot taken at the load (not the statement's, which may predate a
-// change whose invalidation was already received). An invalidation received during the load
-// may be of a change that snapshot missed: that answer serves this transaction only.
+// auth.organization_roles change (org_grants.hpp: organization_invalidations()).
 struct Memberships {
     uint64 generation = 0;       // the identity_generation it was last checked against
     uint64 load = 0;             // which load this is (answers kept per call site name it)
+    uint64 invalidations = 0;    // organization_invalidations() just before the load
     bool valid = false;
-    bool this_transaction_only = false;
     bool has_user = false, has_organization = false;  // the identity it belongs to
     pg_uuid_t user_id{}, organization_id{};
     bool active_member = false;  // the user is a member of identity.organization_id
     std::string role;            // its role there (comma list)
-    std::vector<std::pair<std::string, std::string>> permissions;  // (resource, action) of that role
+    std::vector<Grant> permissions;  // (resource, action) of that role
     bool organizations_loaded = false;
     std::vector<pg_uuid_t> organizations;
 };
 
 Memberships memberships;
 
-// auth.members and auth.organization_roles, looked up at each load (a dropped and re-created
-// extension has new ones).
-Oid members_relid = InvalidOid, roles_relid = InvalidOid;
-uint64 membership_invalidations = 0;
 uint64 membership_loads = 0;
 
-void on_relcache_invalidation(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == members_relid || relid == roles_relid) {
-        memberships.valid = false;
-        membership_invalidations++;
-    }
-}
-
-const Oid member_types[] = {UUIDOID, UUIDOID};
-KeptPlan member_plan(
-    "SELECT m.role FROM auth.members m"
-    " WHERE m.organization_id OPERATOR(pg_catalog.=) $1 AND m.user_id OPERATOR(pg_catalog.=) $2",
-    2, member_types);
-// for each role name: the organization's own role, else the global one (auth.org_permissions' rule)
-const Oid permission_types[] = {UUIDOID, TEXTOID};
-KeptPlan permission_plan(
-    "SELECT p.key, a.value"
-    " FROM pg_catalog.unnest(pg_catalog.string_to_array($2, ',')) rn(name)"
-    " CROSS JOIN LATERAL (SELECT r.permission FROM auth.organization_roles r"
-    "   WHERE r.role OPERATOR(pg_catalog.=) rn.name"
-    "     AND (r.organization_id OPERATOR(pg_catalog.=) $1 OR r.organization_id IS NULL)"
-    "   ORDER BY r.organization_id NULLS LAST LIMIT 1) r"
-    " CROSS JOIN LATERAL pg_catalog.jsonb_each(r.permission) p"
-    " CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(CASE WHEN pg_catalog.jsonb_typeof(p.value)"
-    "   OPERATOR(pg_catalog.=) 'array' THEN p.value ELSE '[]'::pg_catalog.jsonb END) a",
-    2, permission_types);
 const Oid organizations_types[] = {UUIDOID};
 KeptPlan organizations_plan("SELECT m.organization_id FROM auth.members m WHERE m.user_id OPERATOR(pg_catalog.=) $1",
                             1, organizations_types);
@@ -163,8 +130,13 @@ bool same_identity(const Memberships& m) noexcept {
            (!organization || same_uuid(m.organization_id, identity.organization_id));
 }
 
+// Loaded, and no membership or role has changed since.
+bool memberships_current() noexcept {
+    return memberships.valid && memberships.invalidations == organization_invalidations();
+}
+
 Memberships& current_memberships(FunctionCallInfo fcinfo) {
-    if (memberships.valid && (memberships.generation == identity_generation || same_identity(memberships))) {
+    if (memberships_current() && (memberships.generation == identity_generation || same_identity(memberships))) {
         memberships.generation = identity_generation;
         return memberships;
     }
@@ -174,26 +146,18 @@ Memberships& current_memberships(FunctionCallInfo fcinfo) {
     fresh.has_organization = fresh.has_user && identity.has_organization;
     fresh.user_id = identity.user_id;
     fresh.organization_id = identity.organization_id;
-    const uint64 invalidations_before = membership_invalidations;
-    // noexcept: syscache lookups by name
-    pg_call([]() noexcept {
-        Oid auth = get_namespace_oid("auth", false);
-        members_relid = get_relname_relid("members", auth);
-        roles_relid = get_relname_relid("organization_roles", auth);
-    });
+    // one arriving during the load leaves the answer stale: the next call loads again
+    fresh.invalidations = organization_invalidations();
+    watch_organization_tables();
     if (fresh.has_organization) {
         AsFunctionOwner owner(fcinfo);
         SpiConnection spi;
-        Datum args[2] = {uuid_datum(identity.organization_id), uuid_datum(identity.user_id)};
-        if (member_plan.execute_latest(args, nullptr, 1) == 1) {
+        if (std::optional<std::string> role = member_role(identity.organization_id, identity.user_id)) {
             fresh.active_member = true;
-            fresh.role = spi_text(0, 1);
-            Datum role_args[2] = {args[0], text_datum(fresh.role)};
-            uint64 rows = permission_plan.execute_latest(role_args, nullptr, 0);
-            for (uint64 i = 0; i < rows; i++) fresh.permissions.emplace_back(spi_text(i, 1), spi_text(i, 2));
+            fresh.role = std::move(*role);
+            fresh.permissions = role_grants(identity.organization_id, fresh.role);
         }
     }
-    fresh.this_transaction_only = membership_invalidations != invalidations_before;
     fresh.load = ++membership_loads;
     fresh.valid = true;
     memberships = std::move(fresh);
@@ -207,10 +171,8 @@ const std::vector<pg_uuid_t>& current_organizations(FunctionCallInfo fcinfo) {
             AsFunctionOwner owner(fcinfo);
             SpiConnection spi;
             Datum args[1] = {uuid_datum(identity.user_id)};
-            const uint64 invalidations_before = membership_invalidations;
             uint64 rows = organizations_plan.execute_latest(args, nullptr, 0);
             for (uint64 i = 0; i < rows; i++) m.organizations.push_back(*DatumGetUUIDP(spi_cell(i, 1).value));
-            if (membership_invalidations != invalidations_before) m.this_transaction_only = true;
         }
         m.organizations_loaded = true;
     }
@@ -236,9 +198,6 @@ void remember_organization(const jwt::Json& claims) {
 }
 
 void at_transaction_end(XactEvent event, void*) {
-    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
-        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
-        if (memberships.this_transaction_only) memberships.valid = false;
     if (identity.session_wide) return;
     switch (event) {
         case XACT_EVENT_COMMIT:
@@ -307,7 +266,7 @@ bool session_wide_arg(FunctionCallInfo fcinfo) { return !arg_is_null(fcinfo, 1) 
 
 void register_identity_callbacks() {
     RegisterXactCallback(at_transaction_end, nullptr);
-    CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
+    register_organization_invalidations();
 }
 
 }  // namespace pgauth
@@ -415,7 +374,7 @@ PGDLLEXPORT Datum pgauth_user_id(PG_FUNCTION_ARGS) {
 namespace {
 // The fast path of the per-row helpers: the identity's memberships are already loaded and
 // checked against this identity. Plain C on data in memory (no allocation, no throwing), so it needs no boundary.
-bool memberships_fresh() noexcept { return memberships.valid && memberships.generation == identity_generation; }
+bool memberships_fresh() noexcept { return memberships_current() && memberships.generation == identity_generation; }
 
 // A text argument's bytes when it needs no detoasting (constants and ordinary values never do).
 bool plain_text(Datum d, std::string_view* out) noexcept {
