@@ -7,6 +7,7 @@
 // tasks their answer at once even while every worker is stuck in a call, so a
 // queued request never waits much longer than `max_wait` for its 503.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -51,6 +52,7 @@ private:
     std::condition_variable ready_;
     std::condition_variable reaper_wake_;
     std::deque<Item> queue_;
+    std::atomic<std::size_t> pending_{0};  // queue_.size(), readable without the lock
     bool stopping_ = false;
     std::vector<std::thread> workers_;
     std::thread reaper_;
