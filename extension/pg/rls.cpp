@@ -14,15 +14,12 @@
 
 extern "C" {
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 }
@@ -92,8 +89,8 @@ KeptPlan organizations_plan("SELECT m.organization_id FROM auth.members m WHERE 
 
 bool same_uuid(const pg_uuid_t& a, const pg_uuid_t& b) { return std::memcmp(a.data, b.data, UUID_LEN) == 0; }
 
-// The helpers a policy calls once per row are SECURITY INVOKER (docs/organizations.md, "Why the
-// RLS helpers are SECURITY INVOKER"): PostgreSQL's identity switch would cost more per row than
+// The readers a policy calls once per row are SECURITY INVOKER (docs/organizations.md, "Why the
+// RLS readers are SECURITY INVOKER"): PostgreSQL's identity switch would cost more per row than
 // the answer. The caller may not read auth's tables, so the membership load alone runs as the
 // owner of the SQL function being called, as SECURITY DEFINER would run all of it; the previous
 // identity comes back however the scope ends (return, C++ exception, or an error caught by a
